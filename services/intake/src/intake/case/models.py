@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class CaseKind(StrEnum):
+    mediation = "mediation"
+    mediation_declined = "mediation_declined"
+
+
+class CaseStatus(StrEnum):
+    submitted = "submitted"
+    declined = "declined"
+    meeting_scheduled = "meeting_scheduled"
+    meeting_concluded = "meeting_concluded"
+    certificate_issued = "certificate_issued"
+
+
+class Case(SQLModel, table=True):
+    """A request from a council portal. Requester and child fields are personal data."""
+
+    __tablename__ = "cases"
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
+    reference: str = Field(unique=True, max_length=32)
+    la_code: str = Field(index=True, max_length=16)
+    kind: CaseKind
+    status: CaseStatus = Field(index=True)
+    decision: str = Field(max_length=64)
+    decision_date: date
+    notice_sent_on: date
+    told_on: date
+    requester_role: str = Field(max_length=16)
+    requester_name: str = Field(max_length=200)
+    requester_email: str = Field(max_length=320)
+    child_name: str = Field(max_length=200)
+    child_date_of_birth: date
+    mediation_issues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    health_issues: bool = False
+    contact_window_ends_on: date
+    late_contact: bool = False
+    mediate_by: date | None = None
+    certificate_due_on: date | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A POST's Idempotency-Key: the same key and body return the original case."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("la_code", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    la_code: str = Field(max_length=16)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    case_id: str = Field(foreign_key="cases.id", max_length=36)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

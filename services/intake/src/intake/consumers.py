@@ -1,0 +1,19 @@
+"""Every event intake subscribes to, and what it does with it."""
+
+from intake.timeline import handlers as timeline
+from shared.events import (
+    CertificateIssuedV1,
+    MeetingConcludedV1,
+    MeetingScheduledV1,
+    NotificationFailedV1,
+    NotificationSentV1,
+)
+from shared.kafka.consumer import Subscriptions
+
+SUBSCRIPTIONS: Subscriptions = {
+    MeetingScheduledV1: [timeline.add_meeting_scheduled],
+    MeetingConcludedV1: [timeline.add_meeting_concluded],
+    CertificateIssuedV1: [timeline.add_certificate_issued],
+    NotificationSentV1: [timeline.add_notification_sent],
+    NotificationFailedV1: [timeline.add_notification_failed],
+}

@@ -1,0 +1,25 @@
+"""Intake's app factory: ``uvicorn intake.main:create_app --factory``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from intake.case.routes import router as case_router
+from intake.consumers import SUBSCRIPTIONS
+from intake.settings import IntakeSettings, get_settings
+from shared.events.cases import TOPIC as CASES_TOPIC
+from shared.runtime import ServiceRuntime, build_app
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    runtime = ServiceRuntime(
+        settings=settings or get_settings(), service="intake", migrations="intake:migrations",
+        subscriptions=SUBSCRIPTIONS, produces_topics=(CASES_TOPIC,),
+    )
+    app = build_app(
+        runtime, title="SEND mediation: intake",
+        description="The council-portal API: submit a request for SEND mediation, or a decline of it, "
+                    "and follow the case through booking, outcome and certificate.",
+    )
+    app.include_router(case_router)
+    return app

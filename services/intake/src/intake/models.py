@@ -1,0 +1,8 @@
+"""Every table intake owns (imported by migrations/env.py)."""
+
+from intake.case.models import Case, IdempotencyRecord
+from intake.timeline.models import TimelineEntry
+from shared.inbox import InboxEvent
+from shared.outbox import OutboxEvent
+
+__all__ = ["Case", "IdempotencyRecord", "InboxEvent", "OutboxEvent", "TimelineEntry"]

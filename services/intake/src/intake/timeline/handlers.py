@@ -1,0 +1,55 @@
+"""Other services' events become steps on the case timeline."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.case import service as case_service
+from intake.case.models import CaseStatus
+from intake.timeline import service as timeline_service
+from shared.events import (
+    CertificateIssuedV1,
+    Envelope,
+    MeetingConcludedV1,
+    MeetingScheduledV1,
+    NotificationFailedV1,
+    NotificationSentV1,
+)
+
+
+async def add_meeting_scheduled(event: Envelope[MeetingScheduledV1], session: AsyncSession) -> None:
+    await case_service.advance(session, event.subject, CaseStatus.meeting_scheduled)
+    when = event.data.starts_at.strftime("%d %b %Y %H:%M")
+    timeline_service.add(session, case_id=event.subject, kind="meeting_scheduled", at=event.time,
+                         summary=f"Mediation meeting booked for {when} with {event.data.provider_name}",
+                         reference=event.data.meeting_id, source_event=event.id)
+
+
+async def add_meeting_concluded(event: Envelope[MeetingConcludedV1], session: AsyncSession) -> None:
+    await case_service.advance(session, event.subject, CaseStatus.meeting_concluded)
+    timeline_service.add(session, case_id=event.subject, kind="meeting_concluded", at=event.time,
+                         summary=f"Mediation concluded on {event.data.concluded_on} ({event.data.agreement} agreement)",
+                         reference=event.data.meeting_id, source_event=event.id)
+
+
+async def add_certificate_issued(event: Envelope[CertificateIssuedV1], session: AsyncSession) -> None:
+    await case_service.advance(session, event.subject, CaseStatus.certificate_issued)
+    timeline_service.add(session, case_id=event.subject, kind="certificate_issued", at=event.time,
+                         summary=f"{event.data.kind.replace('_', ' ').capitalize()} certificate "
+                                 f"{event.data.number} issued on {event.data.issued_on}",
+                         reference=event.data.certificate_id, source_event=event.id)
+
+
+async def add_notification_sent(event: Envelope[NotificationSentV1], session: AsyncSession) -> None:
+    await case_service.get_or_raise(session, event.subject)
+    timeline_service.add(session, case_id=event.subject, kind="email_sent", at=event.time,
+                         summary=f"Email '{event.data.template}' sent to the {event.data.recipient_role}",
+                         reference=event.data.message_id, source_event=event.id)
+
+
+async def add_notification_failed(event: Envelope[NotificationFailedV1], session: AsyncSession) -> None:
+    await case_service.get_or_raise(session, event.subject)
+    timeline_service.add(session, case_id=event.subject, kind="email_failed", at=event.time,
+                         summary=f"Email '{event.data.template}' to the {event.data.recipient_role} failed: "
+                                 f"{event.data.reason}",
+                         reference=event.data.message_id, source_event=event.id)

@@ -1,0 +1,70 @@
+"""Async engine and sessions; commits wake the workers that wait on them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+WAKERS = "wakers"
+DIRTY = "dirty_workers"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, *, source: str, wakers: dict[str, Callable[[], None]]
+) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        engine, class_=AsyncSession, expire_on_commit=False, info={"event_source": source, WAKERS: wakers}
+    )
+
+
+def wake_after_commit(session: AsyncSession | Session, worker: str) -> None:
+    """Ask for ``worker`` to be woken once this session's transaction commits."""
+    info = session.info
+    info.setdefault(DIRTY, set()).add(worker)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_dirty_workers(session: Session) -> None:
+    dirty = session.info.pop(DIRTY, None)
+    if not dirty:
+        return
+    wakers = session.info.get(WAKERS, {})
+    for name in dirty:
+        waker = wakers.get(name)
+        if waker is not None:
+            waker()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_dirty_workers(session: Session) -> None:
+    session.info.pop(DIRTY, None)
+
+
+def is_sqlite(engine: AsyncEngine | Engine) -> bool:
+    return engine.dialect.name == "sqlite"

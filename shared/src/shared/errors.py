@@ -1,0 +1,125 @@
+"""Errors that carry their HTTP status, rendered as problem+json (RFC 9457).
+
+Services raise ServiceError subclasses from their service layer; they never
+import FastAPI there. One handler renders them; request validation errors are
+rendered with the same shape, naming each failing field and the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the problem is, e.g. body.requester.email", examples=["body.notice_sent_on"])
+    reason: str = Field(examples=["must not be in the future"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(default="about:blank", examples=["https://send-mediation.example/problems/validation"])
+    title: str = Field(examples=["Request is not valid"])
+    status: int = Field(examples=[422])
+    detail: str | None = None
+    code: str = Field(examples=["validation_failed"])
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class ServiceError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors or []
+
+    @classmethod
+    def response(cls, description: str | None = None) -> dict[int | str, dict[str, Any]]:
+        """For a route's ``responses=``: status, schema and an example."""
+        return {
+            cls.status: {
+                "model": Problem,
+                "description": description or cls.title,
+                "content": {PROBLEM_JSON: {"example": {"type": "about:blank", "title": cls.title, "status": cls.status, "code": cls.code}}},
+            }
+        }
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+    title = "Missing or invalid credentials"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class InvalidRequest(ServiceError):
+    status = 422
+    code = "validation_failed"
+    title = "Request is not valid"
+
+    @classmethod
+    def field(cls, field: str, reason: str) -> InvalidRequest:
+        return cls(f"{field}: {reason}", errors=[FieldError(field=field, reason=reason)])
+
+
+VALIDATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **InvalidRequest.response("A field is missing, has the wrong type or breaks a rule; `errors` names each one"),
+    400: {"model": Problem, "description": "The body is not valid JSON", "content": {PROBLEM_JSON: {}}},
+}
+
+
+def problem_response(status: int, title: str, code: str, detail: str | None = None,
+                     errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = Problem(title=title, status=status, code=code, detail=detail, errors=errors or [])
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.code, exc.detail, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [FieldError(field=_location(e["loc"]), reason=e["msg"]) for e in exc.errors()]
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            return problem_response(400, "Body is not valid JSON", "malformed_json", errors=errors)
+        return problem_response(422, InvalidRequest.title, InvalidRequest.code,
+                                "; ".join(f"{e.field}: {e.reason}" for e in errors), errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, str(exc.detail), f"http_{exc.status_code}",
+                                headers=getattr(exc, "headers", None))

@@ -1,0 +1,35 @@
+"""Every event type the system knows: type string -> model and topic."""
+
+from __future__ import annotations
+
+from shared.events.cases import CaseMediationDeclinedV1, CaseSubmittedV1
+from shared.events.certificates import CertificateDocumentReadyV1, CertificateIssuedV1
+from shared.events.envelope import EventData
+from shared.events.meetings import MeetingConcludedV1, MeetingScheduledV1
+from shared.events.notifications import NotificationFailedV1, NotificationSentV1
+
+ALL_EVENTS: tuple[type[EventData], ...] = (
+    CaseSubmittedV1,
+    CaseMediationDeclinedV1,
+    MeetingScheduledV1,
+    MeetingConcludedV1,
+    CertificateIssuedV1,
+    CertificateDocumentReadyV1,
+    NotificationSentV1,
+    NotificationFailedV1,
+)
+
+BY_TYPE: dict[str, type[EventData]] = {model.type: model for model in ALL_EVENTS}
+
+TOPICS: tuple[str, ...] = tuple(sorted({model.topic for model in ALL_EVENTS}))
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+def model_for(event_type: str) -> type[EventData]:
+    try:
+        return BY_TYPE[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type) from None

@@ -1,0 +1,254 @@
+"""The consumer loop every service runs.
+
+For each record: decode the CloudEvent, and in one database transaction record
+its id in the inbox and run the subscribed handlers; commit the database, and
+only then the Kafka offset. A redelivered event finds its id in the inbox and
+is a no-op.
+
+- A record that cannot be decoded goes straight to ``<service>.dlt``.
+- A handler failure is retried with backoff; after ``max_attempts`` the event
+  goes to the dead-letter topic with the error, and the partition moves on.
+- Infrastructure failures (database or broker unreachable) are retried without
+  limit and never dead-lettered: the consumer seeks back and polls again, so it
+  stays in its group (aiokafka issue 848) and loses nothing.
+- Offsets are committed only for partitions still assigned, and a
+  CommitFailedError after a rebalance is expected (aiokafka issues 929, 933):
+  the new owner re-reads from the last commit and the inbox de-duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared import inbox
+from shared.events.envelope import Envelope, EventData
+from shared.kafka import codec
+from shared.kafka.codec import KafkaMessage, PoisonMessage
+from shared.kafka.producer import Producer
+from shared.logging import bound_contextvars, get_logger
+from shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+
+log = get_logger(__name__)
+
+Handler = Callable[[Envelope[Any], AsyncSession], Awaitable[None]]
+Subscriptions = Mapping[type[EventData], Sequence[Handler]]
+
+
+class TransientError(Exception):
+    """Raise from a handler for a failure worth retrying (e.g. a fact not yet known)."""
+
+
+class InfrastructureUnavailable(Exception):
+    """The database or broker is unreachable: retry forever, never dead-letter."""
+
+
+def dead_letter_topic(service: str) -> str:
+    return f"{service}.dlt"
+
+
+def _is_infrastructure(exc: BaseException) -> bool:
+    if isinstance(exc, InfrastructureUnavailable | OSError | SAInterfaceError | KafkaError):
+        return True
+    if isinstance(exc, OperationalError | DBAPIError) and not isinstance(exc, IntegrityError):
+        return bool(getattr(exc, "connection_invalidated", False)) or isinstance(exc, OperationalError)
+    return False
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, without values that may be personal data."""
+    if isinstance(exc, ValidationError):
+        return f"ValidationError: {codec.describe_validation_error(exc)}"
+    if isinstance(exc, PoisonMessage | TransientError):
+        return f"{type(exc).__name__}: {exc}"[:1000]
+    return type(exc).__name__
+
+
+class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.partitions: set[TopicPartition] = set()
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.partitions.difference_update(revoked)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.partitions.update(assigned)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        service: str,
+        bootstrap_servers: str,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        subscriptions: Subscriptions,
+        producer: Producer,
+        max_attempts: int = 5,
+        retry_backoff: float = 0.2,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.service = service
+        self._bootstrap_servers = bootstrap_servers
+        self._sessionmaker = sessionmaker
+        self._handlers: dict[str, Sequence[Handler]] = {model.type: handlers for model, handlers in subscriptions.items()}
+        self.topics = sorted({model.topic for model in subscriptions})
+        self._producer = producer
+        self._max_attempts = max_attempts
+        self._retry_backoff = retry_backoff
+        self._max_backoff = max_backoff
+        self._assignment = _Assignment()
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        # aiokafka's defaults are weaker than we need: no auto-commit, read only
+        # committed records, and a new group starts from the earliest offset.
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap_servers,
+            group_id=self.service,
+            client_id=f"{self.service}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_interval_ms=300_000,
+            session_timeout_ms=30_000,
+            heartbeat_interval_ms=3_000,
+        )
+        await self._consumer.start()
+        self._consumer.subscribe(self.topics, listener=self._assignment)
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def run(self) -> None:
+        assert self._consumer is not None, "start() first"
+        consumer = self._consumer
+        infra_failures = 0
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=100)
+            for tp, records in batch.items():
+                try:
+                    await self._handle_partition(tp, records)
+                    infra_failures = 0
+                except InfrastructureUnavailable:
+                    infra_failures += 1
+                    await asyncio.sleep(min(self._max_backoff, self._retry_backoff * 2**infra_failures))
+            await self._record_lag(consumer)
+
+    async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
+        assert self._consumer is not None
+        next_offset: int | None = None
+        try:
+            for record in records:
+                if tp not in self._assignment.partitions:
+                    break
+                try:
+                    await self.process(record)
+                except InfrastructureUnavailable:
+                    self._consumer.seek(tp, record.offset)  # read it again on the next poll
+                    raise
+                next_offset = record.offset + 1
+        finally:
+            if next_offset is not None:
+                await self._commit(tp, next_offset)
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        assert self._consumer is not None
+        if tp not in self._assignment.partitions:
+            return
+        try:
+            await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
+        except CommitFailedError:
+            log.warning("consumer.commit_failed_after_rebalance", topic=tp.topic, partition=tp.partition)
+
+    async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in list(self._assignment.partitions):
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await consumer.position(tp)
+            except KafkaError:
+                continue
+            CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(max(0, highwater - position))
+
+    async def process(self, record: ConsumerRecord[Any, Any]) -> None:
+        """Handle one record: exactly once in effect, whatever is redelivered."""
+        try:
+            event_type = codec.event_type(record.headers)
+            if event_type is not None and event_type not in self._handlers:
+                EVENTS_CONSUMED.labels(self.service, event_type, "ignored").inc()
+                return
+            envelope = codec.decode(record.headers, record.value)
+        except PoisonMessage as exc:
+            await self._dead_letter(record, exc, reason="undecodable")
+            return
+
+        with bound_contextvars(case_id=envelope.subject, event_id=envelope.id, event_type=envelope.type):
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    outcome = await self._handle(envelope)
+                    EVENTS_CONSUMED.labels(self.service, envelope.type, outcome).inc()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if _is_infrastructure(exc):
+                        log.warning("consumer.infrastructure_unavailable", error=describe_error(exc))
+                        raise InfrastructureUnavailable(describe_error(exc)) from exc
+                    if attempt >= self._max_attempts or isinstance(exc, ValidationError):
+                        EVENTS_CONSUMED.labels(self.service, envelope.type, "dead_lettered").inc()
+                        await self._dead_letter(record, exc, reason="handler_failed")
+                        return
+                    log.warning("consumer.retry", attempt=attempt, error=describe_error(exc))
+                    await asyncio.sleep(min(self._max_backoff, self._retry_backoff * 2 ** (attempt - 1)))
+
+    async def _handle(self, envelope: Envelope[Any]) -> str:
+        async with self._sessionmaker() as session:
+            if await inbox.already_handled(session, envelope.id):
+                return "duplicate"
+            inbox.record(session, envelope.id, envelope.type)
+            for handler in self._handlers[envelope.type]:
+                await handler(envelope, session)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                if await inbox.already_handled(session, envelope.id):
+                    return "duplicate"  # another consumer won the race during a rebalance
+                raise
+        return "handled"
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], exc: BaseException, *, reason: str) -> None:
+        headers = list(record.headers or ()) + [
+            ("dlt_service", self.service.encode()),
+            ("dlt_reason", reason.encode()),
+            ("dlt_error", describe_error(exc).encode()),
+            ("dlt_original_topic", record.topic.encode()),
+            ("dlt_original_partition", str(record.partition).encode()),
+            ("dlt_original_offset", str(record.offset).encode()),
+        ]
+        message = KafkaMessage(
+            topic=dead_letter_topic(self.service), key=record.key or b"", value=record.value or b"", headers=headers
+        )
+        try:
+            await self._producer.send_all([message])
+        except KafkaError as error:
+            raise InfrastructureUnavailable("dead-letter topic unreachable") from error
+        EVENTS_DEAD_LETTERED.labels(self.service, reason).inc()
+        log.error("consumer.dead_lettered", reason=reason, error=describe_error(exc), topic=record.topic,
+                  partition=record.partition, offset=record.offset)

@@ -1,0 +1,104 @@
+"""A throw-away PostgreSQL cluster: initdb + pg_ctl on a free port.
+
+initdb refuses to run as root, so when this process is root the cluster is
+created and run as the ``postgres`` user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from shared.localinfra.ports import free_port, wait_for_port
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    if candidates:
+        return candidates[0]
+    raise FileNotFoundError(f"PostgreSQL binary {name!r} not found (install PostgreSQL 15 server binaries)")
+
+
+@dataclass
+class PostgresCluster:
+    port: int = 0
+    data_dir: Path | None = None
+    user: str = "postgres"
+
+    def _run_as(self) -> list[str]:
+        if os.geteuid() != 0:
+            return []
+        return ["runuser", "-u", "postgres", "--"]
+
+    def _chown(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam("postgres")
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    @property
+    def base_url(self) -> str:
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}"
+
+    def url(self, database: str) -> str:
+        return f"{self.base_url}/{database}"
+
+    def start(self, timeout: float = 60.0) -> PostgresCluster:
+        self.port = self.port or free_port()
+        root = Path(tempfile.mkdtemp(prefix="send-pg-"))
+        os.chmod(root, 0o755)
+        self._chown(root)
+        self.data_dir = root / "data"
+        subprocess.run(
+            [*self._run_as(), _binary("initdb"), "-D", str(self.data_dir), "-U", self.user, "-A", "trust",
+             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        )
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off -c max_connections=300"
+        subprocess.run(
+            [*self._run_as(), _binary("pg_ctl"), "-D", str(self.data_dir), "-l", str(root / "server.log"),
+             "-o", options, "-w", "-t", str(int(timeout)), "start"],
+            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        )
+        wait_for_port("127.0.0.1", self.port, timeout=timeout, what="PostgreSQL")
+        return self
+
+    def create_database(self, name: str) -> str:
+        return create_database_at(self.url("postgres"), name)
+
+    def stop(self) -> None:
+        if self.data_dir is None:
+            return
+        subprocess.run(
+            [*self._run_as(), _binary("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"],
+            check=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+        self.data_dir = None
+
+
+def create_database_at(admin_url: str, name: str) -> str:
+    """Create database ``name`` on the server of ``admin_url`` and return its URL."""
+
+    async def create() -> None:
+        connection = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as pool:  # callable from inside or outside a running event loop
+        pool.submit(asyncio.run, create()).result()
+    return f"{admin_url.rsplit('/', 1)[0]}/{name}"

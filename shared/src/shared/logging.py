@@ -1,0 +1,69 @@
+"""JSON logs that carry case id and trace id, and never personal data.
+
+Log an event name with ids bound as key/values. Keys that name personal data
+are dropped by a processor as a second line of defence; event payloads are
+never logged at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+PERSONAL_KEYS = frozenset(
+    {"name", "email", "requester", "parent", "child", "date_of_birth", "dob", "address",
+     "phone", "recipient", "to", "surname", "body", "data", "pdf", "pdf_base64"}
+)
+
+_configured = False
+
+
+def _drop_personal(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    for key in PERSONAL_KEYS.intersection(event_dict):
+        event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    global _configured
+    shared_processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _drop_personal,
+    ]
+    structlog.configure(
+        processors=[*shared_processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared_processors,
+        processors=[
+            lambda _, __, ed: {**ed, "service": service},
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiokafka", "kafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configured = True
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)
+
+
+bind_contextvars = structlog.contextvars.bind_contextvars
+bound_contextvars = structlog.contextvars.bound_contextvars

@@ -1,0 +1,51 @@
+"""Prometheus metrics every service exposes on /metrics (one process = one service)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+EVENTS_CONSUMED = Counter(
+    "events_consumed_total", "Events taken from Kafka", ["service", "type", "outcome"]
+)
+EVENTS_PUBLISHED = Counter("events_published_total", "Events published by the outbox relay", ["service", "topic"])
+EVENTS_DEAD_LETTERED = Counter("events_dead_lettered_total", "Events sent to the dead-letter topic", ["service", "reason"])
+OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox events not yet published", ["service"])
+CONSUMER_LAG = Gauge("consumer_lag", "Records behind the partition end", ["service", "topic", "partition"])
+WORKER_FAILURES = Counter("worker_failures_total", "Background worker step failures", ["service", "worker"])
+
+
+def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def http_metrics_middleware(service: str) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        route = "unmatched"
+        for candidate in request.app.router.routes:
+            match, _ = candidate.matches(request.scope)
+            if match == Match.FULL:
+                route = getattr(candidate, "path", "unmatched")
+                break
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
+            HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+
+    return middleware

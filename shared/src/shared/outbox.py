@@ -1,0 +1,97 @@
+"""Transactional outbox: the event is recorded in the same transaction as the change.
+
+A relay publishes it promptly after commit (woken by the commit) and marks it
+published; a poll is the safety net for wake-ups lost to a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import wake_after_commit
+from shared.events.envelope import Envelope, EventData
+from shared.events.registry import model_for
+from shared.kafka.codec import KafkaMessage, encode
+from shared.kafka.producer import Producer
+from shared.logging import get_logger
+from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
+
+log = get_logger(__name__)
+
+RELAY = "outbox_relay"
+
+
+class OutboxEvent(SQLModel, table=True):
+    __tablename__ = "outbox_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=64)
+    topic: str = Field(max_length=200)
+    type: str = Field(max_length=200)
+    subject: str = Field(max_length=64)
+    envelope: str
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+def add_event(session: AsyncSession, data: EventData, *, subject: str, **attrs: Any) -> Envelope[Any]:
+    """Record ``data`` as an event about ``subject`` (the case id) in this transaction."""
+    envelope = Envelope.wrap(data, source=session.info["event_source"], subject=subject, **attrs)
+    session.add(
+        OutboxEvent(
+            event_id=envelope.id,
+            topic=data.topic,
+            type=data.type,
+            subject=subject,
+            envelope=envelope.model_dump_json(),
+        )
+    )
+    wake_after_commit(session, RELAY)
+    return envelope
+
+
+def _to_message(row: OutboxEvent) -> KafkaMessage:
+    raw = json.loads(row.envelope)
+    envelope = Envelope[model_for(row.type)].model_validate(raw)  # type: ignore[misc]
+    return encode(envelope, row.topic)
+
+
+async def publish_pending(
+    sessionmaker: async_sessionmaker[AsyncSession], producer: Producer, *, service: str, batch: int = 200
+) -> bool:
+    """Publish one batch of unpublished events in order; True if more may be waiting."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.exec(
+                select(OutboxEvent)
+                .where(col(OutboxEvent.published_at).is_(None))
+                .order_by(col(OutboxEvent.id))
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if not rows:
+            OUTBOX_BACKLOG.labels(service).set(0)
+            return False
+        await producer.send_all([_to_message(row) for row in rows])
+        now = datetime.now(UTC)
+        for row in rows:
+            row.published_at = now
+            EVENTS_PUBLISHED.labels(service, row.topic).inc()
+        await session.commit()
+        log.debug("outbox.published", count=len(rows))
+        return len(rows) == batch
+
+
+async def backlog(session: AsyncSession) -> int:
+    result = await session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
+    )
+    return int(result or 0)

@@ -1,0 +1,198 @@
+"""What every service runs beside its API: engine, producer, outbox relay, consumer, workers.
+
+A service's ``create_app`` builds one ServiceRuntime and enters ``running()``
+in its lifespan. Flags in the settings let a deployment run the API and the
+background work in separate processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.responses import Response
+
+from shared import outbox
+from shared.db import create_engine, create_sessionmaker
+from shared.errors import install_error_handlers
+from shared.kafka.admin import ensure_topics
+from shared.kafka.consumer import EventConsumer, Subscriptions, dead_letter_topic
+from shared.kafka.producer import Producer
+from shared.logging import configure_logging, get_logger
+from shared.metrics import OUTBOX_BACKLOG, http_metrics_middleware, metrics_response
+from shared.migrations import upgrade_to_head
+from shared.settings import ServiceSettings
+from shared.worker import Step, Worker
+
+log = get_logger(__name__)
+
+
+@dataclass
+class WorkerSpec:
+    """A service-specific background worker; ``make_step`` gets the runtime once it is up."""
+
+    name: str
+    make_step: Callable[[ServiceRuntime], Step]
+    poll_interval: float = 2.0
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    service: str
+    migrations: str
+    subscriptions: Subscriptions
+    produces_topics: tuple[str, ...] = ()
+    workers: list[WorkerSpec] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.engine: AsyncEngine = create_engine(self.settings.database_url)
+        self._workers: dict[str, Worker] = {}
+        self.sessionmaker: async_sessionmaker[AsyncSession] = create_sessionmaker(
+            self.engine, source=f"/send-mediation/{self.service}",
+            wakers={},  # filled when the workers start
+        )
+        self.producer = Producer(self.settings.kafka_bootstrap_servers, client_id=self.service)
+        self.consumer: EventConsumer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def _wakers(self) -> dict[str, Callable[[], None]]:
+        wakers: dict[str, Callable[[], None]] = self.sessionmaker.kw["info"]["wakers"]
+        return wakers
+
+    def wake(self, worker: str) -> None:
+        if worker in self._workers:
+            self._workers[worker].wake()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ServiceRuntime]:
+        settings = self.settings
+        if settings.migrate_on_start:
+            await asyncio.to_thread(upgrade_to_head, self.migrations, settings.database_url)
+        if settings.kafka_create_topics:
+            topics = {*self.produces_topics, dead_letter_topic(self.service)}
+            topics.update(model.topic for model in self.subscriptions)
+            await ensure_topics(settings.kafka_bootstrap_servers, topics, partitions=settings.kafka_topic_partitions)
+        await self.producer.start()
+        try:
+            if settings.run_workers:
+                relay = Worker(
+                    outbox.RELAY,
+                    lambda: outbox.publish_pending(self.sessionmaker, self.producer, service=self.service),
+                    service=self.service, poll_interval=settings.outbox_poll_interval_seconds,
+                )
+                self._start_worker(relay)
+                for spec in self.workers:
+                    self._start_worker(Worker(spec.name, spec.make_step(self), service=self.service,
+                                              poll_interval=spec.poll_interval))
+            if settings.run_consumer and self.subscriptions:
+                self.consumer = EventConsumer(
+                    service=self.service, bootstrap_servers=settings.kafka_bootstrap_servers,
+                    sessionmaker=self.sessionmaker, subscriptions=self.subscriptions, producer=self.producer,
+                    max_attempts=settings.consumer_max_attempts, retry_backoff=settings.consumer_retry_backoff_seconds,
+                )
+                await self.consumer.start()
+                self._spawn(self.consumer.run(), "consumer")
+            log.info("service.started", workers=sorted(self._workers), consumes=self.consumer.topics if self.consumer else [])
+            yield self
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self.consumer is not None:
+                await self.consumer.stop()
+            await self.producer.stop()
+            await self.engine.dispose()
+            log.info("service.stopped")
+
+    def _start_worker(self, worker: Worker) -> None:
+        self._workers[worker.name] = worker
+        self._wakers[worker.name] = worker.wake
+        self._spawn(worker.run(), worker.name)
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("service.task_crashed", task=name)
+                raise
+
+        self._tasks.append(asyncio.create_task(guarded(), name=f"{self.service}:{name}"))
+
+    async def check_ready(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        try:
+            await self.producer.ping()
+            checks["kafka"] = "ok"
+        except Exception as exc:
+            checks["kafka"] = f"unavailable: {type(exc).__name__}"
+        for name, task in (("background", t) for t in self._tasks):
+            if task.done():
+                checks[name] = f"stopped: {task.get_name()}"
+        return checks
+
+
+def operations_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.service}
+
+    @router.get(
+        "/readyz",
+        summary="Readiness: database and Kafka reachable, background tasks running",
+        responses={503: {"description": "A dependency is unreachable"}},
+    )
+    async def readyz() -> JSONResponse:
+        checks = await runtime.check_ready()
+        ok = all(value == "ok" for value in checks.values())
+        if ok:
+            async with runtime.sessionmaker() as session:
+                OUTBOX_BACKLOG.labels(runtime.service).set(await outbox.backlog(session))
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        async with runtime.sessionmaker() as session:
+            OUTBOX_BACKLOG.labels(runtime.service).set(await outbox.backlog(session))
+        return metrics_response()
+
+    return router
+
+
+def build_app(runtime: ServiceRuntime, *, title: str, description: str, version: str = "1.0.0",
+              openapi_tags: list[dict[str, str]] | None = None) -> FastAPI:
+    """A FastAPI app with the lifespan, error handlers, metrics and health routes every service has."""
+    configure_logging(runtime.service, runtime.settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
+                  openapi_tags=openapi_tags)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.middleware("http")(http_metrics_middleware(runtime.service))
+    app.include_router(operations_router(runtime))
+    return app

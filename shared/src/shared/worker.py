@@ -1,0 +1,54 @@
+"""A background loop over a durable table, woken after a commit and polling as a safety net.
+
+The outbox relay, the certificate issuer and the email sender are all workers:
+their work is rows in the database, so a crash loses nothing and a restart
+picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from shared.logging import get_logger
+from shared.metrics import WORKER_FAILURES
+
+log = get_logger(__name__)
+
+#: One step does a bounded amount of work and returns True if more is waiting.
+Step = Callable[[], Awaitable[bool]]
+
+
+class Worker:
+    def __init__(self, name: str, step: Step, *, service: str, poll_interval: float, max_backoff: float = 30.0) -> None:
+        self.name = name
+        self._step = step
+        self._service = service
+        self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            self._wakeup.clear()
+            try:
+                more = await self._step()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                WORKER_FAILURES.labels(self._service, self.name).inc()
+                log.exception("worker.step_failed", worker=self.name, failures=failures)
+                await asyncio.sleep(min(self._max_backoff, 0.5 * 2 ** min(failures, 8)))
+                continue
+            if more:
+                continue
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
+            except TimeoutError:
+                pass
