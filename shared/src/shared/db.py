@@ -36,10 +36,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, *, source: str, wakers: dict[str, Callable[[], None]]
+    engine: AsyncEngine, *, source: str, wakers: dict[str, Callable[[], None]], settings: Any = None
 ) -> async_sessionmaker[AsyncSession]:
+    """Sessions carry the event source, the workers to wake and the service settings in ``info``."""
     return async_sessionmaker(
-        engine, class_=AsyncSession, expire_on_commit=False, info={"event_source": source, WAKERS: wakers}
+        engine, class_=AsyncSession, expire_on_commit=False,
+        info={"event_source": source, WAKERS: wakers, "settings": settings},
     )
 
 

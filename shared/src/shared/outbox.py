@@ -57,14 +57,15 @@ def add_event(session: AsyncSession, data: EventData, *, subject: str, **attrs: 
     return envelope
 
 
-def _to_message(row: OutboxEvent) -> KafkaMessage:
+def _to_message(row: OutboxEvent, namespace: str) -> KafkaMessage:
     raw = json.loads(row.envelope)
     envelope = Envelope[model_for(row.type)].model_validate(raw)  # type: ignore[misc]
-    return encode(envelope, row.topic)
+    return encode(envelope, namespace + row.topic)
 
 
 async def publish_pending(
-    sessionmaker: async_sessionmaker[AsyncSession], producer: Producer, *, service: str, batch: int = 200
+    sessionmaker: async_sessionmaker[AsyncSession], producer: Producer, *, service: str, namespace: str = "",
+    batch: int = 200,
 ) -> bool:
     """Publish one batch of unpublished events in order; True if more may be waiting."""
     async with sessionmaker() as session:
@@ -80,7 +81,7 @@ async def publish_pending(
         if not rows:
             OUTBOX_BACKLOG.labels(service).set(0)
             return False
-        await producer.send_all([_to_message(row) for row in rows])
+        await producer.send_all([_to_message(row, namespace) for row in rows])
         now = datetime.now(UTC)
         for row in rows:
             row.published_at = now

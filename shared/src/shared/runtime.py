@@ -51,13 +51,15 @@ class ServiceRuntime:
     subscriptions: Subscriptions
     produces_topics: tuple[str, ...] = ()
     workers: list[WorkerSpec] = field(default_factory=list)
+    #: Runs after migrations, before the background work starts (e.g. seeding development data).
+    on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         self.engine: AsyncEngine = create_engine(self.settings.database_url)
         self._workers: dict[str, Worker] = {}
         self.sessionmaker: async_sessionmaker[AsyncSession] = create_sessionmaker(
             self.engine, source=f"/send-mediation/{self.service}",
-            wakers={},  # filled when the workers start
+            wakers={}, settings=self.settings,  # wakers are filled when the workers start
         )
         self.producer = Producer(self.settings.kafka_bootstrap_servers, client_id=self.service)
         self.consumer: EventConsumer | None = None
@@ -80,13 +82,17 @@ class ServiceRuntime:
         if settings.kafka_create_topics:
             topics = {*self.produces_topics, dead_letter_topic(self.service)}
             topics.update(model.topic for model in self.subscriptions)
-            await ensure_topics(settings.kafka_bootstrap_servers, topics, partitions=settings.kafka_topic_partitions)
+            await ensure_topics(settings.kafka_bootstrap_servers, {settings.kafka_namespace + t for t in topics},
+                                partitions=settings.kafka_topic_partitions)
+        if self.on_start is not None:
+            await self.on_start(self)
         await self.producer.start()
         try:
             if settings.run_workers:
                 relay = Worker(
                     outbox.RELAY,
-                    lambda: outbox.publish_pending(self.sessionmaker, self.producer, service=self.service),
+                    lambda: outbox.publish_pending(self.sessionmaker, self.producer, service=self.service,
+                                                   namespace=settings.kafka_namespace),
                     service=self.service, poll_interval=settings.outbox_poll_interval_seconds,
                 )
                 self._start_worker(relay)
@@ -98,6 +104,7 @@ class ServiceRuntime:
                     service=self.service, bootstrap_servers=settings.kafka_bootstrap_servers,
                     sessionmaker=self.sessionmaker, subscriptions=self.subscriptions, producer=self.producer,
                     max_attempts=settings.consumer_max_attempts, retry_backoff=settings.consumer_retry_backoff_seconds,
+                    namespace=settings.kafka_namespace,
                 )
                 await self.consumer.start()
                 self._spawn(self.consumer.run(), "consumer")

@@ -20,6 +20,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 3
     kafka_create_topics: bool = True
+    #: Prefix for every topic and consumer group, so several environments (or test runs) share a cluster.
+    kafka_namespace: str = ""
     #: Flags that let deploy/ split API and workers into separate processes.
     run_consumer: bool = True
     run_workers: bool = True

@@ -97,12 +97,14 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_backoff: float = 0.2,
         max_backoff: float = 10.0,
+        namespace: str = "",
     ) -> None:
         self.service = service
+        self._namespace = namespace
         self._bootstrap_servers = bootstrap_servers
         self._sessionmaker = sessionmaker
         self._handlers: dict[str, Sequence[Handler]] = {model.type: handlers for model, handlers in subscriptions.items()}
-        self.topics = sorted({model.topic for model in subscriptions})
+        self.topics = sorted({namespace + model.topic for model in subscriptions})
         self._producer = producer
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
@@ -115,7 +117,7 @@ class EventConsumer:
         # committed records, and a new group starts from the earliest offset.
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap_servers,
-            group_id=self.service,
+            group_id=self._namespace + self.service,
             client_id=f"{self.service}-consumer",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -243,7 +245,7 @@ class EventConsumer:
             ("dlt_original_offset", str(record.offset).encode()),
         ]
         message = KafkaMessage(
-            topic=dead_letter_topic(self.service), key=record.key or b"", value=record.value or b"", headers=headers
+            topic=self._namespace + dead_letter_topic(self.service), key=record.key or b"", value=record.value or b"", headers=headers
         )
         try:
             await self._producer.send_all([message])

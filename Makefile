@@ -1,0 +1,42 @@
+# SEND mediation backend. Two commands set everything up on a fresh machine:
+#   make run    Kafka, an SMTP server and the four services on their embedded defaults
+#   make test   the whole suite against real Kafka, PostgreSQL and SMTP
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STATE  ?= .run
+PACKAGES := -e ./shared[localinfra] -e ./services/intake -e ./services/scheduling \
+            -e ./services/certificates -e ./services/notifications
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run demo test lint asyncapi clean
+
+$(INSTALLED): constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -r requirements-dev.txt $(PACKAGES)
+	@touch $@
+
+install: $(INSTALLED)
+
+run: install
+	$(BIN)/python -m shared.localinfra.stack --state-dir $(STATE)
+
+demo: install
+	$(BIN)/python deploy/local/demo.py --state-dir $(STATE)
+
+# pytest exits 5 when it collected no test: that is a failure here.
+test: install
+	$(BIN)/python -m shared.events.asyncapi --check contracts/asyncapi.yaml
+	$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
+
+lint: install
+	$(BIN)/ruff check .
+
+asyncapi: install
+	$(BIN)/python -m shared.events.asyncapi --write contracts/asyncapi.yaml
+
+clean:
+	rm -rf $(VENV) $(STATE)

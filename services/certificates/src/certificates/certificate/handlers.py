@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from certificates.certificate import service as certificate_service
+from certificates.certificate.models import CertificateKind
+from shared.directory import load_directory
+from shared.events import CaseMediationDeclinedV1, CaseSubmittedV1, Envelope, MeetingConcludedV1
+
+
+async def keep_case_facts(event: Envelope[CaseSubmittedV1 | CaseMediationDeclinedV1], session: AsyncSession) -> None:
+    await certificate_service.keep_case_facts(session, event.data)
+
+
+async def request_adviser_certificate(event: Envelope[CaseMediationDeclinedV1], session: AsyncSession) -> None:
+    """R6: the adviser issues the certificate within 3 working days of being told."""
+    authority = load_directory().get(event.data.la_code)
+    adviser = authority.mediation_adviser.name if authority else "Mediation adviser"
+    provider = authority.mediation_provider.name if authority else "Mediation provider"
+    await certificate_service.request(
+        session, case_id=event.subject, kind=CertificateKind.adviser, trigger_ref="declined",
+        trigger_event_id=event.id, triggered_on=event.data.told_adviser_on, issuer=adviser, provider=provider,
+    )
+
+
+async def request_mediator_certificate(event: Envelope[MeetingConcludedV1], session: AsyncSession) -> None:
+    """R15: the mediator issues a certificate within 3 working days of the mediation concluding."""
+    await certificate_service.request(
+        session, case_id=event.subject, kind=CertificateKind.mediator, trigger_ref=event.data.meeting_id,
+        trigger_event_id=event.id, triggered_on=event.data.concluded_on, issuer=event.data.mediator_name,
+        provider=event.data.provider_name, mediation_date=event.data.concluded_on if event.data.held else None,
+    )

@@ -1,0 +1,80 @@
+"""Email bodies from Jinja2 templates (plain text and accessible HTML) and calendar invitations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from functools import lru_cache
+from typing import Any
+
+import icalendar
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from notifications.message.catalogue import TEMPLATES
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("notifications", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,  # an unfilled placeholder is an error, never a blank
+        keep_trailing_newline=True,
+    )
+
+
+def render_bodies(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    spec = TEMPLATES[template]
+    full = {**context, "subject": spec.subject}
+    env = environment()
+    text = env.get_template(f"{template}.txt.j2").render(full)
+    html = env.get_template(f"{template}.html.j2").render(full)
+    return spec.subject, text, html
+
+
+def meeting_invitation(*, uid: str, sequence: int, starts_at: datetime, ends_at: datetime, summary: str,
+                       location: str, organiser: str, attendee: str) -> str:
+    """An iCalendar METHOD:REQUEST; an update keeps the UID and raises SEQUENCE."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//SEND mediation service//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", datetime.now(starts_at.tzinfo))
+    event.add("dtstart", starts_at)
+    event.add("dtend", ends_at)
+    event.add("summary", summary)
+    event.add("location", location)
+    event.add("organizer", f"mailto:{organiser}")
+    event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "TRUE"})
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+def stable_message_uuid(event_id: str, template: str, role: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"send-mediation:{event_id}:{template}:{role}"))
+
+
+def build_email(*, message_id: str, from_address: str, reply_to: str, to_name: str, to_address: str,
+                subject: str, text: str, html: str, attachment: tuple[str, bytes] | None,
+                calendar: str | None) -> EmailMessage:
+    email = EmailMessage()
+    email["Message-ID"] = message_id
+    email["Date"] = formatdate(localtime=False)
+    email["From"] = from_address
+    email["Reply-To"] = reply_to
+    email["To"] = formataddr((to_name, to_address))
+    email["Subject"] = subject
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
+    if calendar is not None:
+        email.add_attachment(calendar.encode(), maintype="text", subtype="calendar", filename="invite.ics",
+                             params={"method": "REQUEST"})
+    if attachment is not None:
+        name, data = attachment
+        email.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    return email

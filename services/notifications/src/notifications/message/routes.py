@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from notifications.message import service as message_service
+from notifications.message.models import MessageStatus
+from notifications.message.schemas import MessagePage, MessageRead
+from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
+from shared.deps import SessionDep
+
+router = APIRouter(prefix="/v1/messages", tags=["delivery log"])
+OpsReader = Annotated[ApiClient, Depends(require_scope("ops:read"))]
+OpsWriter = Annotated[ApiClient, Depends(require_scope("ops:write"))]
+
+
+@router.get("", response_model=MessagePage, summary="The delivery log, newest first", responses=AUTH_RESPONSES)
+async def list_messages(session: SessionDep, _: OpsReader, case_id: str | None = None,
+                        status: MessageStatus | None = None,
+                        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> MessagePage:
+    messages = await message_service.list_messages(session, case_id=case_id, status=status, limit=limit)
+    return MessagePage(items=[MessageRead.model_validate(m) for m in messages])
+
+
+@router.post("/{message_id}/resend", response_model=MessageRead, status_code=202,
+             summary="Send a message again, under the same Message-ID",
+             responses={**AUTH_RESPONSES, **message_service.MessageNotFound.response()})
+async def resend_message(message_id: str, session: SessionDep, _: OpsWriter) -> MessageRead:
+    message = await message_service.resend(session, message_id)
+    await session.commit()
+    return MessageRead.model_validate(message)

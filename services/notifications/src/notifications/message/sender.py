@@ -1,0 +1,32 @@
+"""The sender worker: SMTP is slow work, kept out of the consumer loop (aiokafka issue 848).
+
+Each message is sent and its outcome committed on its own, so a crash can at
+worst repeat one delivery, under the same Message-ID (RFC 1047).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from notifications.message import service as message_service
+from notifications.settings import NotificationsSettings
+from shared.runtime import ServiceRuntime
+from shared.worker import Step
+
+BATCH = 20
+
+
+def make_step(runtime: ServiceRuntime) -> Step:
+    settings: NotificationsSettings = runtime.settings  # type: ignore[assignment]
+
+    async def send_due_messages() -> bool:
+        for _ in range(BATCH):
+            async with runtime.sessionmaker() as session:
+                message = await message_service.next_due(session, datetime.now(UTC))
+                if message is None:
+                    return False
+                await message_service.send_one(session, message, settings)
+                await session.commit()
+        return True
+
+    return send_due_messages

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///.run/db/notifications.sqlite"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_use_tls: bool = False  # implicit TLS (port 465)
+    smtp_starttls: bool = False  # STARTTLS upgrade (port 587)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 30.0
+    from_address: str = "SEND mediation service <no-reply@send-mediation.example>"
+    message_id_domain: str = "send-mediation.example"
+    max_attempts: int = 8
+    #: How long a message may wait for its recipient's contact details before it fails.
+    recipient_wait_seconds: float = 3600.0
+
+    @property
+    def service_name(self) -> str:
+        return "notifications"
+
+    def secrets(self) -> dict[str, str]:
+        return {"smtp_password": self.smtp_password or ""}
+
+
+def get_settings() -> NotificationsSettings:
+    return NotificationsSettings()

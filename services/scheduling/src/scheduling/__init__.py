@@ -1,0 +1,1 @@
+"""Scheduling: independent mediators, statutory booking rules and the mediation provider's webhooks."""

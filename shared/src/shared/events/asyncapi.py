@@ -1,0 +1,113 @@
+"""The AsyncAPI 3.0 document of every event, generated from the pydantic models.
+
+``python -m shared.events.asyncapi --write contracts/asyncapi.yaml`` regenerates it;
+``--check`` fails (CI) when the checked-in document is out of date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared.events.envelope import EventData
+from shared.events.registry import ALL_EVENTS, TOPICS
+
+CLOUDEVENTS_HEADERS = {
+    "type": "object",
+    "description": "CloudEvents 1.0 Kafka protocol binding, binary content mode. The message key is the case id.",
+    "required": ["ce_id", "ce_source", "ce_specversion", "ce_type", "ce_subject"],
+    "properties": {
+        "ce_id": {"type": "string", "description": "Unique event id; consumers de-duplicate on it"},
+        "ce_source": {"type": "string", "examples": ["/send-mediation/intake"]},
+        "ce_specversion": {"type": "string", "const": "1.0"},
+        "ce_type": {"type": "string"},
+        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_subject": {"type": "string", "description": "The case id"},
+        "content-type": {"type": "string", "const": "application/json"},
+        "traceparent": {"type": "string", "description": "W3C trace context"},
+    },
+}
+
+
+def _name(model: type[EventData]) -> str:
+    return model.__name__
+
+
+def document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for model in ALL_EVENTS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            schemas[name] = definition
+        schemas[_name(model)] = schema
+        messages[_name(model)] = {
+            "name": model.type,
+            "title": model.type,
+            "summary": (inspect.getdoc(model) or "").split("\n\n")[0],
+            "description": inspect.getdoc(model) or "",
+            "contentType": "application/json",
+            "headers": {**CLOUDEVENTS_HEADERS, "properties": {
+                **CLOUDEVENTS_HEADERS["properties"], "ce_type": {"type": "string", "const": model.type}}},
+            "payload": {"$ref": f"#/components/schemas/{_name(model)}"},
+        }
+    channels = {
+        topic.replace(".", "_"): {
+            "address": topic,
+            "description": f"Owned by {topic.split('.')[0]}; keyed by case id.",
+            "messages": {_name(m): {"$ref": f"#/components/messages/{_name(m)}"} for m in ALL_EVENTS
+                         if m.topic == topic},
+        }
+        for topic in TOPICS
+    }
+    operations = {
+        f"publish_{channel}": {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "summary": f"{spec['address'].split('.')[0]} publishes through its transactional outbox",
+        }
+        for channel, spec in channels.items()
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "SEND mediation events",
+            "version": "1.0.0",
+            "description": "Every event the SEND mediation services exchange over Kafka. Types are versioned; "
+                           "readers ignore fields they do not know. Dead letters go to `<service>.dlt`.",
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
+    }
+
+
+def render() -> str:
+    return yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--write", type=Path)
+    group.add_argument("--check", type=Path)
+    args = parser.parse_args(argv)
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(render())
+        return 0
+    if not args.check.exists() or args.check.read_text() != render():
+        print(f"{args.check} is out of date: run `make asyncapi`", file=sys.stderr)
+        return 1
+    print(f"{args.check} matches the event models")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
