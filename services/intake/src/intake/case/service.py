@@ -16,7 +16,10 @@ from intake.timeline import service as timeline_service
 from shared.calendar import DEFAULT_CALENDAR
 from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.events.cases import CaseMediationDeclinedV1, CaseSubmittedV1, Party
+from shared.logging import get_logger
 from shared.outbox import add_event
+
+log = get_logger(__name__)
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 
@@ -103,6 +106,7 @@ async def submit(session: AsyncSession, body: CaseCreate, *, la_code: str, key: 
         add_event(session, CaseSubmittedV1(**facts, mediate_by=deadlines.mediate_by,
                                            health_issues=body.health_issues), subject=case.id)
     await session.flush()
+    log.info("case.received", case_id=case.id, kind=case.kind, la_code=la_code, late_contact=case.late_contact)
     return case
 
 

@@ -1,0 +1,276 @@
+"""Outbox, inbox and the consumer loop against real Kafka and PostgreSQL (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import Field, SQLModel, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from support import eventually
+
+from shared import outbox
+from shared.db import create_engine, create_sessionmaker
+from shared.events import CaseSubmittedV1, Envelope, Party
+from shared.inbox import InboxEvent
+from shared.kafka import codec
+from shared.kafka.admin import ensure_topics
+from shared.kafka.consumer import EventConsumer
+from shared.kafka.producer import Producer
+from shared.outbox import OutboxEvent
+from shared.worker import Worker
+
+SERVICE = "plumbing"
+
+
+class HandledCase(SQLModel, table=True):
+    """What the test handler writes: one row per handled event."""
+
+    __tablename__ = "test_handled_cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str
+    event_id: str
+
+
+def case_submitted(case_id: str | None = None) -> CaseSubmittedV1:
+    case_id = case_id or str(uuid.uuid4())
+    return CaseSubmittedV1(
+        case_id=case_id, reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
+        notice_sent_on=date(2026, 11, 3), mediate_by=date(2026, 12, 20),
+        requester=Party(role="parent", name="Alex Example", email="alex@example.org"),
+    )
+
+
+@pytest.fixture
+async def sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        for model in (OutboxEvent, InboxEvent, HandledCase):
+            await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
+    wakers: dict[str, Any] = {}
+    yield create_sessionmaker(engine, source="/send-mediation/test", wakers=wakers)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[Producer]:
+    producer = Producer(kafka_bootstrap, client_id="test")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+async def topics(kafka_bootstrap: str, namespace: str) -> dict[str, str]:
+    names = {"cases": f"{namespace}intake.cases", "dlt": f"{namespace}{SERVICE}.dlt"}
+    await ensure_topics(kafka_bootstrap, names.values(), partitions=3)
+    return names
+
+
+async def read_topic(bootstrap: str, topic: str, *, count: int, timeout: float = 30.0) -> list[Any]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        async def enough() -> bool:
+            batch = await consumer.getmany(timeout_ms=500)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+            return len(records) >= count
+
+        await eventually(enough, timeout=timeout, what=f"{count} records on {topic}")
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def handled(sessionmaker: async_sessionmaker[AsyncSession]) -> list[HandledCase]:
+    async with sessionmaker() as session:
+        return list((await session.exec(select(HandledCase))).all())
+
+
+def consumer_for(kafka_bootstrap: str, namespace: str, sessionmaker: async_sessionmaker[AsyncSession],
+                 producer: Producer, handler: Any, **options: Any) -> EventConsumer:
+    return EventConsumer(service=SERVICE, bootstrap_servers=kafka_bootstrap, sessionmaker=sessionmaker,
+                         subscriptions={CaseSubmittedV1: [handler]}, producer=producer, namespace=namespace,
+                         retry_backoff=0.01, **options)
+
+
+async def record_case(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
+    session.add(HandledCase(case_id=event.subject, event_id=event.id))
+
+
+@contextlib.asynccontextmanager
+async def running(consumer: EventConsumer) -> AsyncIterator[None]:
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()
+
+
+async def test_an_event_recorded_in_a_committed_transaction_is_published_as_a_cloudevent(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    data = case_submitted()
+    async with sessionmaker() as session:
+        envelope = outbox.add_event(session, data, subject=data.case_id)
+        await session.commit()
+
+    await outbox.publish_pending(sessionmaker, producer, service=SERVICE, namespace=namespace)
+
+    [record] = await read_topic(kafka_bootstrap, topics["cases"], count=1)
+    headers = codec.header_map(record.headers)
+    assert record.key == data.case_id.encode()
+    assert headers["ce_id"] == envelope.id
+    assert headers["ce_type"] == "case.submitted.v1"
+    assert headers["ce_specversion"] == "1.0"
+    assert headers["ce_subject"] == data.case_id
+    assert codec.decode(record.headers, record.value).data == data
+    async with sessionmaker() as session:
+        [row] = (await session.exec(select(OutboxEvent))).all()
+        assert row.published_at is not None
+
+
+async def test_an_event_in_a_rolled_back_transaction_is_never_published(sessionmaker, producer, namespace):
+    async with sessionmaker() as session:
+        outbox.add_event(session, case_submitted(), subject="case-1")
+        await session.rollback()
+
+    more = await outbox.publish_pending(sessionmaker, producer, service=SERVICE, namespace=namespace)
+
+    assert more is False
+    async with sessionmaker() as session:
+        assert (await session.exec(select(func.count()).select_from(OutboxEvent))).one() == 0
+
+
+async def test_the_relay_publishes_when_woken_by_the_commit_not_by_its_poll(
+        database_url, producer, topics, kafka_bootstrap, namespace):
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(OutboxEvent.__table__.create)  # type: ignore[attr-defined]
+    wakers: dict[str, Any] = {}
+    sessions = create_sessionmaker(engine, source="/send-mediation/test", wakers=wakers)
+    relay = Worker(outbox.RELAY, lambda: outbox.publish_pending(sessions, producer, service=SERVICE,
+                                                                namespace=namespace),
+                   service=SERVICE, poll_interval=3600)  # the poll alone would take an hour
+    wakers[outbox.RELAY] = relay.wake
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # the relay has polled once and now sleeps
+        data = case_submitted()
+        async with sessions() as session:
+            outbox.add_event(session, data, subject=data.case_id)
+            await session.commit()
+
+        [record] = await read_topic(kafka_bootstrap, topics["cases"], count=1, timeout=60)
+    finally:
+        task.cancel()
+        await engine.dispose()
+
+    assert record.key == data.case_id.encode()
+
+
+async def test_a_redelivered_event_is_handled_once(sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    data = case_submitted()
+    envelope = Envelope[CaseSubmittedV1](source="/test", type=data.type, subject=data.case_id, data=data)
+    message = codec.encode(envelope, topics["cases"])
+    raw = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await raw.start()
+    for _ in range(3):  # a producer retry, a relay re-publish after a crash, ...
+        await raw.send_and_wait(message.topic, message.value, key=message.key, headers=message.headers)
+    await raw.stop()
+    consumer = consumer_for(kafka_bootstrap, namespace, sessionmaker, producer, record_case)
+
+    async with running(consumer):
+        await eventually(lambda: handled(sessionmaker), what="the event handled")
+        await asyncio.sleep(2)  # give the copies every chance to be handled again
+
+    [row] = await handled(sessionmaker)
+    assert row.event_id == envelope.id
+
+
+async def test_a_poison_event_goes_to_the_dead_letter_topic_and_the_consumer_moves_on(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    data = case_submitted()
+    good = codec.encode(Envelope[CaseSubmittedV1](source="/test", type=data.type, subject=data.case_id, data=data),
+                        topics["cases"])
+    raw = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await raw.start()
+    poison_headers = [("ce_id", b"x1"), ("ce_source", b"/test"), ("ce_specversion", b"1.0"),
+                      ("ce_type", b"case.submitted.v1"), ("ce_subject", data.case_id.encode())]
+    await raw.send_and_wait(topics["cases"], b"{not json", key=data.case_id.encode(), headers=poison_headers)
+    await raw.send_and_wait(good.topic, good.value, key=good.key, headers=good.headers)
+    await raw.stop()
+    consumer = consumer_for(kafka_bootstrap, namespace, sessionmaker, producer, record_case)
+
+    async with running(consumer):
+        [row] = await eventually(lambda: handled(sessionmaker), what="the good event handled")
+
+    assert row.case_id == data.case_id
+    [dead] = await read_topic(kafka_bootstrap, topics["dlt"], count=1)
+    headers = codec.header_map(dead.headers)
+    assert dead.value == b"{not json"
+    assert headers["dlt_reason"] == "undecodable"
+    assert headers["dlt_original_topic"] == topics["cases"]
+    assert "not JSON" in headers["dlt_error"]
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries_without_half_writes(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    attempts = []
+
+    async def write_then_fail(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
+        attempts.append(event.id)
+        session.add(HandledCase(case_id=event.subject, event_id=event.id))
+        raise ValueError("the handler has a bug")
+
+    data = case_submitted()
+    async with sessionmaker() as session:
+        outbox.add_event(session, data, subject=data.case_id)
+        await session.commit()
+    await outbox.publish_pending(sessionmaker, producer, service=SERVICE, namespace=namespace)
+    consumer = consumer_for(kafka_bootstrap, namespace, sessionmaker, producer, write_then_fail, max_attempts=3)
+
+    async with running(consumer):
+        [dead] = await read_topic(kafka_bootstrap, topics["dlt"], count=1)
+
+    assert len(attempts) == 3
+    assert codec.header_map(dead.headers)["dlt_error"] == "ValueError"
+    assert await handled(sessionmaker) == []
+    async with sessionmaker() as session:
+        assert (await session.exec(select(func.count()).select_from(InboxEvent))).one() == 0
+
+
+async def test_a_handler_that_fails_once_is_retried_and_its_event_handled_once(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    failures = [RuntimeError("a passing glitch")]
+
+    async def flaky(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
+        if failures:
+            raise failures.pop()
+        await record_case(event, session)
+
+    data = case_submitted()
+    async with sessionmaker() as session:
+        outbox.add_event(session, data, subject=data.case_id)
+        await session.commit()
+    await outbox.publish_pending(sessionmaker, producer, service=SERVICE, namespace=namespace)
+    consumer = consumer_for(kafka_bootstrap, namespace, sessionmaker, producer, flaky)
+
+    async with running(consumer):
+        [row] = await eventually(lambda: handled(sessionmaker), what="the event handled")
+
+    assert row.case_id == data.case_id

@@ -1,0 +1,145 @@
+"""The provider's signed outcome webhook (Standard Webhooks) against PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import pytest
+from sqlmodel import select
+from support import serve
+
+from scheduling.main import create_app
+from scheduling.meeting import service as meeting_service
+from scheduling.meeting.models import InboundWebhook, Meeting, MeetingStatus
+from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings
+from shared import webhooks
+from shared.events import CaseSubmittedV1, Party
+from shared.outbox import OutboxEvent
+
+
+@pytest.fixture
+async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                  kafka_namespace=namespace, environment="test")
+    app = create_app(settings)
+    async with serve(app) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+@pytest.fixture
+async def meeting(scheduling: httpx.AsyncClient) -> Meeting:
+    case = CaseSubmittedV1(
+        case_id="case-0001", reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
+        notice_sent_on=date(2026, 11, 3), mediate_by=date(2026, 12, 20),
+        requester=Party(role="parent", name="Alex Example", email="alex@example.org"))
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        booked = await meeting_service.book_for_case(session, case, today=date(2026, 11, 20),
+                                                     timezone="Europe/London")
+        await session.commit()
+    return booked
+
+
+def outcome(meeting_id: str, **overrides: object) -> bytes:
+    data = {"meeting_id": meeting_id, "held": True, "concluded_on": "2026-12-01", "agreement": "partial"}
+    return json.dumps({"type": "meeting.outcome_reported", "data": {**data, **overrides}}).encode()
+
+
+async def post(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return await client.post("/v1/webhooks/provider", content=body,
+                             headers={**headers, "content-type": "application/json"})
+
+
+async def state(client: httpx.AsyncClient, meeting_id: str) -> tuple[MeetingStatus, list[str], int]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        found = await session.get(Meeting, meeting_id)
+        assert found is not None
+        events = [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+        received = len((await session.exec(select(InboundWebhook))).all())
+        return found.status, events, received
+
+
+async def test_a_signed_outcome_concludes_the_meeting_and_announces_it(scheduling, meeting):
+    body = outcome(meeting.id)
+
+    response = await post(scheduling, body, webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_1", body=body))
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "applied", "webhook_id": "msg_1"}
+    assert await state(scheduling, meeting.id) == (
+        MeetingStatus.concluded, ["meeting.scheduled.v1", "meeting.concluded.v1"], 1)
+
+
+async def test_a_replayed_webhook_id_is_acknowledged_and_changes_nothing(scheduling, meeting):
+    body = outcome(meeting.id)
+    headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_2", body=body)
+    await post(scheduling, body, headers)
+
+    response = await post(scheduling, body, headers)
+
+    assert response.json()["status"] == "duplicate"
+    assert await state(scheduling, meeting.id) == (
+        MeetingStatus.concluded, ["meeting.scheduled.v1", "meeting.concluded.v1"], 1)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda body, meeting_id: (outcome(meeting_id, agreement="full"),
+                                               webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="m", body=body)),
+                     id="tampered body"),
+        pytest.param(lambda body, _: (body, webhooks.sign(webhooks.generate_secret(), msg_id="m", body=body)),
+                     id="wrong secret"),
+        pytest.param(lambda body, _: (body, webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="m", body=body,
+                                                          timestamp=datetime.now(UTC) - timedelta(minutes=10))),
+                     id="stale timestamp"),
+        pytest.param(lambda body, _: (body, {**webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="m", body=body),
+                                             "webhook-signature": "v1,not-base64!"}),
+                     id="garbled signature"),
+        pytest.param(lambda body, _: (body, {**webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="m", body=body),
+                                             "webhook-id": "another-id"}),
+                     id="id swapped after signing"),
+    ],
+)
+async def test_a_webhook_that_does_not_verify_is_refused_and_changes_nothing(scheduling, meeting, forge):
+    body, headers = forge(outcome(meeting.id), meeting.id)
+
+    response = await post(scheduling, body, headers)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_webhook_signature"
+    assert await state(scheduling, meeting.id) == (MeetingStatus.scheduled, ["meeting.scheduled.v1"], 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"type": "meeting.rescheduled_by_magic", "data": {}}', "body.type"),
+        (b'{"type": "meeting.outcome_reported", "data": {"held": true}}', "body.data.meeting_id"),
+    ],
+)
+async def test_an_unknown_type_or_invalid_payload_is_refused_naming_the_problem(scheduling, meeting, body, field):
+    response = await post(scheduling, body, webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="m", body=body))
+
+    assert response.status_code == 422
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert await state(scheduling, meeting.id) == (MeetingStatus.scheduled, ["meeting.scheduled.v1"], 0)
+
+
+async def test_an_outcome_for_an_unknown_meeting_is_refused_and_its_id_not_burnt(scheduling, meeting):
+    body = outcome("no-such-meeting")
+    headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_3", body=body)
+
+    response = await post(scheduling, body, headers)
+
+    assert response.status_code == 404
+    assert await state(scheduling, meeting.id) == (MeetingStatus.scheduled, ["meeting.scheduled.v1"], 0)
+
+
+async def test_the_booking_gives_five_clear_working_days_and_an_independent_mediator(meeting):
+    assert meeting.starts_at.date() == date(2026, 11, 30)  # notice Fri 20 Nov; clear days 23-27 Nov
+    assert meeting.mediator_id in {"med-0001", "med-0002", "med-0003"}
+    assert "med-0004" in meeting.assignment_reason and "med-0005" in meeting.assignment_reason

@@ -1,0 +1,66 @@
+"""Helpers the tests share: app serving, polling with a deadline, payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+from fastapi import FastAPI
+
+T = TypeVar("T")
+
+
+def common_env(prefix: str, *, database_url: str, kafka_bootstrap: str, namespace: str) -> dict[str, str]:
+    return {
+        f"{prefix}ENVIRONMENT": "test",
+        f"{prefix}DATABASE_URL": database_url,
+        f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        f"{prefix}KAFKA_NAMESPACE": namespace,
+        f"{prefix}OUTBOX_POLL_INTERVAL_SECONDS": "2",
+        f"{prefix}CONSUMER_RETRY_BACKOFF_SECONDS": "0.05",
+        f"{prefix}LOG_LEVEL": "INFO",
+    }
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan (migrations, producer, relay, consumer, workers) and talk to it over ASGI."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield client
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 60.0,
+                     interval: float = 0.2, what: str = "condition") -> T:
+    """Poll until ``probe`` returns something truthy. A deadline, not a speed assertion."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+PORTAL = {"Authorization": "Bearer dev-only-southend-portal"}
+
+
+def case_payload(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "mediation",
+        "decision": "refusal_to_assess",
+        "decision_date": "2026-11-02",
+        "notice_sent_on": "2026-11-03",
+        "told_on": "2026-11-20",
+        "requester": {"role": "parent", "name": "Alex Example", "email": "alex@example.org"},
+        "child": {"name": "Sam Example", "date_of_birth": "2015-06-01"},
+        "mediation_issues": ["The refusal to carry out an EHC needs assessment"],
+    }
+    body.update(overrides)
+    return body
