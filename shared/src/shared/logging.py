@@ -21,8 +21,17 @@ PERSONAL_KEYS = frozenset(
 _configured = False
 
 
+#: Parts of a key that mark it personal wherever they appear (requester_email, child_name, ...).
+PERSONAL_KEY_PARTS = ("name", "email", "birth", "dob", "address", "phone")
+NOT_PERSONAL = frozenset({"event", "logger", "level", "timestamp", "service", "logger_name"})
+
+
+def _is_personal(key: str) -> bool:
+    return key in PERSONAL_KEYS or (key not in NOT_PERSONAL and any(part in key for part in PERSONAL_KEY_PARTS))
+
+
 def _drop_personal(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    for key in PERSONAL_KEYS.intersection(event_dict):
+    for key in [k for k in event_dict if _is_personal(k)]:
         event_dict[key] = "[redacted]"
     return event_dict
 

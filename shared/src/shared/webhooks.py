@@ -19,7 +19,7 @@ def generate_secret() -> str:
 
 def sign(secret: str, *, msg_id: str, body: bytes, timestamp: datetime | None = None) -> dict[str, str]:
     """The three headers a sender attaches to ``body``."""
-    at = timestamp or datetime.now(UTC)
+    at = (timestamp or datetime.now(UTC)).astimezone(UTC)  # the library signs the UTC wall time
     signature = Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=body.decode())
     return {
         "webhook-id": msg_id,
@@ -42,6 +42,8 @@ def verify(secrets_to_try: list[str], *, headers: dict[str, str], body: bytes) -
             error = str(exc)
             if "timestamp" in error.lower() or "headers" in error.lower():
                 raise InvalidWebhook(error) from exc
+        except UnicodeDecodeError as exc:
+            raise InvalidWebhook("body is not UTF-8") from exc
         except ValueError as exc:  # malformed signature header
             raise InvalidWebhook("malformed webhook-signature header") from exc
     raise InvalidWebhook("no matching signature")

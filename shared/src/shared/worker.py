@@ -8,6 +8,7 @@ picks up where it stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from shared.logging import get_logger
@@ -48,7 +49,5 @@ class Worker:
                 continue
             if more:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
-            except TimeoutError:
-                pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -18,9 +19,7 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], *, partit
             for topic in sorted(set(topics) - existing)
         ]
         for topic in wanted:  # one at a time: a batch fails whole if another service won the race
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([topic])
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()

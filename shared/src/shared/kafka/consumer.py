@@ -236,7 +236,8 @@ class EventConsumer:
         return "handled"
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], exc: BaseException, *, reason: str) -> None:
-        headers = list(record.headers or ()) + [
+        headers = [
+            *(record.headers or ()),
             ("dlt_service", self.service.encode()),
             ("dlt_reason", reason.encode()),
             ("dlt_error", describe_error(exc).encode()),

@@ -30,7 +30,7 @@ class MailFolder:
         self._counter = itertools.count(len(list(folder.glob("*.eml"))) + 1)
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.scripted_replies:
             reply = self.scripted_replies.popleft()
             if not reply.startswith("250"):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
 
 KIND_TITLES = {
     "adviser": "Mediation certificate: mediation advice given, mediation declined",

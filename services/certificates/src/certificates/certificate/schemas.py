@@ -12,7 +12,7 @@ class CertificateRead(BaseModel):
 
     id: str
     case_id: str
-    number: str = Field(examples=["MC-2026-000042-4"])
+    number: str = Field(examples=["MC-2026-000042-5"])
     kind: CertificateKind
     triggered_on: date
     due_on: date = Field(description="3 working days after the trigger (R6, R10, R15)")

@@ -31,7 +31,7 @@ class CertificateNotFound(NotFound):
 
 
 def certificate_number(prefix: str, year: int, serial: int) -> str:
-    """Human-friendly and checkable: MC-2026-000042-4 (Luhn check digit over year and serial)."""
+    """Human-friendly and checkable: MC-2026-000042-5 (serial of at least 6 digits, Luhn check digit over year and serial)."""
     digits = f"{year}{serial:06d}"
     return f"{prefix}-{year}-{serial:06d}-{luhn.calc_check_digit(digits)}"
 

@@ -8,11 +8,14 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from notifications.message.catalogue import TEMPLATES
+
+LONDON = ZoneInfo("Europe/London")
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +39,8 @@ def render_bodies(template: str, context: dict[str, Any]) -> tuple[str, str, str
 
 def meeting_invitation(*, uid: str, sequence: int, starts_at: datetime, ends_at: datetime, summary: str,
                        location: str, organiser: str, attendee: str) -> str:
-    """An iCalendar METHOD:REQUEST; an update keeps the UID and raises SEQUENCE."""
+    """An iCalendar METHOD:REQUEST in Europe/London; an update keeps the UID and raises SEQUENCE."""
+    starts_at, ends_at = starts_at.astimezone(LONDON), ends_at.astimezone(LONDON)
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//SEND mediation service//EN")
     calendar.add("version", "2.0")
@@ -52,6 +56,7 @@ def meeting_invitation(*, uid: str, sequence: int, starts_at: datetime, ends_at:
     event.add("organizer", f"mailto:{organiser}")
     event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "TRUE"})
     calendar.add_component(event)
+    calendar.add_missing_timezones()  # the VTIMEZONE that TZID=Europe/London refers to (RFC 5545 3.2.19)
     return calendar.to_ical().decode()
 
 

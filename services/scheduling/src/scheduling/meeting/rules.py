@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from scheduling.meeting.models import EmployerKind, Mediator
 from shared.calendar import WorkingDayCalendar
@@ -51,11 +51,18 @@ def choose_mediator(candidates: Sequence[Mediator]) -> Choice | None:
     refused = sorted(m.id for m in candidates if not is_independent(m))
     if not eligible:
         return None
-    chosen = min(eligible, key=lambda m: (m.last_booked_at or datetime.min, -m.capacity_per_week, m.id))
+    chosen = min(eligible, key=lambda m: (_as_utc(m.last_booked_at), -m.capacity_per_week, m.id))
     reason = "independent (R13); least recently booked of " + ", ".join(sorted(m.id for m in eligible))
     if refused:
         reason += "; refused as not independent: " + ", ".join(refused)
     return Choice(chosen, reason)
+
+
+def _as_utc(moment: datetime | None) -> datetime:
+    """Never booked sorts first; SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
+    if moment is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def meeting_times(day: date, tz: object) -> tuple[datetime, datetime]:

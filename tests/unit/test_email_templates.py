@@ -1,0 +1,233 @@
+"""Email bodies render completely (StrictUndefined), as accessible HTML, and the invitation is a valid iCalendar."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import icalendar
+import jinja2
+import pytest
+
+from notifications.message.catalogue import TEMPLATES
+from notifications.message.rendering import meeting_invitation, render_bodies
+from shared.events import Envelope, MeetingScheduledV1
+from shared.kafka.codec import decode, encode
+
+LONDON = ZoneInfo("Europe/London")
+
+# What service._email_for adds to every message, then what each handler in message/handlers.py supplies.
+COMMON = {"recipient_name": "Ada Lovelace", "case_reference": "SM-2026-0001",
+          "la_name": "Hounslow Council", "la_contact": "send.team@hounslow.example"}
+CONTEXTS = {
+    "case_received": {"mediate_by": "2 December 2026", "provider_name": "Global Mediation",
+                      "provider_phone": "020 7946 0000", "provider_email": "cases@mediation.example"},
+    "decline_received": {"certificate_due_on": "31 December 2026"},
+    "meeting_scheduled": {"invitation": {"uid": "m-1@send.example", "sequence": 0,
+                                         "starts_at": "2027-01-06T10:00:00+00:00",
+                                         "ends_at": "2027-01-06T12:00:00+00:00", "location": "Video call"},
+                          "starts_at": "Wednesday 6 January 2027, 10:00", "ends_at": "12:00",
+                          "location": "Video call arranged by Global Mediation", "mediator_name": "Grace Hopper",
+                          "provider_name": "Global Mediation"},
+    "certificate_issued": {"certificate_number": "MC-2026-000042-5", "issued_on": "31 December 2026"},
+}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def full_context(template: str) -> dict:
+    return {**COMMON, **CONTEXTS[template]}
+
+
+class StrictHTML(HTMLParser):
+    """Records the html lang attribute and every mismatched or unclosed tag."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lang: str | None = None
+        self.open: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "html":
+            self.lang = dict(attrs).get("lang")
+        if tag not in VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"unexpected </{tag}> with open {self.open}")
+        else:
+            self.open.pop()
+
+
+def parse(html: str) -> StrictHTML:
+    parser = StrictHTML()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def test_every_template_in_the_catalogue_has_a_test_context():
+    assert set(TEMPLATES) == set(CONTEXTS)
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_rendering_with_the_full_context_leaves_no_placeholder(template):
+    subject, text, html = render_bodies(template, full_context(template))
+
+    assert subject == TEMPLATES[template].subject
+    for body in (text, html):
+        assert "{{" not in body
+        assert "{%" not in body
+        assert "Dear Ada Lovelace," in body
+        assert "SM-2026-0001" in body
+        assert "Hounslow Council: send.team@hounslow.example" in body
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_html_body_is_well_formed_with_a_language(template):
+    _, _, html = render_bodies(template, full_context(template))
+
+    parsed = parse(html)
+
+    assert parsed.problems == []
+    assert parsed.open == []
+    assert parsed.lang == "en-GB"
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_html_title_and_heading_are_the_subject(template):
+    subject, _, html = render_bodies(template, full_context(template))
+
+    assert f"<title>{subject}</title>" in html
+    assert f"<h1 style=\"font-size: 22px;\">{subject}</h1>" in html
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_html_body_escapes_values_but_text_body_keeps_them(template):
+    context = {**full_context(template), "recipient_name": "<script>alert(1)</script> O'Neil"}
+
+    _, text, html = render_bodies(template, context)
+
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "Dear <script>alert(1)</script> O'Neil," in text
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+@pytest.mark.parametrize("missing", ["recipient_name", "la_contact"])
+def test_a_missing_common_key_raises_undefined_error(template, missing):
+    context = full_context(template)
+    del context[missing]
+
+    with pytest.raises(jinja2.UndefinedError, match=missing):
+        render_bodies(template, context)
+
+
+@pytest.mark.parametrize(
+    ("template", "missing"),
+    [("case_received", "mediate_by"), ("case_received", "provider_email"),
+     ("decline_received", "certificate_due_on"), ("meeting_scheduled", "starts_at"),
+     ("meeting_scheduled", "mediator_name"), ("certificate_issued", "certificate_number"),
+     ("certificate_issued", "issued_on")],
+)
+def test_a_missing_template_key_raises_undefined_error(template, missing):
+    context = full_context(template)
+    del context[missing]
+
+    with pytest.raises(jinja2.UndefinedError, match=missing):
+        render_bodies(template, context)
+
+
+def test_case_received_states_the_mediate_by_date_and_the_notice_period():
+    _, text, _ = render_bodies("case_received", full_context("case_received"))
+
+    assert "It must take place by 2 December 2026." in text
+    assert "at least 5 working days before the meeting" in text
+
+
+def test_meeting_scheduled_states_when_where_and_who():
+    _, text, _ = render_bodies("meeting_scheduled", full_context("meeting_scheduled"))
+
+    assert "When: Wednesday 6 January 2027, 10:00 to 12:00" in text
+    assert "Where: Video call arranged by Global Mediation" in text
+    assert "Mediator: Grace Hopper, Global Mediation" in text
+
+
+def test_certificate_issued_states_the_number_and_date():
+    _, text, _ = render_bodies("certificate_issued", full_context("certificate_issued"))
+
+    assert "Your mediation certificate MC-2026-000042-5 was issued on 31 December 2026" in text
+
+
+# The calendar invitation.
+
+
+def invitation(**overrides) -> str:
+    fields = {"uid": "m-1@send.example", "sequence": 3, "starts_at": datetime(2026, 7, 6, 10, 0, tzinfo=LONDON),
+              "ends_at": datetime(2026, 7, 6, 12, 0, tzinfo=LONDON), "summary": "SEND mediation meeting",
+              "location": "Video call", "organiser": "noreply@send.example", "attendee": "ada@example.org"}
+    return meeting_invitation(**{**fields, **overrides})
+
+
+def test_invitation_is_a_request_with_the_given_uid_and_sequence():
+    calendar = icalendar.Calendar.from_ical(invitation())
+
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "REQUEST"
+    assert str(event["UID"]) == "m-1@send.example"
+    assert int(event["SEQUENCE"]) == 3
+
+
+def test_invitation_starts_and_ends_in_europe_london():
+    calendar = icalendar.Calendar.from_ical(invitation())
+
+    [event] = calendar.walk("VEVENT")
+    assert event["DTSTART"].params["TZID"] == "Europe/London"
+    assert event.decoded("DTSTART") == datetime(2026, 7, 6, 9, 0, tzinfo=ZoneInfo("UTC"))  # 10:00 BST
+    assert event.decoded("DTEND") == datetime(2026, 7, 6, 11, 0, tzinfo=ZoneInfo("UTC"))
+
+
+def test_invitation_names_organiser_attendee_summary_and_location():
+    calendar = icalendar.Calendar.from_ical(invitation())
+
+    [event] = calendar.walk("VEVENT")
+    assert str(event["ORGANIZER"]) == "mailto:noreply@send.example"
+    assert str(event["ATTENDEE"]) == "mailto:ada@example.org"
+    assert event["ATTENDEE"].params["RSVP"] == "TRUE"
+    assert str(event["SUMMARY"]) == "SEND mediation meeting"
+    assert str(event["LOCATION"]) == "Video call"
+
+
+def test_an_updated_invitation_keeps_the_uid_and_raises_the_sequence():
+    first = icalendar.Calendar.from_ical(invitation(sequence=0))
+    update = icalendar.Calendar.from_ical(invitation(sequence=1))
+
+    [before], [after] = first.walk("VEVENT"), update.walk("VEVENT")
+    assert str(before["UID"]) == str(after["UID"])
+    assert int(after["SEQUENCE"]) == int(before["SEQUENCE"]) + 1
+
+
+def test_invitation_defines_the_europe_london_timezone_it_uses():
+    calendar = icalendar.Calendar.from_ical(invitation())
+
+    [timezone] = calendar.walk("VTIMEZONE")
+    assert str(timezone["TZID"]) == "Europe/London"
+
+
+def test_invitation_built_from_a_decoded_meeting_event_is_in_europe_london():
+    event = Envelope.wrap(MeetingScheduledV1(
+        meeting_id="m-1", case_id="c-1", mediator_id="med-1", mediator_name="Grace Hopper",
+        provider_name="Global Mediation", starts_at=datetime(2026, 7, 6, 10, 0, tzinfo=LONDON),
+        ends_at=datetime(2026, 7, 6, 12, 0, tzinfo=LONDON), location="Video call",
+        arranging_body="local_authority"), source="/scheduling", subject="c-1")
+    message = encode(event, "scheduling.meetings")
+    received = decode(message.headers, message.value).data
+    starts_at = datetime.fromisoformat(received.starts_at.isoformat())  # as handlers.py and service.py do
+    ends_at = datetime.fromisoformat(received.ends_at.isoformat())
+
+    calendar = icalendar.Calendar.from_ical(invitation(starts_at=starts_at, ends_at=ends_at))
+
+    [ics_event] = calendar.walk("VEVENT")
+    assert ics_event["DTSTART"].params["TZID"] == "Europe/London"
