@@ -65,6 +65,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own lines as JSON too
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
     for noisy in ("aiokafka", "kafka", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _configured = True

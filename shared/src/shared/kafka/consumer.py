@@ -123,7 +123,7 @@ class EventConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_interval_ms=300_000,
-            session_timeout_ms=30_000,
+            session_timeout_ms=10_000,  # a killed member leaves the group quickly
             heartbeat_interval_ms=3_000,
         )
         await self._consumer.start()
