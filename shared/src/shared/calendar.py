@@ -8,8 +8,10 @@ or remove days as data (e.g. a newly announced bank holiday) without a release.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 import holidays
 from dateutil.relativedelta import relativedelta
@@ -70,3 +72,48 @@ def add_months(trigger: date, n: int) -> date:
 
 
 DEFAULT_CALENDAR = WorkingDayCalendar()
+
+
+APPEAL_RECEIPT_TIME = time(17, 0)  # R17.6: the Tribunal must receive the appeal by 5pm (HESC rule 12(1))
+
+
+@dataclass(frozen=True)
+class AppealDeadline:
+    """R17: the last day the Tribunal may receive an appeal, by 5pm Europe/London."""
+
+    day: date
+    unmoved: date
+    reason: str
+
+    @property
+    def receive_by(self) -> datetime:
+        return datetime.combine(self.day, APPEAL_RECEIPT_TIME, tzinfo=ZoneInfo("Europe/London"))
+
+
+def appeal_deadline(*, notice_sent_on: date, certificate_issued_on: date | None,
+                    calendar: WorkingDayCalendar = DEFAULT_CALENDAR) -> AppealDeadline:
+    """R17 (HESC rules 12 and 20(1)(c)).
+
+    A = notice sent + 2 months; B = certificate issued + 1 month; D = the later
+    (D = A without a certificate, e.g. an exempt case). D between 25 Dec and
+    1 Jan moves to the first working day after 1 Jan; D in August to the first
+    working day after 31 Aug; otherwise a D that is not a working day moves to
+    the next working day.
+    """
+    a = add_months(notice_sent_on, 2)
+    d, reason = a, "2 months after the decision notice was sent"
+    if certificate_issued_on is not None:
+        b = add_months(certificate_issued_on, 1)
+        if b > a:
+            d, reason = b, "1 month after the mediation certificate was issued"
+    if (d.month == 12 and d.day >= 25) or (d.month == 1 and d.day == 1):
+        new_year = date(d.year + 1 if d.month == 12 else d.year, 1, 1)
+        return AppealDeadline(calendar.next_working_day_on_or_after(new_year + timedelta(days=1)), d,
+                              reason + "; moved out of 25 Dec-1 Jan (HESC 12(3)(a))")
+    if d.month == 8:
+        return AppealDeadline(calendar.next_working_day_on_or_after(date(d.year, 9, 1)), d,
+                              reason + "; moved out of August (HESC 12(3)(a))")
+    moved = calendar.next_working_day_on_or_after(d)
+    if moved != d:
+        reason += "; moved to the next working day (HESC 12(2))"
+    return AppealDeadline(moved, d, reason)

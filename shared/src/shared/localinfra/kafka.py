@@ -88,6 +88,13 @@ class KafkaBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> KafkaBroker:
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()  # never leave a process or a data folder behind
+            raise
+
+    def _start(self, timeout: float) -> KafkaBroker:
         libs = resolve_jars()
         self.port = self.port or free_port()
         controller_port = free_port()
@@ -134,13 +141,9 @@ class KafkaBroker:
             ["java", *java_opts, "-cp", classpath, "kafka.Kafka", str(properties)],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        try:
-            wait_for_port("127.0.0.1", self.port, timeout=timeout, what="Kafka",
-                          alive=lambda: self.process is not None and self.process.poll() is None)
-            wait_for_kafka(self.bootstrap_servers, timeout=timeout)
-        except Exception:
-            self.stop()
-            raise
+        wait_for_port("127.0.0.1", self.port, timeout=timeout, what="Kafka",
+                      alive=lambda: self.process is not None and self.process.poll() is None)
+        wait_for_kafka(self.bootstrap_servers, timeout=timeout)
         return self
 
     def stop(self, timeout: float = 30.0) -> None:

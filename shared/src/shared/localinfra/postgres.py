@@ -56,11 +56,18 @@ class PostgresCluster:
         return f"{self.base_url}/{database}"
 
     def start(self, timeout: float = 60.0) -> PostgresCluster:
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> PostgresCluster:
         self.port = self.port or free_port()
         root = Path(tempfile.mkdtemp(prefix="send-pg-"))
+        self.data_dir = root / "data"
         os.chmod(root, 0o755)
         self._chown(root)
-        self.data_dir = root / "data"
         subprocess.run(
             [*self._run_as(), _binary("initdb"), "-D", str(self.data_dir), "-U", self.user, "-A", "trust",
              "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
