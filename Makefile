@@ -34,6 +34,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy shared/src services/intake/src services/scheduling/src services/certificates/src services/notifications/src
 
 asyncapi: install
 	$(BIN)/python -m shared.events.asyncapi --write contracts/asyncapi.yaml

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -53,7 +54,8 @@ async def test_killing_certificates_and_notifications_loses_nothing_and_issues_n
         for case in cases[DECLINES:]:  # the provider reports outcomes while certificates is down
             meeting_id = await eventually(lambda case=case: booked(case["id"]), what="the meeting booked")
             body = json.dumps({"type": "meeting.outcome_reported", "data": {
-                "meeting_id": meeting_id, "held": True, "concluded_on": "2026-11-27", "agreement": "full"}}).encode()
+                "meeting_id": meeting_id, "held": True, "concluded_on": datetime.now(UTC).date().isoformat(),
+                "agreement": "full"}}).encode()
             headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id=f"msg_{uuid.uuid4().hex}", body=body)
             httpx.post(f"{system.url('scheduling')}/v1/webhooks/provider", content=body,
                        headers={**headers, "content-type": "application/json"}).raise_for_status()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import pytest
 from sqlmodel import func, select
 from support import PORTAL, case_payload, serve
 
+from intake.case import service as case_service
 from intake.case.models import Case
 from intake.main import create_app
 from intake.settings import IntakeSettings
@@ -154,3 +156,185 @@ async def test_the_openapi_document_lists_every_error_response_of_submit(intake)
 
     assert {"201", "200", "400", "401", "403", "409", "422"} <= set(responses)
     assert json.dumps(spec).count("E06000033") >= 1  # examples are present
+
+
+async def test_r8_health_only_mediation_is_arranged_by_the_commissioning_body_told_within_3_working_days(intake):
+    response = await intake.post("/v1/cases", json=case_payload(health_issues=True, health_only=True),
+                                 headers=PORTAL)
+
+    case = response.json()
+    assert case["arranging_body"] == "health_commissioning_body"
+    assert case["health_bodies_told_by"] == "2026-11-25"  # Fri 20 Nov + 3 working days
+
+
+async def test_r17_the_appeal_deadline_is_on_the_case_and_moves_when_the_certificate_is_issued(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
+                                 headers=PORTAL)).json()
+    assert created["appeal_deadline"] == "2027-01-04"  # notice 3 Nov + 2 months = Sun 3 Jan: next working day
+
+    async with intake.app.state.runtime.sessionmaker() as session:
+        await case_service.record_certificate(session, created["id"], date(2026, 12, 14))
+        await session.commit()
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+    assert case["certificate_issued_on"] == "2026-12-14"
+    assert case["appeal_deadline"] == "2027-01-14"  # certificate + 1 month is later
+    assert case["status"] == "certificate_issued"
+
+
+@pytest.mark.parametrize(
+    ("matters", "required"),
+    [(["named_school"], False), (["named_school_type", "no_school_named"], False),
+     (["named_school", "section_f"], True), (["section_b"], True)],
+)
+async def test_r3_the_exemption_check_answers_at_once_whether_a_certificate_is_needed(intake, matters, required):
+    response = await intake.post("/v1/exemption-checks", headers=PORTAL,
+                                 json={"appeal_about": matters, "notice_sent_on": "2026-11-03"})
+
+    answer = response.json()
+    assert response.status_code == 200
+    assert answer["certificate_required"] is required
+    assert answer["appeal_deadline"] == (None if required else "2027-01-04")
+    assert await count(intake, Case) == 0
+
+
+async def test_a_parent_who_chose_mediation_can_decline_and_the_adviser_certificate_falls_due(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(), headers=PORTAL)).json()
+
+    response = await intake.post(f"/v1/cases/{created['id']}/decline", headers=PORTAL,
+                                 json={"told_on": "2026-11-24"})
+
+    case = response.json()
+    assert (case["status"], case["certificate_due_on"]) == ("declined", "2026-11-27")  # R6: Tue + 3 working days
+    assert await outbox_types(intake) == ["case.submitted.v1", "case.mediation_declined.v1"]
+
+
+async def test_a_parent_who_declined_can_ask_for_mediation_and_the_30_days_run_from_then(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
+                                 headers=PORTAL)).json()
+
+    response = await intake.post(f"/v1/cases/{created['id']}/mediation-request", headers=PORTAL,
+                                 json={"told_on": "2026-11-24", "mediation_issues": ["Section F"]})
+
+    case = response.json()
+    assert (case["status"], case["mediate_by"]) == ("submitted", "2026-12-24")
+    assert await outbox_types(intake) == ["case.mediation_declined.v1", "case.submitted.v1"]
+
+
+async def test_a_withdrawn_case_cannot_change_again_and_answers_409(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(), headers=PORTAL)).json()
+    withdrawn = await intake.post(f"/v1/cases/{created['id']}/withdrawal", headers=PORTAL,
+                                  json={"reason": "no_longer_disputed"})
+
+    again = await intake.post(f"/v1/cases/{created['id']}/decline", headers=PORTAL, json={"told_on": "2026-11-24"})
+
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert again.status_code == 409
+    assert again.json()["code"] == "transition_not_allowed"
+    assert await outbox_types(intake) == ["case.submitted.v1", "case.withdrawn.v1"]
+
+
+async def test_another_local_authority_cannot_withdraw_a_case(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(), headers=PORTAL)).json()
+
+    response = await intake.post(f"/v1/cases/{created['id']}/withdrawal", headers=OTHER_LA,
+                                 json={"reason": "other"})
+
+    assert response.status_code == 404
+
+
+async def test_the_case_list_filters_by_status_kind_and_deadline_and_pages_with_a_cursor(intake):
+    for _ in range(3):
+        await intake.post("/v1/cases", json=case_payload(), headers=PORTAL)
+    await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]), headers=PORTAL)
+
+    first = (await intake.get("/v1/cases?kind=mediation&limit=2", headers=PORTAL)).json()
+    second = (await intake.get(f"/v1/cases?kind=mediation&limit=2&cursor={first['next_cursor']}",
+                               headers=PORTAL)).json()
+    declined = (await intake.get("/v1/cases?status=declined", headers=PORTAL)).json()
+    due_soon = (await intake.get("/v1/cases?deadline_before=2026-11-26", headers=PORTAL)).json()
+    bad_cursor = await intake.get("/v1/cases?cursor=bm90LWEtY3Vyc29y", headers=PORTAL)
+
+    assert len(first["items"]) == 2 and len(second["items"]) == 1 and second["next_cursor"] is None
+    assert not {c["id"] for c in first["items"]} & {c["id"] for c in second["items"]}
+    assert [c["kind"] for c in declined["items"]] == ["mediation_declined"]
+    assert [c["kind"] for c in due_soon["items"]] == ["mediation_declined"]  # certificate due 25 Nov
+    assert bad_cursor.status_code == 422
+
+
+async def test_metrics_count_requests_by_route_template_not_by_raw_path(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(), headers=PORTAL)).json()
+    await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)
+
+    metrics = (await intake.get("/metrics")).text
+
+    assert 'route="/v1/cases/{case_id}"' in metrics
+    assert created["id"] not in metrics
+
+
+def dr_payload(dr_type: int, parties: list[dict], **overrides: object) -> dict:
+    body = {"kind": "disagreement_resolution", "dr_type": dr_type, "summary": "Speech and language support",
+            "parties": parties, "child": {"name": "Sam Example", "date_of_birth": "2015-06-01"}}
+    body.update(overrides)
+    return body
+
+
+PARENT = {"role": "parent", "name": "Alex Example", "email": "alex@example.org", "consented_on": "2026-11-20"}
+
+
+@pytest.mark.parametrize(("dr_type", "other"), [(1, "local_authority"), (2, "school"), (3, "icb")])
+async def test_r21_disagreement_resolution_of_types_1_to_3_is_accepted_with_the_family_and_the_other_side(
+        intake, dr_type, other):
+    response = await intake.post("/v1/cases", headers=PORTAL,
+                                 json=dr_payload(dr_type, [PARENT, {"role": other, "name": "Them"}]))
+
+    case = response.json()
+    assert response.status_code == 201
+    assert (case["kind"], case["dr_type"], case["all_parties_consented"]) == ("disagreement_resolution", dr_type, False)
+    assert case["appeal_deadline"] is None and case["mediate_by"] is None  # no Tribunal clock, no certificate
+    assert await outbox_types(intake) == ["case.disagreement_resolution_requested.v1"]
+
+
+async def test_r21_a_type_4_disagreement_has_no_parent_party(intake):
+    parties = [{"role": "local_authority", "name": "Southend-on-Sea City Council"},
+               {"role": "icb", "name": "NHS Mid and South Essex ICB"}]
+
+    accepted = await intake.post("/v1/cases", headers=PORTAL, json=dr_payload(4, parties, child=None))
+    refused = await intake.post("/v1/cases", headers=PORTAL, json=dr_payload(4, [PARENT, *parties], child=None))
+
+    assert accepted.status_code == 201
+    assert accepted.json()["dr_parties"][0]["role"] == "local_authority"
+    assert refused.status_code == 422
+    assert "body.parties.0.role" in [e["field"] for e in refused.json()["errors"]]
+    assert await count(intake, Case) == 1
+
+
+async def test_r21_consent_is_recorded_party_by_party_until_every_party_has_consented(intake):
+    created = (await intake.post("/v1/cases", headers=PORTAL,
+                                 json=dr_payload(2, [PARENT, {"role": "school", "name": "Example Primary"}]))).json()
+
+    response = await intake.post(f"/v1/cases/{created['id']}/consents", headers=PORTAL,
+                                 json={"role": "school", "consented_on": "2026-11-24"})
+    unknown = await intake.post(f"/v1/cases/{created['id']}/consents", headers=PORTAL,
+                                json={"role": "icb", "consented_on": "2026-11-24"})
+
+    assert response.json()["all_parties_consented"] is True
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "body.role"
+    assert await outbox_types(intake) == ["case.disagreement_resolution_requested.v1", "case.consent_recorded.v1"]
+
+
+async def test_r21_a_disagreement_resolution_case_cannot_decline_mediation(intake):
+    created = (await intake.post("/v1/cases", headers=PORTAL,
+                                 json=dr_payload(2, [PARENT, {"role": "school", "name": "Example Primary"}]))).json()
+
+    response = await intake.post(f"/v1/cases/{created['id']}/decline", headers=PORTAL, json={"told_on": "2026-11-24"})
+
+    assert response.status_code == 409
+
+
+async def test_a_portal_whose_la_is_not_in_the_directory_cannot_submit(intake):
+    response = await intake.post("/v1/cases", json=case_payload(), headers=OTHER_LA)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "unknown_local_authority"
+    assert await count(intake, Case) == 0

@@ -44,7 +44,7 @@ async def meeting(scheduling: httpx.AsyncClient) -> Meeting:
 
 
 def outcome(meeting_id: str, **overrides: object) -> bytes:
-    data = {"meeting_id": meeting_id, "held": True, "concluded_on": "2026-12-01", "agreement": "partial"}
+    data = {"meeting_id": meeting_id, "held": True, "concluded_on": "2026-11-27", "agreement": "partial"}
     return json.dumps({"type": "meeting.outcome_reported", "data": {**data, **overrides}}).encode()
 
 
@@ -143,3 +143,34 @@ async def test_the_booking_gives_five_clear_working_days_and_an_independent_medi
     assert meeting.starts_at.date() == date(2026, 11, 30)  # notice Fri 20 Nov; clear days 23-27 Nov
     assert meeting.mediator_id in {"med-0001", "med-0002", "med-0003"}
     assert "med-0004" in meeting.assignment_reason and "med-0005" in meeting.assignment_reason
+
+
+async def test_r18_r19_the_outcome_keeps_issues_and_follow_up_deadlines_in_scheduling_only(scheduling, meeting):
+    body = outcome(meeting.id, agreement="partial", resolved_issues=["Section F speech therapy"],
+                   unresolved_issues=["Section I placement"],
+                   agreement_items=[{"kind": "amend_plan"},
+                                    {"kind": "change_named_school", "agreed_timescale_days": 21,
+                                     "written_agreement": True}])
+
+    response = await post(scheduling, body, webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_r18", body=body))
+
+    assert response.status_code == 200
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        stored = await session.get(Meeting, meeting.id)
+        events = [row.envelope for row in (await session.exec(select(OutboxEvent))).all()]
+    assert stored.outcome["follow_ups"] == [
+        {"kind": "amend_plan", "step": "amend_plan", "due_on": "2027-01-01"},  # 27 Nov + 5 weeks
+        {"kind": "change_named_school", "step": "change_named_school", "due_on": "2026-12-18"},  # agreed: 21 days
+    ]
+    assert stored.outcome["unresolved_issues"] == ["Section I placement"]
+    assert not any("Section" in envelope for envelope in events)  # R20: nothing of it in events
+
+
+async def test_r23_a_changed_timescale_without_a_written_agreement_is_refused(scheduling, meeting):
+    body = outcome(meeting.id, agreement_items=[{"kind": "amend_plan", "agreed_timescale_days": 60}])
+
+    response = await post(scheduling, body, webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_r23", body=body))
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.data.agreement_items.0.written_agreement"
+    assert await state(scheduling, meeting.id) == (MeetingStatus.scheduled, ["meeting.scheduled.v1"], 0)

@@ -31,6 +31,21 @@ CONTEXTS = {
                           "location": "Video call arranged by Global Mediation", "mediator_name": "Grace Hopper",
                           "provider_name": "Global Mediation"},
     "certificate_issued": {"certificate_number": "MC-2026-000042-5", "issued_on": "31 December 2026"},
+    "meeting_rescheduled": {"invitation": {"uid": "m-1@send.example", "sequence": 1, "method": "REQUEST",
+                                           "starts_at": "2027-01-08T14:00:00+00:00",
+                                           "ends_at": "2027-01-08T16:00:00+00:00", "location": "Room 4"},
+                            "starts_at": "Friday 8 January 2027, 14:00", "ends_at": "16:00",
+                            "location": "Room 4, Civic Centre", "mediator_name": "Grace Hopper",
+                            "provider_name": "Global Mediation"},
+    "meeting_cancelled": {"invitation": {"uid": "m-1@send.example", "sequence": 2, "method": "CANCEL",
+                                         "starts_at": "2027-01-08T14:00:00+00:00",
+                                         "ends_at": "2027-01-08T16:00:00+00:00", "location": "Room 4"},
+                          "starts_at": "Friday 8 January 2027, 14:00", "ends_at": "16:00",
+                          "location": "Room 4, Civic Centre", "mediator_name": "Grace Hopper",
+                          "provider_name": "Global Mediation"},
+    "meeting_reminder": {"starts_at": "Friday 8 January 2027, 14:00", "ends_at": "16:00",
+                         "location": "Room 4, Civic Centre", "mediator_name": "Grace Hopper",
+                         "provider_name": "Global Mediation"},
 }
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -130,7 +145,8 @@ def test_a_missing_common_key_raises_undefined_error(template, missing):
     [("case_received", "mediate_by"), ("case_received", "provider_email"),
      ("decline_received", "certificate_due_on"), ("meeting_scheduled", "starts_at"),
      ("meeting_scheduled", "mediator_name"), ("certificate_issued", "certificate_number"),
-     ("certificate_issued", "issued_on")],
+     ("certificate_issued", "issued_on"), ("meeting_rescheduled", "starts_at"), ("meeting_rescheduled", "location"),
+     ("meeting_cancelled", "starts_at"), ("meeting_reminder", "starts_at"), ("meeting_reminder", "location")],
 )
 def test_a_missing_template_key_raises_undefined_error(template, missing):
     context = full_context(template)
@@ -159,6 +175,40 @@ def test_certificate_issued_states_the_number_and_date():
     _, text, _ = render_bodies("certificate_issued", full_context("certificate_issued"))
 
     assert "Your mediation certificate MC-2026-000042-5 was issued on 31 December 2026" in text
+
+
+def test_meeting_rescheduled_states_the_new_time_place_and_mediator():
+    _, text, _ = render_bodies("meeting_rescheduled", full_context("meeting_rescheduled"))
+
+    assert "Your mediation meeting has moved" in text
+    assert "When: Friday 8 January 2027, 14:00 to 16:00" in text
+    assert "Where: Room 4, Civic Centre" in text
+    assert "Mediator: Grace Hopper, Global Mediation" in text
+
+
+@pytest.mark.parametrize("template", ["meeting_rescheduled", "meeting_reminder"])
+def test_a_meeting_whose_mediator_is_not_known_leaves_the_mediator_line_out(template):
+    context = {**full_context(template), "mediator_name": "", "provider_name": ""}
+
+    _, text, html = render_bodies(template, context)
+
+    assert "Mediator:" not in text
+    assert "Mediator:" not in html
+    assert parse(html).problems == []
+
+
+def test_meeting_cancelled_says_which_meeting_and_not_to_go():
+    _, text, _ = render_bodies("meeting_cancelled", full_context("meeting_cancelled"))
+
+    assert "Your mediation meeting on Friday 8 January 2027, 14:00 has been cancelled" in text
+    assert "Please do not go to it." in text
+
+
+def test_meeting_reminder_states_when_and_where():
+    _, text, _ = render_bodies("meeting_reminder", full_context("meeting_reminder"))
+
+    assert "When: Friday 8 January 2027, 14:00 to 16:00" in text
+    assert "Where: Room 4, Civic Centre" in text
 
 
 # The calendar invitation.
@@ -231,3 +281,19 @@ def test_invitation_built_from_a_decoded_meeting_event_is_in_europe_london():
 
     [ics_event] = calendar.walk("VEVENT")
     assert ics_event["DTSTART"].params["TZID"] == "Europe/London"
+
+
+def test_a_cancellation_is_method_cancel_with_the_same_uid_and_status_cancelled():
+    calendar = icalendar.Calendar.from_ical(invitation(method="CANCEL", sequence=4))
+
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(event["UID"]) == "m-1@send.example"
+    assert int(event["SEQUENCE"]) == 4
+    assert str(event["STATUS"]) == "CANCELLED"
+
+
+def test_a_request_is_confirmed():
+    [event] = icalendar.Calendar.from_ical(invitation()).walk("VEVENT")
+
+    assert str(event["STATUS"]) == "CONFIRMED"

@@ -191,3 +191,28 @@ def test_meeting_times_are_two_hours_from_10am_in_the_given_zone():
     assert starts == datetime(2026, 7, 6, 10, 0, tzinfo=london)
     assert ends == datetime(2026, 7, 6, 12, 0, tzinfo=london)
     assert starts.utcoffset().total_seconds() == 3600  # BST
+
+
+def test_r18_an_agreement_to_assess_sets_the_tribunal_order_limits():
+    from scheduling.meeting.rules import follow_ups
+
+    steps = follow_ups("assess", agreed_on=date(2026, 12, 1))
+
+    assert [(f.step, f.due_on) for f in steps] == [
+        ("tell_parent", date(2026, 12, 15)), ("decide_not_to_issue_plan", date(2027, 2, 9)),
+        ("final_plan", date(2027, 3, 9))]
+
+
+def test_r18_a_timescale_agreed_in_writing_replaces_the_default():
+    from scheduling.meeting.rules import follow_ups
+
+    [step] = follow_ups("non_appealable", agreed_on=date(2026, 12, 1), agreed_timescale_days=30)
+
+    assert step.due_on == date(2026, 12, 31)
+
+
+def test_r18_continuing_a_plan_is_immediate_and_an_la_not_party_is_told_within_a_week():
+    from scheduling.meeting.rules import follow_ups
+
+    assert follow_ups("continue_plan", agreed_on=date(2026, 12, 1))[0].due_on == date(2026, 12, 1)
+    assert follow_ups("tell_la_when_not_a_party", agreed_on=date(2026, 12, 1))[0].due_on == date(2026, 12, 8)

@@ -7,13 +7,16 @@ or remove days as data (e.g. a newly announced bank holiday) without a release.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
+import yaml
 from dateutil.relativedelta import relativedelta
 
 
@@ -71,7 +74,30 @@ def add_months(trigger: date, n: int) -> date:
     return trigger + relativedelta(months=n)
 
 
-DEFAULT_CALENDAR = WorkingDayCalendar()
+def load_calendar(path: str | None = None) -> WorkingDayCalendar:
+    """The calendar every service uses, with overrides kept as data.
+
+    ``SEND_CALENDAR_OVERRIDES`` may name a YAML file such as::
+
+        extra_holidays: [2027-06-07]   # e.g. a newly proclaimed bank holiday
+        not_holidays: []               # e.g. a bank holiday moved away
+
+    so a proclamation can be applied by configuration, without a release.
+    """
+    source = path or os.environ.get("SEND_CALENDAR_OVERRIDES")
+    if not source:
+        return WorkingDayCalendar()
+    raw = yaml.safe_load(Path(source).read_text()) or {}
+    unknown = set(raw) - {"extra_holidays", "not_holidays"}
+    if unknown:
+        raise ValueError(f"{source}: unknown keys {sorted(unknown)}")
+    return WorkingDayCalendar(
+        extra_holidays=[date.fromisoformat(str(d)) for d in raw.get("extra_holidays") or []],
+        not_holidays=[date.fromisoformat(str(d)) for d in raw.get("not_holidays") or []],
+    )
+
+
+DEFAULT_CALENDAR = load_calendar()
 
 
 APPEAL_RECEIPT_TIME = time(17, 0)  # R17.6: the Tribunal must receive the appeal by 5pm (HESC rule 12(1))

@@ -102,18 +102,27 @@ def problem_response(status: int, title: str, code: str, detail: str | None = No
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _location(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in loc)
+def _location(loc: tuple[Any, ...] | list[Any], hidden: frozenset[str] = frozenset()) -> str:
+    return ".".join(str(part) for part in loc if part not in hidden)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def _field(error: dict[str, Any], union_tags: frozenset[str]) -> str:
+    """Where the error is, as the client wrote it: a tagged union's tag is not a field, its discriminator is."""
+    loc = list(error["loc"])
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        loc.append(str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
+    return _location(loc, union_tags)
+
+
+def install_error_handlers(app: FastAPI, *, union_tags: frozenset[str] = frozenset()) -> None:
+    """``union_tags``: the tags of request bodies that are tagged unions (pydantic puts them in error paths)."""
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.code, exc.detail, exc.errors)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [FieldError(field=_location(e["loc"]), reason=e["msg"]) for e in exc.errors()]
+        errors = [FieldError(field=_field(e, union_tags), reason=e["msg"]) for e in exc.errors()]
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             return problem_response(400, "Body is not valid JSON", "malformed_json", errors=errors)
         return problem_response(422, InvalidRequest.title, InvalidRequest.code,

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 
 HTTP_REQUESTS = Counter(
     "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
@@ -32,12 +31,6 @@ def metrics_response() -> Response:
 
 def http_metrics_middleware(service: str) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        route = "unmatched"
-        for candidate in request.app.router.routes:
-            match, _ = candidate.matches(request.scope)
-            if match == Match.FULL:
-                route = getattr(candidate, "path", "unmatched")
-                break
         started = time.perf_counter()
         status = 500
         try:
@@ -45,6 +38,8 @@ def http_metrics_middleware(service: str) -> Callable[[Request, Callable[[Reques
             status = response.status_code
             return response
         finally:
+            # The router records the matched route (a path template, never a raw path with ids in it).
+            route = getattr(request.scope.get("route"), "path", "unmatched")
             HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
             HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
 

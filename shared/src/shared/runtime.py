@@ -150,18 +150,25 @@ class ServiceRuntime:
             checks["kafka"] = "ok"
         except Exception as exc:
             checks["kafka"] = f"unavailable: {type(exc).__name__}"
-        for name, task in (("background", t) for t in self._tasks):
-            if task.done():
-                checks[name] = f"stopped: {task.get_name()}"
+        for name in self.stopped_tasks():
+            checks[name] = "stopped"
         return checks
+
+    def stopped_tasks(self) -> list[str]:
+        return [task.get_name() for task in self._tasks if task.done()]
 
 
 def operations_router(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", summary="Liveness: the process answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": runtime.service}
+    @router.get("/healthz", summary="Liveness: the process answers and its background tasks run",
+                responses={503: {"description": "A background task (consumer, relay, worker) has stopped"}})
+    async def healthz() -> JSONResponse:
+        stopped = runtime.stopped_tasks()
+        if stopped:  # restart me: a dead consumer or relay would leave events unhandled forever
+            return JSONResponse({"status": "unhealthy", "service": runtime.service, "stopped": stopped},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "service": runtime.service})
 
     @router.get(
         "/readyz",
@@ -186,7 +193,7 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
 
 
 def build_app(runtime: ServiceRuntime, *, title: str, description: str, version: str = "1.0.0",
-              openapi_tags: list[dict[str, str]] | None = None) -> FastAPI:
+              openapi_tags: list[dict[str, str]] | None = None, union_tags: frozenset[str] = frozenset()) -> FastAPI:
     """A FastAPI app with the lifespan, error handlers, metrics and health routes every service has."""
     configure_logging(runtime.service, runtime.settings.log_level)
 
@@ -199,7 +206,7 @@ def build_app(runtime: ServiceRuntime, *, title: str, description: str, version:
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
                   openapi_tags=openapi_tags)
     app.state.runtime = runtime
-    install_error_handlers(app)
+    install_error_handlers(app, union_tags=union_tags)
     app.middleware("http")(http_metrics_middleware(runtime.service))
     app.include_router(operations_router(runtime))
     return app

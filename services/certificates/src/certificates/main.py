@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from certificates.certificate import issuer
+from certificates.certificate import issuer, signing
 from certificates.certificate.routes import router as certificate_router
-from certificates.certificate.service import ISSUER
+from certificates.certificate.routes import verify_router
+from certificates.certificate.service import ISSUER, Issuing
+from certificates.certificate.verification import TokenBucket
 from certificates.consumers import SUBSCRIPTIONS
 from certificates.settings import CertificatesSettings, get_settings
 from shared.events import CertificateDocumentReadyV1, CertificateIssuedV1
@@ -14,15 +16,22 @@ from shared.runtime import ServiceRuntime, WorkerSpec, build_app
 
 
 def create_app(settings: CertificatesSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    # Fails fast in production without a configured key; generates one in development.
+    issuing = Issuing(number_prefix=settings.number_prefix, public_base_url=settings.public_base_url,
+                      signer=signing.load_signer(settings.signing()))
     runtime = ServiceRuntime(
-        settings=settings or get_settings(), service="certificates", migrations="certificates:migrations",
+        settings=settings, service="certificates", migrations="certificates:migrations",
         subscriptions=SUBSCRIPTIONS, produces_topics=(CertificateIssuedV1.topic, CertificateDocumentReadyV1.topic),
-        workers=[WorkerSpec(ISSUER, issuer.make_step)],
+        workers=[WorkerSpec(ISSUER, lambda runtime: issuer.make_step(runtime, issuing))],
     )
     app = build_app(
         runtime, title="SEND mediation: certificates",
         description="Mediation certificates (adviser, mediator, missed 30 days): issued exactly once per trigger, "
-                    "as PDFs, for the council portal to download.",
+                    "as signed PDFs, for the council portal to download; corrections; public verification.",
     )
+    app.state.issuing = issuing
+    app.state.verify_limiter = TokenBucket(burst=settings.verify_burst, per_minute=settings.verify_per_minute)
     app.include_router(certificate_router)
+    app.include_router(verify_router)
     return app

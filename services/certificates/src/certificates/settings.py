@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic_settings import SettingsConfigDict
 
+from certificates.certificate.signing import SigningConfig
 from shared.settings import ServiceSettings
 
 
@@ -10,10 +13,24 @@ class CertificatesSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///.run/db/certificates.sqlite"
     number_prefix: str = "MC"
+    #: Where the verification page is reached from outside; printed as a QR code on every certificate.
+    public_base_url: str = "http://127.0.0.1:8003"
+    #: PEM key and certificate the PDFs are signed with. Outside production they are generated on first run.
+    signing_key_path: Path = Path(".run/signing/certificates-key.pem")
+    signing_cert_path: Path = Path(".run/signing/certificates-cert.pem")
+    signing_key_passphrase: str | None = None
+    #: Public verification: each client IP may make this many checks in a burst, refilled at this rate per minute.
+    verify_burst: int = 10
+    verify_per_minute: float = 10.0
 
     @property
     def service_name(self) -> str:
         return "certificates"
+
+    def signing(self) -> SigningConfig:
+        return SigningConfig(key_path=self.signing_key_path, cert_path=self.signing_cert_path,
+                             key_passphrase=self.signing_key_passphrase,
+                             may_generate=self.environment != "production")
 
 
 def get_settings() -> CertificatesSettings:

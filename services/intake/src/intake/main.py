@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from intake.case.models import CaseKind
+from intake.case.routes import exemption_router
 from intake.case.routes import router as case_router
 from intake.consumers import SUBSCRIPTIONS
 from intake.settings import IntakeSettings, get_settings
@@ -20,6 +22,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime, title="SEND mediation: intake",
         description="The council-portal API: submit a request for SEND mediation, or a decline of it, "
                     "and follow the case through booking, outcome and certificate.",
+        union_tags=frozenset(kind.value for kind in CaseKind),  # POST /v1/cases is tagged by `kind`
     )
     app.include_router(case_router)
+    app.include_router(exemption_router)
     return app

@@ -8,16 +8,20 @@ from notifications.consumers import SUBSCRIPTIONS
 from notifications.message import sender
 from notifications.message.routes import router as message_router
 from notifications.message.service import SENDER
+from notifications.reminder import worker as reminder_worker
+from notifications.reminder.service import SCHEDULER
 from notifications.settings import NotificationsSettings, get_settings
 from shared.events.notifications import TOPIC as MESSAGES_TOPIC
 from shared.runtime import ServiceRuntime, WorkerSpec, build_app
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     runtime = ServiceRuntime(
-        settings=settings or get_settings(), service="notifications", migrations="notifications:migrations",
+        settings=settings, service="notifications", migrations="notifications:migrations",
         subscriptions=SUBSCRIPTIONS, produces_topics=(MESSAGES_TOPIC,),
-        workers=[WorkerSpec(SENDER, sender.make_step, poll_interval=1.0)],
+        workers=[WorkerSpec(SENDER, sender.make_step, poll_interval=1.0),
+                 WorkerSpec(SCHEDULER, reminder_worker.make_step, poll_interval=settings.reminder_poll_interval_seconds)],
     )
     app = build_app(
         runtime, title="SEND mediation: notifications",

@@ -1,7 +1,9 @@
 """Every table notifications owns (imported by migrations/env.py)."""
 
-from notifications.message.models import Message, Recipient
+from notifications.meeting.models import MeetingInvitation
+from notifications.message.models import CaseAudience, Message, Recipient
+from notifications.reminder.models import Reminder
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["InboxEvent", "Message", "OutboxEvent", "Recipient"]
+__all__ = ["CaseAudience", "InboxEvent", "MeetingInvitation", "Message", "OutboxEvent", "Recipient", "Reminder"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import time
+
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -21,6 +23,11 @@ class NotificationsSettings(ServiceSettings):
     max_attempts: int = 8
     #: How long a message may wait for its recipient's contact details before it fails.
     recipient_wait_seconds: float = 3600.0
+    #: Meeting reminders go out at this London time, this many working days before the meeting day.
+    meeting_reminder_working_days: int = 2
+    meeting_reminder_time: time = time(9, 0)
+    #: How often the reminder worker looks for reminders that have fallen due.
+    reminder_poll_interval_seconds: float = 30.0
 
     @property
     def service_name(self) -> str:

@@ -9,29 +9,59 @@ from fastapi import FastAPI
 
 from scheduling.consumers import SUBSCRIPTIONS
 from scheduling.meeting import service as meeting_service
-from scheduling.settings import SchedulingSettings, get_settings
+from scheduling.outbound import dispatcher
+from scheduling.outbound import service as outbound_service
+from scheduling.outbound.models import WebhookEndpoint
+from scheduling.outbound.routes import router as outbound_router
+from scheduling.outbound.schemas import CaseReferred, MeetingCancelled
+from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings, get_settings
 from scheduling.webhook.routes import router as webhook_router
 from shared.events.meetings import TOPIC as MEETINGS_TOPIC
-from shared.runtime import ServiceRuntime, build_app
+from shared.events.meetings import ProviderEndpointDisabledV1
+from shared.runtime import ServiceRuntime, WorkerSpec, build_app
 
 
-async def seed_development_mediators(runtime: ServiceRuntime) -> None:
-    if not getattr(runtime.settings, "seed_mediators", False):
-        return
-    path = Path(str(resources.files("scheduling.data").joinpath("mediators.yaml")))
+async def seed_development_data(runtime: ServiceRuntime) -> None:
+    """The development pool of mediators, and the provider endpoint named by SCHEDULING_PROVIDER_WEBHOOK_URL."""
+    settings: SchedulingSettings = runtime.settings  # type: ignore[assignment]
     async with runtime.sessionmaker() as session:
-        await meeting_service.seed_mediators(session, path)
+        if settings.seed_mediators:
+            path = Path(str(resources.files("scheduling.data").joinpath("mediators.yaml")))
+            await meeting_service.seed_mediators(session, path)
+        if settings.provider_webhook_url and await session.get(WebhookEndpoint, "ep_development") is None:
+            await outbound_service.create_endpoint(session, provider_id="kids-send-mediation",
+                                                   url=settings.provider_webhook_url, endpoint_id="ep_development",
+                                                   secret=DEVELOPMENT_PROVIDER_SECRET)
         await session.commit()
 
 
 def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings=settings or get_settings(), service="scheduling", migrations="scheduling:migrations",
-        subscriptions=SUBSCRIPTIONS, produces_topics=(MEETINGS_TOPIC,), on_start=seed_development_mediators,
+        subscriptions=SUBSCRIPTIONS, produces_topics=(MEETINGS_TOPIC, ProviderEndpointDisabledV1.topic), on_start=seed_development_data,
+        workers=[WorkerSpec(outbound_service.DISPATCHER, dispatcher.make_step, poll_interval=1.0)],
     )
     app = build_app(
         runtime, title="SEND mediation: scheduling",
         description="Independent mediators, statutory booking rules and the mediation provider's signed webhooks.",
     )
     app.include_router(webhook_router)
+    app.include_router(outbound_router)
+    _document_outbound_webhooks(app)
     return app
+
+
+def _document_outbound_webhooks(app: FastAPI) -> None:
+    """What the provider receives, in the OpenAPI document's `webhooks` section."""
+
+    @app.webhooks.post("case.referred", summary="A case is referred to you, with its booked meeting",
+                       responses={200: {"description": "Any 2xx acknowledges; 410 disables the endpoint; "
+                                                       "anything else is retried (Retry-After honoured)"}})
+    def case_referred(body: CaseReferred) -> None:
+        """Signed with Standard Webhooks; retried on the schedule now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+        14 h, 20 h, 24 h under the same webhook-id."""
+
+    @app.webhooks.post("meeting.cancelled", summary="A booked meeting is called off")
+    def meeting_cancelled(body: MeetingCancelled) -> None:
+        """Signed and retried like every webhook we send."""
+

@@ -19,6 +19,13 @@ class SchedulingSettings(ServiceSettings):
     #: Load the development pool of mediators (scheduling/data/mediators.yaml) on start.
     seed_mediators: bool = True
     meeting_timezone: str = "Europe/London"
+    #: Outbound webhook retry schedule (seconds after the previous attempt), Standard Webhooks style.
+    webhook_retry_schedule_seconds: list[float] = Field(
+        default_factory=lambda: [0.0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400])
+    webhook_retry_jitter: float = 0.1
+    webhook_timeout_seconds: float = 10.0
+    #: Development only: register this URL as the seeded provider's endpoint on start.
+    provider_webhook_url: str | None = None
 
     @property
     def service_name(self) -> str:

@@ -1,4 +1,4 @@
-from shared.events.cases import CaseMediationDeclinedV1, CaseSubmittedV1, Party
+from shared.events.cases import CaseMediationDeclinedV1, CaseSubmittedV1, CaseWithdrawnV1, Party
 from shared.events.certificates import CertificateDocumentReadyV1, CertificateIssuedV1
 from shared.events.envelope import Envelope, EventData, Personal
 from shared.events.meetings import MeetingConcludedV1, MeetingScheduledV1
@@ -7,6 +7,7 @@ from shared.events.notifications import NotificationFailedV1, NotificationSentV1
 __all__ = [
     "CaseMediationDeclinedV1",
     "CaseSubmittedV1",
+    "CaseWithdrawnV1",
     "CertificateDocumentReadyV1",
     "CertificateIssuedV1",
     "Envelope",

@@ -17,7 +17,7 @@ import yaml
 from shared.events.envelope import EventData
 from shared.events.registry import ALL_EVENTS, TOPICS
 
-CLOUDEVENTS_HEADERS = {
+CLOUDEVENTS_HEADERS: dict[str, Any] = {
     "type": "object",
     "description": "CloudEvents 1.0 Kafka protocol binding, binary content mode. The message key is the case id.",
     "required": ["ce_id", "ce_source", "ce_specversion", "ce_type", "ce_subject"],
@@ -49,7 +49,7 @@ def document() -> dict[str, Any]:
         messages[_name(model)] = {
             "name": model.type,
             "title": model.type,
-            "summary": (inspect.getdoc(model) or "").split("\n\n")[0],
+            "summary": str(inspect.getdoc(model) or "").split("\n\n")[0],
             "description": inspect.getdoc(model) or "",
             "contentType": "application/json",
             "headers": {**CLOUDEVENTS_HEADERS, "properties": {
@@ -69,7 +69,7 @@ def document() -> dict[str, Any]:
         f"publish_{channel}": {
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel}"},
-            "summary": f"{spec['address'].split('.')[0]} publishes through its transactional outbox",
+            "summary": f"{str(spec['address']).split('.')[0]} publishes through its transactional outbox",
         }
         for channel, spec in channels.items()
     }

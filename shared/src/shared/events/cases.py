@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.envelope import EventData, Personal
+from shared.events.envelope import EventData, OptionalPersonal, Personal
 
 TOPIC = "intake.cases"
 
@@ -57,6 +57,8 @@ class CaseSubmittedV1(CaseFacts):
 
     mediate_by: date
     health_issues: bool = False
+    health_only: bool = False
+    arranging_body: Literal["local_authority", "health_commissioning_body"] = "local_authority"
 
 
 class CaseMediationDeclinedV1(CaseFacts):
@@ -71,3 +73,60 @@ class CaseMediationDeclinedV1(CaseFacts):
 
     told_adviser_on: date
     certificate_due_on: date
+
+
+class CaseWithdrawnV1(EventData):
+    """The parent or young person withdrew the case: nothing further is to be arranged or issued.
+
+    Scheduling cancels any meeting; notifications stops reminders.
+    """
+
+    type: ClassVar[str] = "case.withdrawn.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: str
+    la_code: str
+    withdrawn_on: date
+    reason: Literal["no_longer_disputed", "appeal_not_pursued", "resolved_otherwise", "other"]
+
+
+class DrPartyFact(BaseModel):
+    """A party to disagreement resolution. Name and email are for notifications only."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    role: str
+    name: Personal
+    email: OptionalPersonal = None
+    consented: bool
+
+
+class CaseDisagreementResolutionRequestedV1(EventData):
+    """Disagreement resolution was requested (R21). No certificate, no Tribunal clock.
+
+    A meeting may be booked only once every party has consented (`all_consented`);
+    a type-4 case (LA and health commissioning body) has no parent or young person party.
+    """
+
+    type: ClassVar[str] = "case.disagreement_resolution_requested.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: str
+    reference: str
+    la_code: str
+    dr_type: Literal[1, 2, 3, 4]
+    parties: tuple[DrPartyFact, ...]
+    all_consented: bool
+
+
+class CaseConsentRecordedV1(EventData):
+    """A party's consent to disagreement resolution was recorded (R21)."""
+
+    type: ClassVar[str] = "case.consent_recorded.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: str
+    role: str
+    consented_on: date
+    all_consented: bool
+    missing: tuple[str, ...] = ()

@@ -27,6 +27,8 @@ class CertificateIssuedV1(EventData):
     kind: CertificateKind
     issued_on: date
     due_on: date
+    #: R17: the last day the Tribunal may receive an appeal (by 5pm), from the shared calendar.
+    appeal_deadline: date | None = None
 
 
 class CertificateDocumentReadyV1(EventData):
@@ -45,3 +47,65 @@ class CertificateDocumentReadyV1(EventData):
     issued_on: date
     filename: str
     pdf_base64: Personal
+
+
+class CertificateIssuedLateV1(EventData):
+    """A certificate was issued after its due date (3 working days after the trigger: R6, R10, R15).
+
+    For ops and the LA: a statutory time limit was missed. Published beside
+    ``certificate.issued``, which still starts the appeal clock.
+    """
+
+    type: ClassVar[str] = "certificate.issued_late.v1"
+    topic: ClassVar[str] = "certificates.certificates"
+
+    certificate_id: str
+    case_id: str
+    number: str
+    kind: CertificateKind
+    triggered_on: date
+    due_on: date
+    issued_on: date
+    days_late: int
+
+
+class CertificateReissuedV1(EventData):
+    """A corrected certificate replaced an earlier version (R16).
+
+    The new version has its own number but keeps the original issue date, so
+    the appeal deadline (R17) does not move. The earlier number now verifies
+    as "superseded". Why it was corrected stays in the certificates service.
+    """
+
+    type: ClassVar[str] = "certificate.reissued.v1"
+    topic: ClassVar[str] = "certificates.certificates"
+
+    certificate_id: str
+    case_id: str
+    number: str
+    kind: CertificateKind
+    version: int
+    issued_on: date
+    appeal_deadline: date | None = None
+    supersedes_certificate_id: str
+    supersedes_number: str
+
+
+VoidReason = Literal["issued_in_error", "duplicate", "wrong_case", "other"]
+
+
+class CertificateVoidedV1(EventData):
+    """A certificate was revoked; its number now verifies as "revoked".
+
+    ``reason`` is a code; any free-text note stays in the certificates service.
+    """
+
+    type: ClassVar[str] = "certificate.voided.v1"
+    topic: ClassVar[str] = "certificates.certificates"
+
+    certificate_id: str
+    case_id: str
+    number: str
+    kind: CertificateKind
+    reason: VoidReason
+    voided_on: date

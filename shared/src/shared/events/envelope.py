@@ -13,6 +13,7 @@ SPECVERSION = "1.0"
 #: A field holding personal data (names, contact details, dates of birth).
 #: It is kept out of ``repr`` so it cannot leak into logs or tracebacks.
 Personal = Annotated[str, Field(repr=False)]
+OptionalPersonal = Annotated[str | None, Field(repr=False)]
 
 
 class EventData(BaseModel):
@@ -49,6 +50,5 @@ class Envelope(BaseModel, Generic[DataT]):
 
     @classmethod
     def wrap(cls, data: EventData, *, source: str, subject: str, **attrs: Any) -> Envelope[Any]:
-        return Envelope[type(data)](  # type: ignore[misc]
-            source=source, type=data.type, subject=subject, data=data, **attrs
-        )
+        typed: type[Envelope[Any]] = Envelope[type(data)]  # type: ignore[misc,assignment]
+        return typed(source=source, type=data.type, subject=subject, data=data, **attrs)

@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
-from shared.events.cases import CaseMediationDeclinedV1, CaseSubmittedV1
-from shared.events.certificates import CertificateDocumentReadyV1, CertificateIssuedV1
+from shared.events.cases import (
+    CaseConsentRecordedV1,
+    CaseDisagreementResolutionRequestedV1,
+    CaseMediationDeclinedV1,
+    CaseSubmittedV1,
+    CaseWithdrawnV1,
+)
+from shared.events.certificates import (
+    CertificateDocumentReadyV1,
+    CertificateIssuedLateV1,
+    CertificateIssuedV1,
+    CertificateReissuedV1,
+    CertificateVoidedV1,
+)
 from shared.events.envelope import EventData
-from shared.events.meetings import MeetingConcludedV1, MeetingScheduledV1
-from shared.events.notifications import NotificationFailedV1, NotificationSentV1
+from shared.events.meetings import (
+    MeetingCancelledV1,
+    MeetingConcludedV1,
+    MeetingDeadlineMissedV1,
+    MeetingRescheduledV1,
+    MeetingScheduledV1,
+    ProviderEndpointDisabledV1,
+)
+from shared.events.notifications import NotificationAlertRaisedV1, NotificationFailedV1, NotificationSentV1
 
 ALL_EVENTS: tuple[type[EventData], ...] = (
     CaseSubmittedV1,
     CaseMediationDeclinedV1,
+    CaseWithdrawnV1,
+    CaseDisagreementResolutionRequestedV1,
+    CaseConsentRecordedV1,
     MeetingScheduledV1,
     MeetingConcludedV1,
+    MeetingRescheduledV1,
+    MeetingCancelledV1,
+    MeetingDeadlineMissedV1,
+    ProviderEndpointDisabledV1,
     CertificateIssuedV1,
     CertificateDocumentReadyV1,
+    CertificateIssuedLateV1,
+    CertificateReissuedV1,
+    CertificateVoidedV1,
     NotificationSentV1,
     NotificationFailedV1,
+    NotificationAlertRaisedV1,
 )
 
 BY_TYPE: dict[str, type[EventData]] = {model.type: model for model in ALL_EVENTS}

@@ -125,6 +125,7 @@ class EventConsumer:
             max_poll_interval_ms=300_000,
             session_timeout_ms=10_000,  # a killed member leaves the group quickly
             heartbeat_interval_ms=3_000,
+            metadata_max_age_ms=15_000,  # notice new partitions or topics within seconds, not minutes
         )
         await self._consumer.start()
         self._consumer.subscribe(self.topics, listener=self._assignment)

@@ -44,7 +44,7 @@ class MailFolder:
 
     def messages(self) -> list[EmailMessage]:
         return [
-            message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[misc]
+            message_from_bytes(path.read_bytes(), policy=policy.default)
             for path in sorted(self.folder.glob("*.eml"))
         ]
 

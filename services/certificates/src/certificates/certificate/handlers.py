@@ -6,6 +6,7 @@ from certificates.certificate import service as certificate_service
 from certificates.certificate.models import CertificateKind
 from shared.directory import load_directory
 from shared.events import CaseMediationDeclinedV1, CaseSubmittedV1, Envelope, MeetingConcludedV1
+from shared.events.meetings import MeetingDeadlineMissedV1
 
 
 async def keep_case_facts(event: Envelope[CaseSubmittedV1 | CaseMediationDeclinedV1], session: AsyncSession) -> None:
@@ -29,4 +30,21 @@ async def request_mediator_certificate(event: Envelope[MeetingConcludedV1], sess
         session, case_id=event.subject, kind=CertificateKind.mediator, trigger_ref=event.data.meeting_id,
         trigger_event_id=event.id, triggered_on=event.data.concluded_on, issuer=event.data.mediator_name,
         provider=event.data.provider_name, mediation_date=event.data.concluded_on if event.data.held else None,
+    )
+
+
+async def request_missed_deadline_certificate(event: Envelope[MeetingDeadlineMissedV1], session: AsyncSession) -> None:
+    """R10: told that mediation cannot be arranged within 30 days, the adviser issues a certificate within 3 working days.
+
+    One per case: a second report of the same miss adds nothing. Mediation may still take place later, and then
+    gets its own mediator certificate (R15).
+    """
+    case = await certificate_service.case_facts(session, event.subject)
+    authority = load_directory().get(case.la_code) if case is not None else None
+    # Facts not here yet (another topic): the issuer fills in the LA's adviser once they are.
+    adviser = authority.mediation_adviser.name if authority else ""
+    provider = authority.mediation_provider.name if authority else ""
+    await certificate_service.request(
+        session, case_id=event.subject, kind=CertificateKind.missed_deadline, trigger_ref="deadline_missed",
+        trigger_event_id=event.id, triggered_on=event.data.adviser_told_on, issuer=adviser, provider=provider,
     )

@@ -1,20 +1,28 @@
-"""The issuer worker: PDF rendering is slow work, kept out of the consumer loop (aiokafka issue 848)."""
+"""The issuer worker: PDF rendering and signing are slow work, kept out of the consumer loop (aiokafka issue 848)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from certificates.certificate import service as certificate_service
+from certificates.metrics import CERTIFICATES_ISSUED, CERTIFICATES_ISSUED_LATE, CERTIFICATES_WAITING_OVERDUE
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
 
 BATCH = 10
 
 
-def make_step(runtime: ServiceRuntime) -> Step:
+def make_step(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> Step:
     async def issue_due_certificates() -> bool:
         async with runtime.sessionmaker() as session:
-            issued = await certificate_service.issue_pending(
-                session, number_prefix=runtime.settings.number_prefix, batch=BATCH)  # type: ignore[attr-defined]
+            issued = await certificate_service.issue_pending(session, issuing=issuing, batch=BATCH)
             await session.commit()
-        return issued == BATCH
+            waiting = await certificate_service.count_waiting_overdue(session, today=datetime.now(UTC).date())
+        CERTIFICATES_WAITING_OVERDUE.set(waiting)
+        for certificate in issued:  # counted once committed
+            CERTIFICATES_ISSUED.labels(certificate.kind).inc()
+            if certificate_service.is_late(certificate):
+                CERTIFICATES_ISSUED_LATE.labels(certificate.kind).inc()
+        return len(issued) == BATCH
 
     return issue_due_certificates

@@ -55,4 +55,14 @@ class Certificate(SQLModel, table=True):
     issued_on: date | None = None
     issued_at: datetime | None = None
     pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    #: R17, from the shared calendar at issue; a reissue keeps the issue date and so the deadline.
+    appeal_deadline: date | None = None
+    #: R16 corrections: a reissue is a new row (version + 1) that keeps the original issue date.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    supersedes_id: str | None = Field(default=None, max_length=36)
+    superseded_by_id: str | None = Field(default=None, max_length=36)
+    correction_reason: str | None = Field(default=None, max_length=500)
+    voided_at: datetime | None = None
+    void_reason: str | None = Field(default=None, max_length=32)
+    void_note: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -44,10 +46,45 @@ class CertificateContent:
     decision: str
     notice_sent_on: date
     mediation_date: date | None
+    appeal_deadline: date
+    verification_url: str
+    version: int = 1
+    supersedes_number: str | None = None
 
 
 def _d(day: date) -> str:
     return day.strftime("%-d %B %Y")
+
+
+def _weekday(day: date) -> str:
+    return day.strftime("%A %-d %B %Y")
+
+
+def _qr(url: str, size: float) -> Drawing:
+    widget = QrCodeWidget(url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def how_to_appeal(content: CertificateContent) -> list[str]:
+    """Plain English, for the parent or young person reading the certificate."""
+    return [
+        f"The Tribunal must receive your appeal by 5pm on {_weekday(content.appeal_deadline)}. That is the later "
+        f"of two dates: two months after the decision notice was sent ({_d(content.notice_sent_on)}), and one "
+        f"month after this certificate was issued ({_d(content.issued_on)}). A deadline that falls in August, "
+        "between 25 December and 1 January, or on a weekend or bank holiday moves to the next working day; the "
+        "date above already allows for this.",
+        "To appeal, fill in the appeal form for the First-tier Tribunal (Special Educational Needs and "
+        "Disability), form SEND35, online or on paper: see www.gov.uk/appeal-ehc-plan-decision. "
+        "Send with it a copy of this certificate and a copy of the local authority's decision letter.",
+        "You do not have to say anything about what was discussed in mediation: it stays confidential, and "
+        "choosing not to mediate never affects your right to appeal. If you miss the deadline, you can still "
+        "ask the Tribunal to accept a late appeal, explaining why it is late.",
+        "Free, independent advice is available from your local SEND information, advice and support service "
+        "(SENDIASS).",
+    ]
 
 
 def render(content: CertificateContent) -> bytes:
@@ -59,11 +96,12 @@ def render(content: CertificateContent) -> bytes:
         creator="SEND mediation service", lang="en-GB",
     )
     styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=11, leading=15)
+    body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=10.5, leading=14)
     heading = ParagraphStyle("heading", parent=styles["Heading1"], fontSize=17, leading=21, spaceAfter=8)
     rows = [
         ("Certificate number", content.number),
         ("Issued on", _d(content.issued_on)),
+        ("Appeal deadline", f"5pm on {_weekday(content.appeal_deadline)}"),
         ("Issued by", f"{content.issuer}, {content.provider}"),
         ("Local authority", content.la_name),
         ("Parent or young person", f"{content.requester_name} ({content.requester_role.replace('_', ' ')})"),
@@ -73,25 +111,36 @@ def render(content: CertificateContent) -> bytes:
     ]
     if content.mediation_date is not None:
         rows.append(("Mediation took place on", _d(content.mediation_date)))
+    if content.supersedes_number is not None:
+        rows.append(("Version", f"{content.version}: corrects and replaces certificate {content.supersedes_number}, "
+                                "keeping its issue date"))
     table = Table([[Paragraph(f"<b>{escape(k)}</b>", body), Paragraph(escape(v), body)] for k, v in rows],
                   colWidths=[62 * mm, None])
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
     ]))
     story = [
         Paragraph(escape(title), heading),
         Paragraph(escape(KIND_STATEMENTS[content.kind]), body),
         Spacer(1, 6 * mm),
         table,
-        Spacer(1, 6 * mm),
+        Spacer(1, 4 * mm),
+        Table([[_qr(content.verification_url, 30 * mm), Paragraph(
+            "<b>Check this certificate</b><br/>Scan the code, or go to "
+            f"{escape(content.verification_url)}, and enter the surname of the parent or young person named "
+            "above. The page says whether this certificate is valid, has been replaced by a corrected version, "
+            "or has been revoked. This document is digitally signed.", body)]],
+              colWidths=[34 * mm, None], style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")])),
+        Spacer(1, 4 * mm),
         Paragraph("<b>What this certificate is for</b>", body),
         Paragraph(
             "You need this certificate to appeal to the First-tier Tribunal (Special Educational Needs and "
-            "Disability). Send a copy with your appeal. The Tribunal must receive the appeal by 5pm on the last "
-            "day: two months after the date the decision notice was sent, or one month after the date of this "
-            "certificate, whichever is later.", body),
+            "Disability) against the decision above.", body),
+        Spacer(1, 3 * mm),
+        Paragraph("<b>How to appeal, and by when</b>", body),
+        *[Paragraph(escape(text), body) for text in how_to_appeal(content)],
     ]
     document.build(story)
     return buffer.getvalue()

@@ -1,20 +1,55 @@
 from __future__ import annotations
 
-from typing import Annotated
+from html import escape
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from certificates.certificate import service as certificate_service
-from certificates.certificate.schemas import CertificateRead
-from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
+from certificates.certificate.schemas import (
+    CertificateRead,
+    CertificateReissue,
+    CertificateVoid,
+    VerificationRead,
+    VerificationRequest,
+)
+from certificates.certificate.verification import TokenBucket
+from shared.auth import AUTH_RESPONSES, ApiClient, authenticate, require_scope
 from shared.deps import SessionDep
+from shared.errors import VALIDATION_RESPONSES, Forbidden, Unauthorized
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/v1/certificates", tags=["certificates"])
+verify_router = APIRouter(prefix="/v1/verify", tags=["verification"])
 PortalReader = Annotated[ApiClient, Depends(require_scope("certificates:read"))]
 NOT_FOUND = certificate_service.CertificateNotFound.response("No issued certificate with this id for this LA")
+NOT_CURRENT = certificate_service.CertificateNotCurrent.response("The certificate was already replaced or revoked")
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _corrector(request: Request,
+               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiClient:
+    """A portal with ``certificates:write`` corrects its own LA's certificates; ops (``ops:write``) any LA's."""
+    if credentials is None:
+        raise Unauthorized("send an Authorization: Bearer <token> header")
+    client = authenticate(request.app.state.runtime.settings.api_clients, credentials.credentials)
+    if client is None:
+        raise Unauthorized("unknown bearer token")
+    if "ops:write" in client.scopes:
+        return client
+    if "certificates:write" in client.scopes and client.la_code is not None:
+        return client
+    raise Forbidden("this client lacks the scope 'certificates:write' (or 'ops:write')")
+
+
+Corrector = Annotated[ApiClient, Depends(_corrector)]
+
+
+def _la_scope(client: ApiClient) -> str | None:
+    return None if "ops:write" in client.scopes else client.la_code
 
 
 @router.get("/{certificate_id}", response_model=CertificateRead, summary="A certificate's facts",
@@ -27,7 +62,7 @@ async def get_certificate(certificate_id: str, session: SessionDep, client: Port
 @router.get(
     "/{certificate_id}/pdf",
     response_class=Response,
-    summary="Download the certificate PDF",
+    summary="Download the signed certificate PDF",
     responses={200: {"content": {"application/pdf": {}}, "description": "The certificate"},
                **NOT_FOUND, **AUTH_RESPONSES},
 )
@@ -38,3 +73,109 @@ async def download_certificate(certificate_id: str, session: SessionDep, client:
              client=client.name)
     return Response(certificate.pdf or b"", media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{certificate.number}.pdf"'})
+
+
+@router.post("/{certificate_id}/reissue", status_code=201, response_model=CertificateRead,
+             summary="Correct a certificate: issue a new version that keeps the original issue date",
+             responses={**NOT_FOUND, **NOT_CURRENT, **AUTH_RESPONSES, **VALIDATION_RESPONSES})
+async def reissue_certificate(certificate_id: str, body: CertificateReissue, request: Request,
+                              session: SessionDep, client: Corrector) -> CertificateRead:
+    """R16. The new version has its own number; the old number then verifies as "superseded".
+
+    Announces ``certificate.reissued`` and sends the corrected PDF to the family.
+    """
+    new = await certificate_service.reissue(
+        session, certificate_id, la_code=_la_scope(client), issuing=request.app.state.issuing, reason=body.reason,
+        issuer=body.issuer, provider=body.provider, mediation_date=body.mediation_date)
+    await session.commit()
+    log.info("audit.certificate_reissue_requested", certificate_id=new.id, case_id=new.case_id, client=client.name)
+    return CertificateRead.model_validate(new)
+
+
+@router.post("/{certificate_id}/void", response_model=CertificateRead, summary="Revoke a certificate",
+             responses={**NOT_FOUND, **NOT_CURRENT, **AUTH_RESPONSES, **VALIDATION_RESPONSES})
+async def void_certificate(certificate_id: str, body: CertificateVoid, session: SessionDep,
+                           client: Corrector) -> CertificateRead:
+    """Its number then verifies as "revoked". Announces ``certificate.voided``."""
+    certificate = await certificate_service.void(session, certificate_id, la_code=_la_scope(client),
+                                                 reason=body.reason, note=body.note)
+    await session.commit()
+    log.info("audit.certificate_void_requested", certificate_id=certificate.id, case_id=certificate.case_id,
+             client=client.name)
+    return CertificateRead.model_validate(certificate)
+
+
+NO_MATCH: dict[str, Any] = {
+    "status": "not_found",
+    "detail": "No certificate matches this number and surname. Check both and try again.",
+}
+VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown number or wrong surname: the same answer for both", "content": {
+        "application/json": {"example": NO_MATCH}}},
+    429: {"description": "Too many checks from this address; see Retry-After"},
+}
+
+
+@verify_router.post("", response_model=VerificationRead, summary="Check a certificate (no login)",
+                    responses={**VERIFY_RESPONSES, **VALIDATION_RESPONSES})
+async def verify_certificate(body: VerificationRequest, request: Request, session: SessionDep) -> Any:
+    """For a Tribunal clerk or the family: is this certificate valid, superseded by a correction, or revoked?
+
+    The surname of the parent or young person is the second factor. An unknown number and a wrong surname get
+    the same answer, and each address may make only a few checks a minute, so numbers cannot be enumerated.
+    """
+    limiter: TokenBucket = request.app.state.verify_limiter
+    wait = limiter.take(request.client.host if request.client else "unknown")
+    if wait > 0:
+        return JSONResponse({"status": "rate_limited", "detail": "Too many checks; try again later."},
+                            status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+    found = await certificate_service.verify(session, number=body.number, surname=body.surname)
+    if found is None:
+        log.info("certificate.verification", outcome="no_match")
+        return JSONResponse(NO_MATCH, status_code=404)
+    certificate = found.certificate
+    log.info("certificate.verification", outcome=found.status, certificate_id=certificate.id)
+    return VerificationRead(
+        status=found.status, number=certificate.number or "", kind=certificate.kind,
+        issued_on=certificate.issued_on, appeal_deadline=certificate.appeal_deadline,
+        local_authority=found.la_name, superseded_by=found.superseded_by_number,
+        revoked_on=certificate.voided_at.date() if certificate.voided_at else None,
+    )
+
+
+PAGE = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Check a SEND mediation certificate</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
+label{{display:block;margin-top:1rem;font-weight:600}}input{{font-size:1.1rem;width:100%;padding:.4rem}}
+button{{margin-top:1rem;font-size:1.1rem;padding:.5rem 1rem}}</style></head>
+<body><h1>Check a SEND mediation certificate</h1>
+<p>Enter the certificate number and the surname of the parent or young person named on it.</p>
+<form id="check"><label for="number">Certificate number</label>
+<input id="number" name="number" value="{number}" autocomplete="off" required>
+<label for="surname">Surname</label><input id="surname" name="surname" autocomplete="off" required>
+<button type="submit">Check</button></form>
+<p id="answer" role="status" aria-live="polite"></p>
+<script>
+document.getElementById("check").addEventListener("submit", async (e) => {{
+  e.preventDefault();
+  const body = {{number: e.target.number.value, surname: e.target.surname.value}};
+  const r = await fetch("{action}", {{method: "POST", headers: {{"content-type": "application/json"}},
+                                     body: JSON.stringify(body)}});
+  const a = await r.json();
+  const out = document.getElementById("answer");
+  if (a.status === "valid") out.textContent = `Valid: ${{a.kind}} certificate ${{a.number}}, issued on ${{a.issued_on}}` +
+      ` for ${{a.local_authority}}. The appeal deadline is 5pm on ${{a.appeal_deadline}}.`;
+  else if (a.status === "superseded") out.textContent = `Superseded: certificate ${{a.number}} was replaced by a` +
+      ` corrected version, ${{a.superseded_by}}, with the same issue date (${{a.issued_on}}).`;
+  else if (a.status === "revoked") out.textContent = `Revoked on ${{a.revoked_on}}: certificate ${{a.number}} is not valid.`;
+  else out.textContent = a.detail;
+}});
+</script></body></html>
+"""
+
+
+@verify_router.get("", response_class=HTMLResponse, summary="The verification page the certificate's QR code opens")
+async def verification_page(number: Annotated[str, Query(max_length=32)] = "") -> HTMLResponse:
+    """A form for the number (pre-filled from the QR code) and the surname; the surname is POSTed, never put in a URL."""
+    return HTMLResponse(PAGE.format(number=escape(number), action="/v1/verify"))

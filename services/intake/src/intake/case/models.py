@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -11,6 +12,7 @@ from sqlmodel import Field, SQLModel
 class CaseKind(StrEnum):
     mediation = "mediation"
     mediation_declined = "mediation_declined"
+    disagreement_resolution = "disagreement_resolution"
 
 
 class CaseStatus(StrEnum):
@@ -19,6 +21,14 @@ class CaseStatus(StrEnum):
     meeting_scheduled = "meeting_scheduled"
     meeting_concluded = "meeting_concluded"
     certificate_issued = "certificate_issued"
+    withdrawn = "withdrawn"
+
+
+class ArrangingBody(StrEnum):
+    """R8: who arranges the mediation."""
+
+    local_authority = "local_authority"
+    health_commissioning_body = "health_commissioning_body"
 
 
 class Case(SQLModel, table=True):
@@ -31,21 +41,33 @@ class Case(SQLModel, table=True):
     la_code: str = Field(index=True, max_length=16)
     kind: CaseKind
     status: CaseStatus = Field(index=True)
-    decision: str = Field(max_length=64)
-    decision_date: date
-    notice_sent_on: date
+    # Mediation only (a disagreement-resolution case has no appealable decision and no Tribunal clock):
+    decision: str | None = Field(default=None, max_length=64)
+    decision_date: date | None = None
+    notice_sent_on: date | None = None
     told_on: date
-    requester_role: str = Field(max_length=16)
-    requester_name: str = Field(max_length=200)
-    requester_email: str = Field(max_length=320)
-    child_name: str = Field(max_length=200)
-    child_date_of_birth: date
+    # The parent or young person; absent for a type-4 disagreement (LA vs health commissioner, R21):
+    requester_role: str | None = Field(default=None, max_length=16)
+    requester_name: str | None = Field(default=None, max_length=200)
+    requester_email: str | None = Field(default=None, max_length=320)
+    child_name: str | None = Field(default=None, max_length=200)
+    child_date_of_birth: date | None = None
     mediation_issues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     health_issues: bool = False
-    contact_window_ends_on: date
+    contact_window_ends_on: date | None = None
     late_contact: bool = False
+    health_only: bool = False
+    arranging_body: ArrangingBody = ArrangingBody.local_authority
+    health_bodies_told_by: date | None = None
     mediate_by: date | None = None
     certificate_due_on: date | None = None
+    certificate_issued_on: date | None = None
+    appeal_deadline: date | None = None
+    appeal_deadline_reason: str | None = Field(default=None, max_length=200)
+    withdrawn_reason: str | None = Field(default=None, max_length=64)
+    dr_type: int | None = Field(default=None, description="R21: disagreement-resolution type 1-4")
+    dr_summary: str | None = Field(default=None, max_length=2000)
+    dr_parties: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

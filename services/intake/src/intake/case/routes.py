@@ -1,12 +1,28 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.exc import IntegrityError
 
+from intake.case import rules
 from intake.case import service as case_service
-from intake.case.schemas import CaseCreate, CasePage, CaseRead, CaseSummary, TimelineEntryRead
+from intake.case.models import CaseKind, CaseStatus
+from intake.case.schemas import (
+    CaseCreate,
+    CasePage,
+    CaseRead,
+    CaseSummary,
+    ConsentRecord,
+    DeclineMediation,
+    DrPartyRead,
+    ExemptionAnswer,
+    ExemptionCheck,
+    RequestMediation,
+    TimelineEntryRead,
+    Withdrawal,
+)
 from intake.timeline import service as timeline_service
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.deps import SessionDep
@@ -26,9 +42,12 @@ IdempotencyKey = Annotated[
 async def _read(session: SessionDep, case_id: str, la_code: str | None) -> CaseRead:
     case = await case_service.get_or_raise(session, case_id, la_code=la_code)
     timeline = await timeline_service.for_case(session, case.id)
-    return CaseRead.model_validate(case).model_copy(
-        update={"timeline": [TimelineEntryRead.model_validate(e, from_attributes=True) for e in timeline]}
-    )
+    is_dr = case.kind is CaseKind.disagreement_resolution
+    return CaseRead.model_validate(case).model_copy(update={
+        "timeline": [TimelineEntryRead.model_validate(e, from_attributes=True) for e in timeline],
+        "dr_parties": [DrPartyRead.model_validate(p) for p in case.dr_parties],
+        "all_parties_consented": rules.all_consented(case.dr_parties) if is_dr else None,
+    })
 
 
 @router.post(
@@ -77,8 +96,77 @@ async def get_case(case_id: str, session: SessionDep, client: PortalReader) -> C
 
 
 @router.get("", response_model=CasePage, summary="List this local authority's cases, newest first",
-            responses={**AUTH_RESPONSES})
-async def list_cases(session: SessionDep, client: PortalReader,
-                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CasePage:
-    cases = await case_service.list_for_la(session, la_code=client.la_code or "", limit=limit)
-    return CasePage(items=[CaseSummary.model_validate(c) for c in cases])
+            responses={**AUTH_RESPONSES, **case_service.InvalidCursor.response()})
+async def list_cases(
+    session: SessionDep, client: PortalReader,
+    status: CaseStatus | None = None, kind: CaseKind | None = None,
+    deadline_before: Annotated[date | None, Query(
+        description="Only cases with a statutory date (mediate_by, certificate due, appeal) before this day")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CasePage:
+    cases, next_cursor = await case_service.list_for_la(
+        session, la_code=client.la_code or "", limit=limit, status=status, kind=kind,
+        deadline_before=deadline_before, cursor=cursor)
+    return CasePage(items=[CaseSummary.model_validate(c) for c in cases], next_cursor=next_cursor)
+
+
+CHANGE_RESPONSES = {**case_service.CaseNotFound.response(), **case_service.TransitionNotAllowed.response(),
+                    **VALIDATION_RESPONSES, **AUTH_RESPONSES}
+
+
+async def _change(session: SessionDep, client: ApiClient, case_id: str, action: rules.Action,
+                  **details: object) -> CaseRead:
+    case = await case_service.get_or_raise(session, case_id, la_code=client.la_code)
+    await case_service.act(session, case, action, **details)  # type: ignore[arg-type]
+    await session.commit()
+    return await _read(session, case_id, client.la_code)
+
+
+@router.post("/{case_id}/decline", response_model=CaseRead, responses=CHANGE_RESPONSES,
+             summary="The parent or young person no longer wants mediation")
+async def decline_mediation(case_id: str, body: DeclineMediation, session: SessionDep,
+                            client: PortalWriter) -> CaseRead:
+    """Emits `case.mediation_declined`: the adviser certificate is due 3 working days after `told_on` (R6)."""
+    return await _change(session, client, case_id, rules.Action.decline_mediation, told_on=body.told_on)
+
+
+@router.post("/{case_id}/mediation-request", response_model=CaseRead, responses=CHANGE_RESPONSES,
+             summary="The parent or young person who declined now wants mediation")
+async def request_mediation(case_id: str, body: RequestMediation, session: SessionDep,
+                            client: PortalWriter) -> CaseRead:
+    """Emits `case.submitted`; the 30 days run from `told_on` (R7, R8)."""
+    return await _change(session, client, case_id, rules.Action.request_mediation, told_on=body.told_on,
+                         mediation_issues=body.mediation_issues)
+
+
+@router.post("/{case_id}/withdrawal", response_model=CaseRead, responses=CHANGE_RESPONSES,
+             summary="Withdraw the case")
+async def withdraw_case(case_id: str, body: Withdrawal, session: SessionDep, client: PortalWriter) -> CaseRead:
+    """Emits `case.withdrawn`. A case whose certificate was issued or whose meeting concluded cannot be withdrawn."""
+    return await _change(session, client, case_id, rules.Action.withdraw, reason=body.reason)
+
+
+@router.post("/{case_id}/consents", response_model=CaseRead, responses=CHANGE_RESPONSES,
+             summary="Record a party's consent to disagreement resolution")
+async def record_consent(case_id: str, body: ConsentRecord, session: SessionDep, client: PortalWriter) -> CaseRead:
+    """R21: a disagreement-resolution meeting is booked only once every party has consented.
+    Emits `case.consent_recorded` naming the parties still missing."""
+    case = await case_service.get_or_raise(session, case_id, la_code=client.la_code)
+    await case_service.record_consent(session, case, role=body.role, consented_on=body.consented_on)
+    await session.commit()
+    return await _read(session, case_id, client.la_code)
+
+
+exemption_router = APIRouter(prefix="/v1/exemption-checks", tags=["cases"])
+
+
+@exemption_router.post("", response_model=ExemptionAnswer, summary="Does this appeal need a mediation certificate?",
+                       responses={**VALIDATION_RESPONSES, **AUTH_RESPONSES})
+async def check_exemption(body: ExemptionCheck, _: PortalReader) -> ExemptionAnswer:
+    """R3: an appeal only about the school or institution named, its type, or that none is named needs no
+    certificate; the answer comes at once, with the reason and (for exempt cases) the appeal deadline (R17)."""
+    requirement, deadline, reason = case_service.check_exemption(set(body.appeal_about),
+                                                                 notice_sent_on=body.notice_sent_on)
+    return ExemptionAnswer(certificate_required=requirement.certificate_required, reason=requirement.reason,
+                           appeal_deadline=deadline, appeal_deadline_reason=reason)

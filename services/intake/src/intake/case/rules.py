@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import Any
 
-from intake.case.models import CaseKind
-from shared.calendar import WorkingDayCalendar, add_days, add_months
+from intake.case.models import ArrangingBody, CaseKind, CaseStatus
+from shared.calendar import AppealDeadline, WorkingDayCalendar, add_days, add_months, appeal_deadline
 from shared.errors import FieldError
 
 MEDIATION_WINDOW_DAYS = 30  # R8: 30 calendar days in every case [regs 35-36, numbers UNCONFIRMED]
 CONTACT_WINDOW_MONTHS = 2  # R4
 DECLINE_CERTIFICATE_WORKING_DAYS = 3  # R6
+HEALTH_NOTICE_WORKING_DAYS = 3  # R8: the LA tells each commissioning body within 3 working days
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,28 @@ def deadlines(kind: CaseKind, *, notice_sent_on: date, told_on: date, calendar: 
     )
 
 
+@dataclass(frozen=True)
+class HealthRouting:
+    arranging_body: ArrangingBody
+    health_bodies_told_by: date | None
+
+
+def health_routing(*, health_issues: bool, health_only: bool, told_on: date,
+                   calendar: WorkingDayCalendar) -> HealthRouting:
+    """R8: any health issue obliges the LA to tell the commissioning bodies within 3 working days;
+    health-only mediation is arranged by the commissioning body, anything else by the LA."""
+    if not health_issues:
+        return HealthRouting(ArrangingBody.local_authority, None)
+    told_by = calendar.add_working_days(told_on, HEALTH_NOTICE_WORKING_DAYS)
+    body = ArrangingBody.health_commissioning_body if health_only else ArrangingBody.local_authority
+    return HealthRouting(body, told_by)
+
+
+def appeal(*, notice_sent_on: date, certificate_issued_on: date | None) -> AppealDeadline:
+    """R17, from the shared calendar."""
+    return appeal_deadline(notice_sent_on=notice_sent_on, certificate_issued_on=certificate_issued_on)
+
+
 def date_errors(*, decision_date: date, notice_sent_on: date, told_on: date, today: date) -> list[FieldError]:
     """R23: a notice sent in the future or before the decision; being told before the notice or in the future."""
     errors: list[FieldError] = []
@@ -46,3 +72,128 @@ def date_errors(*, decision_date: date, notice_sent_on: date, told_on: date, tod
     if told_on < notice_sent_on:
         errors.append(FieldError(field="body.told_on", reason="must not be before notice_sent_on"))
     return errors
+
+
+# --- R3: appeals that need no certificate ---------------------------------------------------------
+
+
+class AppealMatter(StrEnum):
+    """What an appeal to the Tribunal is about."""
+
+    refusal_to_assess = "refusal_to_assess"
+    refusal_to_issue_plan = "refusal_to_issue_plan"
+    section_b = "section_b"  # needs
+    section_f = "section_f"  # provision
+    named_school = "named_school"  # section I: the school or institution named
+    named_school_type = "named_school_type"  # section I: the type of school or institution named
+    no_school_named = "no_school_named"  # section I: that no school or institution is named
+    refusal_to_reassess = "refusal_to_reassess"
+    refusal_to_amend = "refusal_to_amend"
+    cease_plan = "cease_plan"
+
+
+EXEMPT_MATTERS = frozenset({AppealMatter.named_school, AppealMatter.named_school_type, AppealMatter.no_school_named})
+
+
+@dataclass(frozen=True)
+class CertificateRequirement:
+    certificate_required: bool
+    reason: str
+
+
+def certificate_requirement(matters: set[AppealMatter]) -> CertificateRequirement:
+    """R3: no certificate is needed when the appeal is ONLY about the school, its type, or no school named."""
+    if matters and matters <= EXEMPT_MATTERS:
+        return CertificateRequirement(False, "The appeal is only about the school or institution named in the plan, "
+                                             "its type, or that none is named (Children and Families Act 2014 s.55): "
+                                             "no mediation certificate is needed. Mediation is still available.")
+    others = sorted(m.value for m in matters - EXEMPT_MATTERS)
+    return CertificateRequirement(True, "The appeal covers " + ", ".join(others) + ": the parent or young person "
+                                        "must contact the mediation adviser and needs a mediation certificate.")
+
+
+# --- Lifecycle --------------------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    decline_mediation = "decline_mediation"  # a parent who chose mediation changes their mind (R6)
+    request_mediation = "request_mediation"  # a parent who declined changes their mind (R7)
+    withdraw = "withdraw"
+
+
+ALLOWED: dict[Action, frozenset[CaseStatus]] = {
+    Action.decline_mediation: frozenset({CaseStatus.submitted, CaseStatus.meeting_scheduled}),
+    Action.request_mediation: frozenset({CaseStatus.declined, CaseStatus.certificate_issued}),
+    Action.withdraw: frozenset({CaseStatus.submitted, CaseStatus.meeting_scheduled, CaseStatus.declined}),
+}
+RESULT: dict[Action, CaseStatus] = {
+    Action.decline_mediation: CaseStatus.declined,
+    Action.request_mediation: CaseStatus.submitted,
+    Action.withdraw: CaseStatus.withdrawn,
+}
+
+#: What other services' events do to the status; anything else leaves it as it is (e.g. withdrawn).
+FOLLOWS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.meeting_scheduled: frozenset({CaseStatus.submitted}),
+    CaseStatus.meeting_concluded: frozenset({CaseStatus.meeting_scheduled, CaseStatus.submitted}),
+    CaseStatus.certificate_issued: frozenset({CaseStatus.meeting_concluded, CaseStatus.declined,
+                                              CaseStatus.meeting_scheduled, CaseStatus.submitted}),
+}
+
+
+def can(action: Action, status: CaseStatus) -> bool:
+    return status in ALLOWED[action]
+
+
+def follows(current: CaseStatus, new: CaseStatus) -> bool:
+    return current in FOLLOWS.get(new, frozenset())
+
+
+# --- R21: disagreement resolution ----------------------------------------------------------------------
+
+FAMILY = frozenset({"parent", "young_person"})
+#: The other side each type allows (CFA s.57; CoP 11.6-11.8).
+OTHER_SIDE: dict[int, frozenset[str]] = {
+    1: frozenset({"local_authority", "governing_body", "early_years_provider", "post_16_institution",
+                  "academy_proprietor"}),
+    2: frozenset({"early_years_provider", "school", "post_16_institution"}),
+    3: frozenset({"icb", "local_authority"}),
+    4: frozenset({"icb", "nhs_england"}),
+}
+
+
+def dr_party_errors(dr_type: int, roles: list[str], *, has_child: bool) -> list[FieldError]:
+    """R21/R23: the parties each type of disagreement resolution allows; type 4 has no parent or young person."""
+    errors: list[FieldError] = []
+    if dr_type == 4:
+        for index, role in enumerate(roles):
+            if role in FAMILY:
+                errors.append(FieldError(field=f"body.parties.{index}.role",
+                                         reason="a type-4 disagreement (LA and health commissioning body) has no "
+                                                "parent or young person party (R21)"))
+        if "local_authority" not in roles:
+            errors.append(FieldError(field="body.parties", reason="type 4 needs the local_authority as a party"))
+        if not OTHER_SIDE[4] & set(roles):
+            errors.append(FieldError(field="body.parties", reason="type 4 needs an icb or nhs_england party"))
+        return errors
+    family = [i for i, role in enumerate(roles) if role in FAMILY]
+    if len(family) != 1:
+        errors.append(FieldError(field="body.parties",
+                                 reason=f"type {dr_type} needs exactly one parent or young_person party (R21)"))
+    for index, role in enumerate(roles):
+        if role not in FAMILY and role not in OTHER_SIDE[dr_type]:
+            allowed = ", ".join(sorted(OTHER_SIDE[dr_type]))
+            errors.append(FieldError(field=f"body.parties.{index}.role",
+                                     reason=f"type {dr_type} is with one of: {allowed} (R21)"))
+    if not has_child:
+        errors.append(FieldError(field="body.child", reason=f"type {dr_type} is about a child or young person"))
+    return errors
+
+
+def all_consented(parties: Sequence[Mapping[str, Any]]) -> bool:
+    """R21: every party's consent is recorded."""
+    return bool(parties) and all(party.get("consented_on") for party in parties)
+
+
+def missing_consent(parties: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [str(party["role"]) for party in parties if not party.get("consented_on")]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from intake.case.models import CaseKind, CaseStatus
+from intake.case.models import ArrangingBody, CaseKind, CaseStatus
+from intake.case.rules import AppealMatter
 from shared.events.cases import DecisionKind
 
-EXAMPLE_CASE = {
+EXAMPLE_CASE: dict[str, Any] = {
     "kind": "mediation",
     "decision": "refusal_to_assess",
     "decision_date": "2026-11-02",
@@ -38,12 +39,13 @@ class Child(BaseModel):
     date_of_birth: date
 
 
-class CaseCreate(BaseModel):
+class MediationCreate(BaseModel):
     """A request for mediation, or the news that the parent or young person declines it."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_CASE]})
 
-    kind: CaseKind = Field(description="`mediation` (R7) or `mediation_declined` (R6)")
+    kind: Literal[CaseKind.mediation, CaseKind.mediation_declined] = Field(
+        description="`mediation` (R7) or `mediation_declined` (R6)")
     decision: DecisionKind = Field(description="The appealable decision in dispute (R2)")
     decision_date: date
     notice_sent_on: date = Field(description="The date the written notice of the decision was sent (T6)")
@@ -53,12 +55,75 @@ class CaseCreate(BaseModel):
     mediation_issues: list[str] = Field(default_factory=list, max_length=50,
                                         description="Required for mediation (R7)")
     health_issues: bool = Field(default=False, description="Any health care issue in the mediation (R8)")
+    health_only: bool = Field(default=False, description="Only health issues: the commissioning body arranges (R8)")
 
     @model_validator(mode="after")
-    def _mediation_names_its_issues(self) -> CaseCreate:
+    def _mediation_names_its_issues(self) -> MediationCreate:
         if self.kind is CaseKind.mediation and not any(issue.strip() for issue in self.mediation_issues):
             raise ValueError("mediation_issues: a mediation request must name at least one issue (R7)")
+        if self.health_only and not self.health_issues:
+            raise ValueError("health_only: a health-only mediation must have health_issues true (R8)")
         return self
+
+
+DrRole = Literal[
+    "parent", "young_person", "local_authority", "governing_body", "early_years_provider", "school",
+    "post_16_institution", "academy_proprietor", "icb", "nhs_england",
+]
+
+EXAMPLE_DR: dict[str, Any] = {
+    "kind": "disagreement_resolution",
+    "dr_type": 2,
+    "summary": "How the school delivers the speech and language support",
+    "parties": [
+        {"role": "parent", "name": "Alex Example", "email": "alex@example.org", "consented_on": "2026-11-20"},
+        {"role": "school", "name": "Example Primary School", "email": "office@example-primary.sch.uk"},
+    ],
+    "child": {"name": "Sam Example", "date_of_birth": "2015-06-01"},
+}
+
+
+class DrParty(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: DrRole
+    name: str = Field(min_length=1, max_length=200, description="A person or an organisation")
+    email: EmailStr | None = None
+    consented_on: date | None = Field(default=None, description="R21: when this party's consent was recorded")
+
+
+class DisagreementResolutionCreate(BaseModel):
+    """A request for disagreement resolution (R21): voluntary, no certificate, no Tribunal clock."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_DR]})
+
+    kind: Literal[CaseKind.disagreement_resolution]
+    dr_type: Literal[1, 2, 3, 4] = Field(description="R21: 1 parent vs LA/setting on SEN duties; 2 parent vs setting "
+                                                      "on provision; 3 parent vs ICB/LA on health or social care; "
+                                                      "4 LA vs health commissioning body (no parent party)")
+    summary: str = Field(min_length=1, max_length=2000, description="What the disagreement is about")
+    parties: list[DrParty] = Field(min_length=2, max_length=10)
+    child: Child | None = Field(default=None, description="Required for types 1-3")
+    told_on: date | None = Field(default=None, description="The day the LA received the request; default today")
+
+
+CaseCreate = Annotated[MediationCreate | DisagreementResolutionCreate, Field(discriminator="kind")]
+
+
+class ConsentRecord(BaseModel):
+    """R21: a party's consent to disagreement resolution."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "role": "school", "consented_on": "2026-11-24"}]})
+
+    role: DrRole
+    consented_on: date
+
+
+class DrPartyRead(BaseModel):
+    role: str
+    name: str
+    consented_on: date | None
 
 
 class TimelineEntryRead(BaseModel):
@@ -76,16 +141,30 @@ class CaseRead(BaseModel):
     la_code: str = Field(examples=["E06000033"])
     kind: CaseKind
     status: CaseStatus
-    decision: str
-    decision_date: date
-    notice_sent_on: date
+    decision: str | None
+    decision_date: date | None
+    notice_sent_on: date | None
     told_on: date
     mediation_issues: list[str]
     health_issues: bool
-    contact_window_ends_on: date = Field(description="R4: the end of the 2-month window to contact the adviser")
+    contact_window_ends_on: date | None = Field(description="R4: the end of the 2-month window to contact the adviser")
     late_contact: bool = Field(description="R4: contact came after the window; needs human review")
     mediate_by: date | None = Field(description="R8/R9: the last day the mediation may take place")
     certificate_due_on: date | None = Field(description="R6: the adviser certificate is due by this day")
+    health_only: bool
+    arranging_body: ArrangingBody = Field(description="R8: who arranges the mediation")
+    health_bodies_told_by: date | None = Field(
+        description="R8: the LA must give each health commissioning body the issues by this day")
+    certificate_issued_on: date | None
+    appeal_deadline: date | None = Field(
+        description="R17: the Tribunal must receive the appeal by 5pm on this day (recomputed when a certificate "
+                    "is issued)")
+    appeal_deadline_reason: str | None
+    withdrawn_reason: str | None
+    dr_type: int | None = Field(default=None, description="R21: disagreement-resolution type")
+    dr_parties: list[DrPartyRead] = Field(default_factory=list)
+    all_parties_consented: bool | None = Field(
+        default=None, description="R21: a disagreement-resolution meeting can be booked only when true")
     created_at: datetime
     timeline: list[TimelineEntryRead] = Field(default_factory=list)
 
@@ -102,3 +181,46 @@ class CaseSummary(BaseModel):
 
 class CasePage(BaseModel):
     items: list[CaseSummary]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; absent at the end")
+
+
+class DeclineMediation(BaseModel):
+    """The parent or young person who asked for mediation now declines it (R6 applies from `told_on`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"told_on": "2026-11-24"}]})
+
+    told_on: date = Field(description="The day the adviser was told")
+
+
+class RequestMediation(BaseModel):
+    """The parent or young person who declined now asks for mediation (R7: the 30 days run from `told_on`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "told_on": "2026-11-24", "mediation_issues": ["Section F provision"]}]})
+
+    told_on: date = Field(description="The day the LA was told")
+    mediation_issues: list[str] = Field(min_length=1, max_length=50)
+
+
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "no_longer_disputed"}]})
+
+    reason: Literal["no_longer_disputed", "appeal_not_pursued", "resolved_otherwise", "other"]
+
+
+class ExemptionCheck(BaseModel):
+    """What the appeal would be about (R3)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "appeal_about": ["named_school"], "notice_sent_on": "2026-11-03"}]})
+
+    appeal_about: list[AppealMatter] = Field(min_length=1)
+    notice_sent_on: date
+
+
+class ExemptionAnswer(BaseModel):
+    certificate_required: bool
+    reason: str
+    appeal_deadline: date | None = Field(
+        description="R17 without a certificate (exempt cases): notice sent + 2 months, moved per HESC rule 12")
+    appeal_deadline_reason: str | None

@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from datetime import UTC, date, datetime
+from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.case import rules
 from intake.case.models import Case, CaseKind, CaseStatus, IdempotencyRecord
-from intake.case.schemas import CaseCreate
+from intake.case.schemas import CaseCreate, DisagreementResolutionCreate, MediationCreate
 from intake.timeline import service as timeline_service
 from shared.calendar import DEFAULT_CALENDAR
-from shared.errors import Conflict, InvalidRequest, NotFound
-from shared.events.cases import CaseMediationDeclinedV1, CaseSubmittedV1, Party
+from shared.directory import load_directory
+from shared.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound
+from shared.events.cases import (
+    CaseConsentRecordedV1,
+    CaseDisagreementResolutionRequestedV1,
+    CaseMediationDeclinedV1,
+    CaseSubmittedV1,
+    CaseWithdrawnV1,
+    DrPartyFact,
+    Party,
+)
 from shared.logging import get_logger
 from shared.outbox import add_event
 
 log = get_logger(__name__)
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+
+
+class UnknownAuthority(Forbidden):
+    code = "unknown_local_authority"
+    title = "This client's local authority is not in the directory"
 
 
 class CaseNotFound(NotFound):
@@ -63,14 +80,97 @@ async def find_by_idempotency_key(session: AsyncSession, *, la_code: str, key: s
 
 async def submit(session: AsyncSession, body: CaseCreate, *, la_code: str, key: str | None,
                  today: date | None = None) -> Case:
-    """Apply the intake rules, store the case and record its event (R4, R6, R8, R23)."""
+    """Apply the intake rules, store the case and record its event in this transaction."""
     today = today or datetime.now(UTC).date()
+    if load_directory().get(la_code) is None:
+        raise UnknownAuthority(f"local authority {la_code!r} is not in the directory")
+    if isinstance(body, DisagreementResolutionCreate):
+        case = _disagreement_resolution(session, body, la_code=la_code, today=today)
+    else:
+        case = _mediation(session, body, la_code=la_code, today=today)
+    session.add(case)
+    if key is not None:
+        session.add(IdempotencyRecord(la_code=la_code, key=key, request_hash=request_hash(body), case_id=case.id))
+    await session.flush()
+    log.info("case.received", case_id=case.id, kind=case.kind, la_code=la_code, late_contact=case.late_contact)
+    return case
+
+
+def _disagreement_resolution(session: AsyncSession, body: DisagreementResolutionCreate, *, la_code: str,
+                             today: date) -> Case:
+    """R21: voluntary; every party's consent recorded before a meeting is booked; type 4 has no family party."""
+    told_on = body.told_on or today
+    errors = rules.dr_party_errors(body.dr_type, [p.role for p in body.parties], has_child=body.child is not None)
+    if told_on > today:
+        errors.append(FieldError(field="body.told_on", reason="must not be in the future"))
+    for index, party in enumerate(body.parties):
+        if party.consented_on is not None and party.consented_on > today:
+            errors.append(FieldError(field=f"body.parties.{index}.consented_on", reason="must not be in the future"))
+    if errors:
+        raise InvalidRequest("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
+    family = next((p for p in body.parties if p.role in rules.FAMILY), None)
+    parties = [{"role": p.role, "name": p.name, "email": str(p.email) if p.email else None,
+                "consented_on": p.consented_on.isoformat() if p.consented_on else None} for p in body.parties]
+    case = Case(
+        reference=new_reference(), la_code=la_code, kind=CaseKind.disagreement_resolution,
+        status=CaseStatus.submitted, told_on=told_on, dr_type=body.dr_type, dr_summary=body.summary,
+        dr_parties=parties,
+        requester_role=family.role if family else None, requester_name=family.name if family else None,
+        requester_email=str(family.email) if family and family.email else None,
+        child_name=body.child.name if body.child else None,
+        child_date_of_birth=body.child.date_of_birth if body.child else None,
+    )
+    missing = rules.missing_consent(parties)
+    timeline_service.add(session, case_id=case.id, kind="submitted", at=datetime.now(UTC),
+                         summary=f"Disagreement resolution (type {body.dr_type}) requested; "
+                                 + ("every party has consented" if not missing
+                                    else "consent awaited from: " + ", ".join(missing)))
+    add_event(session, CaseDisagreementResolutionRequestedV1(
+        case_id=case.id, reference=case.reference, la_code=la_code, dr_type=body.dr_type,
+        parties=tuple(DrPartyFact(role=p["role"], name=p["name"], email=p["email"], consented=bool(p["consented_on"]))
+                      for p in parties),
+        all_consented=not missing,
+    ), subject=case.id)
+    return case
+
+
+async def record_consent(session: AsyncSession, case: Case, *, role: str, consented_on: date,
+                         today: date | None = None) -> Case:
+    """R21: record a party's consent; booking waits until every party has consented."""
+    today = today or datetime.now(UTC).date()
+    if case.kind is not CaseKind.disagreement_resolution or case.status is CaseStatus.withdrawn:
+        raise TransitionNotAllowed("consent is recorded only on an open disagreement-resolution case")
+    if consented_on > today:
+        raise InvalidRequest.field("body.consented_on", "must not be in the future")
+    parties = [dict(p) for p in case.dr_parties]
+    matching = [p for p in parties if p["role"] == role]
+    if not matching:
+        raise InvalidRequest.field("body.role", f"no {role} party on this case")
+    for party in matching:
+        party["consented_on"] = consented_on.isoformat()
+    case.dr_parties = parties
+    session.add(case)
+    missing = rules.missing_consent(parties)
+    timeline_service.add(session, case_id=case.id, kind="consent_recorded", at=datetime.now(UTC),
+                         summary=f"Consent of the {role} recorded"
+                                 + ("; every party has consented" if not missing else ""))
+    add_event(session, CaseConsentRecordedV1(case_id=case.id, role=role, consented_on=consented_on,
+                                             all_consented=not missing, missing=tuple(missing)), subject=case.id)
+    await session.flush()
+    return case
+
+
+def _mediation(session: AsyncSession, body: MediationCreate, *, la_code: str, today: date) -> Case:
+    """R4, R6, R8, R17, R23."""
     errors = rules.date_errors(decision_date=body.decision_date, notice_sent_on=body.notice_sent_on,
                                told_on=body.told_on, today=today)
     if errors:
         raise InvalidRequest("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
     deadlines = rules.deadlines(body.kind, notice_sent_on=body.notice_sent_on, told_on=body.told_on,
                                 calendar=DEFAULT_CALENDAR)
+    routing = rules.health_routing(health_issues=body.health_issues, health_only=body.health_only,
+                                   told_on=body.told_on, calendar=DEFAULT_CALENDAR)
+    appeal = rules.appeal(notice_sent_on=body.notice_sent_on, certificate_issued_on=None)
     declined = body.kind is CaseKind.mediation_declined
     case = Case(
         reference=new_reference(), la_code=la_code, kind=body.kind,
@@ -79,46 +179,160 @@ async def submit(session: AsyncSession, body: CaseCreate, *, la_code: str, key: 
         told_on=body.told_on, requester_role=body.requester.role, requester_name=body.requester.name,
         requester_email=str(body.requester.email), child_name=body.child.name,
         child_date_of_birth=body.child.date_of_birth, mediation_issues=[i.strip() for i in body.mediation_issues],
-        health_issues=body.health_issues, contact_window_ends_on=deadlines.contact_window_ends_on,
+        health_issues=body.health_issues, health_only=body.health_only, arranging_body=routing.arranging_body,
+        health_bodies_told_by=routing.health_bodies_told_by, appeal_deadline=appeal.day,
+        appeal_deadline_reason=appeal.reason, contact_window_ends_on=deadlines.contact_window_ends_on,
         late_contact=deadlines.late_contact, mediate_by=deadlines.mediate_by,
         certificate_due_on=deadlines.certificate_due_on,
     )
-    session.add(case)
-    if key is not None:
-        session.add(IdempotencyRecord(la_code=la_code, key=key, request_hash=request_hash(body), case_id=case.id))
-    now = datetime.now(UTC)
-    facts = dict(
-        case_id=case.id, reference=case.reference, la_code=la_code, decision=body.decision,
-        notice_sent_on=body.notice_sent_on,
-        requester=Party(role=body.requester.role, name=body.requester.name, email=str(body.requester.email)),
-    )
     if declined:
-        timeline_service.add(session, case_id=case.id, kind="mediation_declined", at=now,
-                             summary=f"Mediation declined; adviser certificate due by {deadlines.certificate_due_on}")
-        assert deadlines.certificate_due_on is not None
-        add_event(session, CaseMediationDeclinedV1(**facts, told_adviser_on=body.told_on,
-                                                   certificate_due_on=deadlines.certificate_due_on),
-                  subject=case.id)
+        _announce_decline(session, case)
     else:
-        timeline_service.add(session, case_id=case.id, kind="submitted", at=now,
-                             summary=f"Mediation requested; must take place by {deadlines.mediate_by}")
-        assert deadlines.mediate_by is not None
-        add_event(session, CaseSubmittedV1(**facts, mediate_by=deadlines.mediate_by,
-                                           health_issues=body.health_issues), subject=case.id)
-    await session.flush()
-    log.info("case.received", case_id=case.id, kind=case.kind, la_code=la_code, late_contact=case.late_contact)
+        _announce_mediation(session, case)
     return case
 
 
-async def list_for_la(session: AsyncSession, *, la_code: str, limit: int) -> list[Case]:
-    result = await session.exec(
-        select(Case).where(Case.la_code == la_code).order_by(col(Case.created_at).desc()).limit(limit)
+def _facts(case: Case) -> dict[str, Any]:
+    assert case.requester_role and case.requester_name and case.requester_email, "a mediation case has a requester"
+    return dict(
+        case_id=case.id, reference=case.reference, la_code=case.la_code, decision=case.decision,
+        notice_sent_on=case.notice_sent_on,
+        requester=Party(role=case.requester_role, name=case.requester_name, email=case.requester_email),
     )
-    return list(result.all())
+
+
+def _announce_mediation(session: AsyncSession, case: Case) -> None:
+    assert case.mediate_by is not None
+    timeline_service.add(session, case_id=case.id, kind="submitted", at=datetime.now(UTC),
+                         summary=f"Mediation requested; must take place by {case.mediate_by}")
+    add_event(session, CaseSubmittedV1(**_facts(case), mediate_by=case.mediate_by, health_issues=case.health_issues,
+                                       health_only=case.health_only, arranging_body=case.arranging_body),
+              subject=case.id)
+
+
+def _announce_decline(session: AsyncSession, case: Case) -> None:
+    assert case.certificate_due_on is not None
+    timeline_service.add(session, case_id=case.id, kind="mediation_declined", at=datetime.now(UTC),
+                         summary=f"Mediation declined; adviser certificate due by {case.certificate_due_on}")
+    add_event(session, CaseMediationDeclinedV1(**_facts(case), told_adviser_on=case.told_on,
+                                               certificate_due_on=case.certificate_due_on), subject=case.id)
+
+
+class TransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+    title = "The case cannot make this change in its current status"
+
+
+def _check_told_on(case: Case, told_on: date, today: date) -> None:
+    if told_on > today:
+        raise InvalidRequest.field("body.told_on", "must not be in the future")
+    if case.notice_sent_on is not None and told_on < case.notice_sent_on:
+        raise InvalidRequest.field("body.told_on", "must not be before the case's notice_sent_on")
+
+
+async def act(session: AsyncSession, case: Case, action: rules.Action, *, told_on: date | None = None,
+              mediation_issues: list[str] | None = None, reason: str | None = None,
+              today: date | None = None) -> Case:
+    """Withdraw, or a parent who changes their mind in either direction (R6, R7). 409 if not allowed."""
+    today = today or datetime.now(UTC).date()
+    if case.kind is CaseKind.disagreement_resolution and action is not rules.Action.withdraw:
+        raise TransitionNotAllowed("disagreement resolution has no mediation to decline or request; withdraw it")
+    if not rules.can(action, case.status):
+        raise TransitionNotAllowed(f"cannot {action.value.replace('_', ' ')} a case that is {case.status.value}")
+    if action is rules.Action.withdraw:
+        case.status, case.withdrawn_reason = CaseStatus.withdrawn, reason
+        timeline_service.add(session, case_id=case.id, kind="withdrawn", at=datetime.now(UTC),
+                             summary=f"Case withdrawn ({reason})")
+        add_event(session, CaseWithdrawnV1(case_id=case.id, la_code=case.la_code, withdrawn_on=today,
+                                           reason=reason),
+                  subject=case.id)
+    else:
+        assert told_on is not None and case.notice_sent_on is not None  # a mediation case (checked above)
+        _check_told_on(case, told_on, today)
+        case.told_on = told_on
+        if action is rules.Action.decline_mediation:
+            kind = CaseKind.mediation_declined
+        else:
+            kind = CaseKind.mediation
+            case.mediation_issues = [issue.strip() for issue in mediation_issues or [] if issue.strip()]
+        deadlines = rules.deadlines(kind, notice_sent_on=case.notice_sent_on, told_on=told_on,
+                                    calendar=DEFAULT_CALENDAR)
+        case.mediate_by, case.certificate_due_on = deadlines.mediate_by, deadlines.certificate_due_on
+        case.status = rules.RESULT[action]
+        if action is rules.Action.decline_mediation:
+            _announce_decline(session, case)
+        else:
+            _announce_mediation(session, case)
+    session.add(case)
+    await session.flush()
+    log.info("case.changed", case_id=case.id, action=action.value, status=case.status.value)
+    return case
+
+
+async def list_for_la(session: AsyncSession, *, la_code: str, limit: int, status: CaseStatus | None = None,
+                      kind: CaseKind | None = None, deadline_before: date | None = None,
+                      cursor: str | None = None) -> tuple[list[Case], str | None]:
+    """Newest first, filtered; cursor pagination over (created_at, id)."""
+    query = select(Case).where(Case.la_code == la_code)
+    if status is not None:
+        query = query.where(Case.status == status)
+    if kind is not None:
+        query = query.where(Case.kind == kind)
+    if deadline_before is not None:
+        query = query.where(or_(col(Case.mediate_by) < deadline_before, col(Case.certificate_due_on) < deadline_before,
+                                col(Case.appeal_deadline) < deadline_before))
+    if cursor is not None:
+        created_at, case_id = _decode_cursor(cursor)
+        query = query.where(or_(col(Case.created_at) < created_at,
+                                and_(col(Case.created_at) == created_at, col(Case.id) < case_id)))
+    rows = list((await session.exec(
+        query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (_encode_cursor(rows[-1]) if more and rows else None)
+
+
+class InvalidCursor(InvalidRequest):
+    code = "invalid_cursor"
+
+
+def _encode_cursor(case: Case) -> str:
+    return base64.urlsafe_b64encode(f"{case.created_at.isoformat()}|{case.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created_at), case_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor.field("query.cursor", "not a cursor this API returned") from exc
 
 
 async def advance(session: AsyncSession, case_id: str, status: CaseStatus) -> Case:
+    """Move the status forward on another service's event; a withdrawn case stays withdrawn."""
     case = await get_or_raise(session, case_id)
-    case.status = status
-    session.add(case)
+    if rules.follows(case.status, status):
+        case.status = status
+        session.add(case)
     return case
+
+
+async def record_certificate(session: AsyncSession, case_id: str, issued_on: date) -> Case:
+    """R17: the appeal deadline runs from the certificate's issue date too (the later of the two)."""
+    case = await advance(session, case_id, CaseStatus.certificate_issued)
+    if case.certificate_issued_on is None and case.notice_sent_on is not None:
+        case.certificate_issued_on = issued_on
+        appeal = rules.appeal(notice_sent_on=case.notice_sent_on, certificate_issued_on=issued_on)
+        case.appeal_deadline, case.appeal_deadline_reason = appeal.day, appeal.reason
+        session.add(case)
+    return case
+
+
+def check_exemption(matters: set[rules.AppealMatter], *, notice_sent_on: date) -> tuple[
+        rules.CertificateRequirement, date | None, str | None]:
+    """R3: answered at once. For an exempt case the appeal deadline is A (R17.3)."""
+    requirement = rules.certificate_requirement(matters)
+    if requirement.certificate_required:
+        return requirement, None, None
+    appeal = rules.appeal(notice_sent_on=notice_sent_on, certificate_issued_on=None)
+    return requirement, appeal.day, appeal.reason

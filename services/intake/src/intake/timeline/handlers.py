@@ -33,7 +33,7 @@ async def add_meeting_concluded(event: Envelope[MeetingConcludedV1], session: As
 
 
 async def add_certificate_issued(event: Envelope[CertificateIssuedV1], session: AsyncSession) -> None:
-    await case_service.advance(session, event.subject, CaseStatus.certificate_issued)
+    await case_service.record_certificate(session, event.subject, event.data.issued_on)
     timeline_service.add(session, case_id=event.subject, kind="certificate_issued", at=event.time,
                          summary=f"{event.data.kind.replace('_', ' ').capitalize()} certificate "
                                  f"{event.data.number} issued on {event.data.issued_on}",

@@ -27,6 +27,21 @@ class Recipient(SQLModel, table=True):
     email: str = Field(max_length=320)
 
 
+class CaseAudience(SQLModel, table=True):
+    """Whether a case has a parent or young person to write to at all.
+
+    A type-4 disagreement-resolution case (LA and health commissioning body)
+    has no parent or young person party, and the parent is sent nothing (R21).
+    No row means an ordinary case: its requester's details may still be on the way.
+    """
+
+    __tablename__ = "case_audiences"
+
+    case_id: str = Field(primary_key=True, max_length=36)
+    has_requester: bool
+    dr_type: int | None = None
+
+
 class Message(SQLModel, table=True):
     """One email to one recipient for one event; its id is stable, so a redelivery is recognisable."""
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -37,17 +37,25 @@ def render_bodies(template: str, context: dict[str, Any]) -> tuple[str, str, str
     return spec.subject, text, html
 
 
+CalendarMethod = Literal["REQUEST", "CANCEL"]
+
+
 def meeting_invitation(*, uid: str, sequence: int, starts_at: datetime, ends_at: datetime, summary: str,
-                       location: str, organiser: str, attendee: str) -> str:
-    """An iCalendar METHOD:REQUEST in Europe/London; an update keeps the UID and raises SEQUENCE."""
+                       location: str, organiser: str, attendee: str, method: CalendarMethod = "REQUEST") -> str:
+    """An iCalendar invitation in Europe/London (RFC 5546).
+
+    ``REQUEST`` books or updates: an update keeps the UID and raises SEQUENCE.
+    ``CANCEL`` withdraws the entry with that UID (STATUS:CANCELLED).
+    """
     starts_at, ends_at = starts_at.astimezone(LONDON), ends_at.astimezone(LONDON)
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//SEND mediation service//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+    calendar.add("method", method)
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("sequence", sequence)
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("dtstamp", datetime.now(starts_at.tzinfo))
     event.add("dtstart", starts_at)
     event.add("dtend", ends_at)
@@ -66,7 +74,7 @@ def stable_message_uuid(event_id: str, template: str, role: str) -> str:
 
 def build_email(*, message_id: str, from_address: str, reply_to: str, to_name: str, to_address: str,
                 subject: str, text: str, html: str, attachment: tuple[str, bytes] | None,
-                calendar: str | None) -> EmailMessage:
+                calendar: str | None, calendar_method: CalendarMethod = "REQUEST") -> EmailMessage:
     email = EmailMessage()
     email["Message-ID"] = message_id
     email["Date"] = formatdate(localtime=False)
@@ -78,7 +86,7 @@ def build_email(*, message_id: str, from_address: str, reply_to: str, to_name: s
     email.add_alternative(html, subtype="html")
     if calendar is not None:
         email.add_attachment(calendar.encode(), maintype="text", subtype="calendar", filename="invite.ics",
-                             params={"method": "REQUEST"})
+                             params={"method": calendar_method})
     if attachment is not None:
         name, data = attachment
         email.add_attachment(data, maintype="application", subtype="pdf", filename=name)

@@ -4,7 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from notifications.message.models import MessageStatus
+from notifications.message.catalogue import TEMPLATES
+from notifications.message.models import Message, MessageStatus
 
 
 class MessageRead(BaseModel):
@@ -17,12 +18,18 @@ class MessageRead(BaseModel):
     case_id: str
     template: str
     recipient_role: str
+    deadline_bound: bool = False
     status: MessageStatus
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+
+    @classmethod
+    def from_message(cls, message: Message) -> MessageRead:
+        spec = TEMPLATES.get(message.template)
+        return cls.model_validate(message).model_copy(update={"deadline_bound": bool(spec and spec.deadline_bound)})
 
 
 class MessagePage(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,14 +12,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifications.message import rendering
-from notifications.message.catalogue import REQUESTER, TEMPLATES, Template
-from notifications.message.models import Message, MessageStatus, Recipient
+from notifications.message.catalogue import REQUESTER, TEMPLATES, Template, may_address
+from notifications.message.models import CaseAudience, Message, MessageStatus, Recipient
+from notifications.metrics import DEADLINE_ALERTS
 from notifications.settings import NotificationsSettings
 from shared.db import wake_after_commit
 from shared.directory import load_directory
 from shared.errors import NotFound
 from shared.events import NotificationFailedV1, NotificationSentV1
 from shared.events.cases import CaseFacts
+from shared.events.notifications import NotificationAlertRaisedV1
 from shared.logging import bound_contextvars, get_logger
 from shared.outbox import add_event
 
@@ -41,10 +44,43 @@ async def remember_requester(session: AsyncSession, facts: CaseFacts) -> None:
     wake_after_commit(session, SENDER)  # messages may be waiting for this address
 
 
+async def case_has_requester(session: AsyncSession, case_id: str) -> bool:
+    audience = await session.get(CaseAudience, case_id)
+    return audience is None or audience.has_requester
+
+
+async def remember_audience(session: AsyncSession, *, case_id: str, la_code: str, reference: str, dr_type: int,
+                            family: tuple[str, str] | None) -> None:
+    """A disagreement-resolution case: its parent or young person (name, email), or none at all (type 4, R21)."""
+    session.add(await session.get(CaseAudience, case_id) or CaseAudience(
+        case_id=case_id, has_requester=family is not None, dr_type=dr_type))
+    if family is not None:
+        name, email = family
+        recipient = await session.get(Recipient, (case_id, REQUESTER)) or Recipient(
+            case_id=case_id, role=REQUESTER, la_code=la_code, case_reference=reference, name=name, email=email)
+        recipient.name, recipient.email = name, email
+        session.add(recipient)
+        wake_after_commit(session, SENDER)
+        return
+    # Anything queued for a parent before we knew the case has none (events on another topic came first) never goes.
+    unsent = (await session.exec(select(Message).where(
+        Message.case_id == case_id, Message.recipient_role == REQUESTER, Message.status == MessageStatus.pending,
+        col(Message.sent_at).is_(None)))).all()
+    for message in unsent:
+        log.info("message.withdrawn_no_requester", case_id=case_id, message_id=message.id, template=message.template)
+        await session.delete(message)
+
+
 async def queue(session: AsyncSession, *, event_id: str, case_id: str, la_code: str, template: Template,
                 role: str, context: dict[str, Any], domain: str,
-                attachment: tuple[str, bytes] | None = None) -> Message:
-    """Queue one message; the same event, template and role always give the same message (and Message-ID)."""
+                attachment: tuple[str, bytes] | None = None) -> Message | None:
+    """Queue one message; the same event, template and role always give the same message (and Message-ID).
+
+    Nothing is queued for a parent or young person on a case that has none (R21).
+    """
+    if not may_address(role, case_has_requester=await case_has_requester(session, case_id)):
+        log.info("message.not_addressed", case_id=case_id, template=template.name, role=role)
+        return None
     message_uuid = rendering.stable_message_uuid(event_id, template.name, role)
     existing = await session.get(Message, message_uuid)
     if existing is not None:
@@ -84,8 +120,9 @@ def _email_for(message: Message, recipient: Recipient, settings: NotificationsSe
     }
     subject, text, html = rendering.render_bodies(message.template, context)
     invitation = message.context.get("invitation")
+    method: rendering.CalendarMethod = "CANCEL" if invitation and invitation.get("method") == "CANCEL" else "REQUEST"
     calendar = rendering.meeting_invitation(
-        uid=invitation["uid"], sequence=invitation["sequence"],
+        uid=invitation["uid"], sequence=invitation["sequence"], method=method,
         starts_at=datetime.fromisoformat(invitation["starts_at"]), ends_at=datetime.fromisoformat(invitation["ends_at"]),
         summary="SEND mediation meeting", location=invitation["location"],
         organiser=settings.from_address.rsplit("<", 1)[-1].rstrip(">"), attendee=recipient.email,
@@ -95,6 +132,7 @@ def _email_for(message: Message, recipient: Recipient, settings: NotificationsSe
         message_id=message.message_id, from_address=settings.from_address,
         reply_to=authority.reply_to if authority else settings.from_address, to_name=recipient.name,
         to_address=recipient.email, subject=subject, text=text, html=html, attachment=attachment, calendar=calendar,
+        calendar_method=method,
     )
 
 
@@ -152,17 +190,37 @@ def _fail(session: AsyncSession, message: Message, reason: str) -> None:
     add_event(session, NotificationFailedV1(message_id=message.id, case_id=message.case_id,
                                             template=message.template, recipient_role=message.recipient_role,
                                             reason=reason[:200]), subject=message.case_id)
-    level = "error" if TEMPLATES[message.template].deadline_bound else "warning"
-    getattr(log, level)("email.failed", reason=reason, deadline_bound=TEMPLATES[message.template].deadline_bound)
+    deadline_bound = TEMPLATES[message.template].deadline_bound
+    if deadline_bound:
+        _raise_deadline_alert(session, message, reason)
+    getattr(log, "error" if deadline_bound else "warning")("email.failed", reason=reason, deadline_bound=deadline_bound)
+
+
+def _raise_deadline_alert(session: AsyncSession, message: Message, reason: str) -> None:
+    """A family may miss a statutory deadline: ops must reach them another way (issue 6)."""
+    alert_id = str(uuid.uuid4())  # each failure is its own alert, a resent message that fails again too
+    add_event(session, NotificationAlertRaisedV1(
+        alert_id=alert_id, kind="deadline_message_failed", message_id=message.id, case_id=message.case_id,
+        template=message.template, recipient_role=message.recipient_role, reason=reason[:200]),
+        subject=message.case_id)
+    DEADLINE_ALERTS.labels(message.template).inc()
 
 
 async def list_messages(session: AsyncSession, *, case_id: str | None, status: MessageStatus | None,
-                        limit: int) -> list[Message]:
+                        limit: int, template: str | None = None, recipient_role: str | None = None,
+                        deadline_bound: bool | None = None) -> list[Message]:
     query = select(Message).order_by(col(Message.created_at).desc()).limit(limit)
     if case_id is not None:
         query = query.where(Message.case_id == case_id)
     if status is not None:
         query = query.where(Message.status == status)
+    if template is not None:
+        query = query.where(Message.template == template)
+    if recipient_role is not None:
+        query = query.where(Message.recipient_role == recipient_role)
+    if deadline_bound is not None:
+        names = [name for name, spec in TEMPLATES.items() if spec.deadline_bound == deadline_bound]
+        query = query.where(col(Message.template).in_(names))
     return list((await session.exec(query)).all())
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -18,6 +20,7 @@ class EmployerKind(StrEnum):
 class MeetingStatus(StrEnum):
     scheduled = "scheduled"
     concluded = "concluded"
+    cancelled = "cancelled"
 
 
 class Mediator(SQLModel, table=True):
@@ -39,21 +42,26 @@ class Meeting(SQLModel, table=True):
     __tablename__ = "meetings"
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
-    case_id: str = Field(unique=True, max_length=36)
+    case_id: str = Field(index=True, max_length=36, description="A case may have a new meeting after a cancellation")
     la_code: str = Field(max_length=16)
     mediator_id: str = Field(foreign_key="mediators.id", max_length=64)
     assignment_reason: str = Field(max_length=500)
     arranging_body: str = Field(max_length=32)
     notice_given_on: date
-    mediate_by: date
+    mediate_by: date | None = Field(default=None, description="R8/R9; none for disagreement resolution")
+    kind: str = Field(default="mediation", max_length=32)
     starts_at: datetime
     ends_at: datetime
     location: str = Field(max_length=300)
     late: bool = Field(default=False, description="No date on or before mediate_by gives the statutory notice")
     status: MeetingStatus = MeetingStatus.scheduled
+    sequence: int = Field(default=0, description="Revisions of the booking; the calendar SEQUENCE")
+    cancelled_reason: str | None = Field(default=None, max_length=64)
     held: bool | None = None
     agreement: str | None = Field(default=None, max_length=16)
     concluded_on: date | None = None
+    #: R18/R19: issue labels and follow-up deadlines; kept here, never sent in events (R20).
+    outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -65,3 +73,16 @@ class InboundWebhook(SQLModel, table=True):
     webhook_id: str = Field(primary_key=True, max_length=255)
     type: str = Field(max_length=100)
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class DisagreementResolutionRequest(SQLModel, table=True):
+    """R21: a disagreement-resolution case waiting for every party's consent before it is booked."""
+
+    __tablename__ = "dr_requests"
+
+    case_id: str = Field(primary_key=True, max_length=36)
+    reference: str = Field(max_length=32)
+    la_code: str = Field(max_length=16)
+    dr_type: int
+    missing_consent: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -68,3 +68,31 @@ def _as_utc(moment: datetime | None) -> datetime:
 def meeting_times(day: date, tz: object) -> tuple[datetime, datetime]:
     starts = datetime.combine(day, MEETING_STARTS, tzinfo=tz)  # type: ignore[arg-type]
     return starts, starts + MEETING_LENGTH
+
+
+# --- R18: what an agreement obliges, and by when ---------------------------------------------------
+
+#: Follow-up steps and their limits in days from the written agreement (reg 42/44; Tribunal SEND18 guidance).
+FOLLOW_UPS: dict[str, tuple[tuple[str, int], ...]] = {
+    "assess": (("tell_parent", 14), ("decide_not_to_issue_plan", 70), ("final_plan", 98)),
+    "reassess": (("tell_parent", 14), ("decide_not_to_issue_plan", 70), ("final_plan", 98)),
+    "make_plan": (("draft_plan", 35), ("final_plan", 77)),
+    "amend_plan": (("amend_plan", 35),),
+    "change_named_school": (("change_named_school", 14),),
+    "continue_plan": (("continue_plan", 0),),
+    "non_appealable": (("act_on_agreement", 14),),
+    "tell_la_when_not_a_party": (("commissioning_body_tells_la", 7),),
+}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    step: str
+    due_on: date
+
+
+def follow_ups(item: str, *, agreed_on: date, agreed_timescale_days: int | None = None) -> list[FollowUp]:
+    """R18: the default limits, or the timescale the parties agreed in writing, which replaces them."""
+    if agreed_timescale_days is not None:
+        return [FollowUp(step, agreed_on + timedelta(days=agreed_timescale_days)) for step, _ in FOLLOW_UPS[item]]
+    return [FollowUp(step, agreed_on + timedelta(days=days)) for step, days in FOLLOW_UPS[item]]

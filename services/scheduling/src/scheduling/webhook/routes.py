@@ -69,8 +69,11 @@ async def receive_provider_webhook(
     if await session.get(InboundWebhook, webhook_id) is not None:
         return WebhookAccepted(status="duplicate", webhook_id=webhook_id)
     session.add(InboundWebhook(webhook_id=webhook_id, type=payload.type))
-    await meeting_service.record_outcome(session, meeting_id=payload.data.meeting_id, held=payload.data.held,
-                                         agreement=payload.data.agreement, concluded_on=payload.data.concluded_on)
+    data = payload.data
+    await meeting_service.record_outcome(
+        session, meeting_id=data.meeting_id, held=data.held, agreement=data.agreement,
+        concluded_on=data.concluded_on, resolved_issues=data.resolved_issues,
+        unresolved_issues=data.unresolved_issues, agreement_items=[i.model_dump() for i in data.agreement_items])
     try:
         await session.commit()
     except IntegrityError:  # the same webhook-id applied concurrently

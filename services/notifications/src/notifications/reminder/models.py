@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+class ReminderStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"  # its message was queued; the delivery log follows it from there
+    cancelled = "cancelled"  # the thing it reminded about changed or was called off
+    expired = "expired"  # it came due only after the thing it reminds about (e.g. after a long outage)
+
+
+class Reminder(SQLModel, table=True):
+    """A message to send later, stored so that it survives restarts; the reminder worker fires it when due."""
+
+    __tablename__ = "reminders"
+
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(index=True, max_length=36)
+    la_code: str = Field(max_length=16)
+    kind: str = Field(max_length=32)
+    about_id: str = Field(index=True, max_length=64, description="What it reminds about, e.g. the meeting id")
+    template: str = Field(max_length=64)
+    recipient_role: str = Field(max_length=32)
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    due_at: datetime = Field(index=True)
+    expires_at: datetime | None = None
+    status: ReminderStatus = Field(default=ReminderStatus.pending, index=True)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    fired_at: datetime | None = None
+    message_uuid: str | None = Field(default=None, max_length=36, description="The message it queued")

@@ -1,0 +1,96 @@
+"""Reminders: planned by handlers, fired by the reminder worker. Flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from notifications.message import service as message_service
+from notifications.message.catalogue import TEMPLATES, Template
+from notifications.reminder.models import Reminder, ReminderStatus
+from notifications.settings import NotificationsSettings
+from shared.logging import bound_contextvars, get_logger
+
+log = get_logger(__name__)
+
+SCHEDULER = "reminder_scheduler"
+MEETING = "meeting"
+
+
+def reminder_uuid(key: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"send-mediation:reminder:{key}"))
+
+
+async def plan(session: AsyncSession, *, key: str, case_id: str, la_code: str, kind: str, about_id: str,
+               template: Template, role: str, context: dict[str, Any], due_at: datetime,
+               expires_at: datetime | None = None, now: datetime | None = None) -> Reminder | None:
+    """Store a reminder; the same key always gives the same reminder. One already overdue is not planned."""
+    now = now or datetime.now(UTC)
+    if due_at <= now:
+        log.info("reminder.not_planned_overdue", case_id=case_id, kind=kind)
+        return None
+    reminder_id = reminder_uuid(key)
+    existing = await session.get(Reminder, reminder_id)
+    if existing is not None:
+        return existing
+    reminder = Reminder(id=reminder_id, case_id=case_id, la_code=la_code, kind=kind, about_id=about_id,
+                        template=template.name, recipient_role=role, context=context, due_at=due_at,
+                        expires_at=expires_at)
+    session.add(reminder)
+    return reminder
+
+
+async def cancel(session: AsyncSession, *, kind: str, about_id: str) -> list[Reminder]:
+    """The thing reminded about changed or happened: its pending reminders will not fire."""
+    pending = list((await session.exec(
+        select(Reminder).where(Reminder.kind == kind, Reminder.about_id == about_id,
+                               Reminder.status == ReminderStatus.pending)
+    )).all())
+    for reminder in pending:
+        reminder.status = ReminderStatus.cancelled
+        session.add(reminder)
+    return pending
+
+
+async def for_subject(session: AsyncSession, *, kind: str, about_id: str) -> list[Reminder]:
+    return list((await session.exec(
+        select(Reminder).where(Reminder.kind == kind, Reminder.about_id == about_id)
+        .order_by(col(Reminder.created_at))
+    )).all())
+
+
+async def next_due(session: AsyncSession, now: datetime) -> Reminder | None:
+    return (await session.exec(
+        select(Reminder)
+        .where(Reminder.status == ReminderStatus.pending, col(Reminder.due_at) <= now)
+        .order_by(col(Reminder.due_at))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )).first()
+
+
+async def fire(session: AsyncSession, reminder: Reminder, settings: NotificationsSettings, now: datetime) -> None:
+    """Queue the reminder's message (same reminder, same message and Message-ID), unless it came due too late."""
+    with bound_contextvars(case_id=reminder.case_id, reminder_id=reminder.id, template=reminder.template):
+        reminder.fired_at = now
+        if reminder.expires_at is not None and now >= reminder.expires_at:
+            reminder.status = ReminderStatus.expired
+            session.add(reminder)
+            log.warning("reminder.expired", due_at=reminder.due_at.isoformat())
+            return
+        message = await message_service.queue(
+            session, event_id=f"reminder:{reminder.id}", case_id=reminder.case_id, la_code=reminder.la_code,
+            template=TEMPLATES[reminder.template], role=reminder.recipient_role, context=reminder.context,
+            domain=settings.message_id_domain,
+        )
+        if message is None:  # nobody to remind (R21)
+            reminder.status = ReminderStatus.cancelled
+            session.add(reminder)
+            return
+        reminder.status, reminder.message_uuid = ReminderStatus.sent, message.id
+        session.add(reminder)
+        log.info("reminder.fired")

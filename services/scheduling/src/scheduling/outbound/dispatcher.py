@@ -1,0 +1,34 @@
+"""The dispatcher worker: one attempt per message per transaction, so a crash repeats at most one
+delivery, under the same webhook-id."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+
+from scheduling.outbound import service as outbound_service
+from scheduling.settings import SchedulingSettings
+from shared.runtime import ServiceRuntime
+from shared.worker import Step
+
+BATCH = 20
+
+
+def make_step(runtime: ServiceRuntime) -> Step:
+    settings: SchedulingSettings = runtime.settings  # type: ignore[assignment]
+
+    async def dispatch_due_webhooks() -> bool:
+        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
+            for _ in range(BATCH):
+                async with runtime.sessionmaker() as session:
+                    due = await outbound_service.next_due(session, datetime.now(UTC))
+                    if due is None:
+                        return False
+                    await outbound_service.deliver(session, *due, client=client,
+                                                   schedule=settings.webhook_retry_schedule_seconds,
+                                                   jitter=settings.webhook_retry_jitter)
+                    await session.commit()
+        return True
+
+    return dispatch_due_webhooks

@@ -1,0 +1,204 @@
+"""Outbound webhooks to the mediation provider: persisted, signed, retried, replayable.
+
+Every message is stored before it is sent and keeps its id as ``webhook-id`` on
+every attempt, so the provider can de-duplicate. Retries follow the Standard
+Webhooks schedule (now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h)
+with jitter and honour ``Retry-After``; they live in the database, so they
+survive restarts. 410 Gone disables the endpoint at once; so does a message
+whose retries are exhausted, with an event for operations.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from scheduling.outbound.models import DeliveryStatus, WebhookEndpoint, WebhookMessage
+from shared import webhooks
+from shared.db import wake_after_commit
+from shared.errors import NotFound
+from shared.events.meetings import ProviderEndpointDisabledV1
+from shared.logging import bound_contextvars, get_logger
+from shared.outbox import add_event
+
+log = get_logger(__name__)
+
+DISPATCHER = "webhook_dispatcher"
+KEPT_SECRETS = 2  # the newest signs; the previous one too, until the next rotation
+
+
+class EndpointNotFound(NotFound):
+    title = "Webhook endpoint not found"
+
+
+class MessageNotFound(NotFound):
+    title = "Webhook message not found"
+
+
+async def create_endpoint(session: AsyncSession, *, provider_id: str, url: str,
+                          endpoint_id: str | None = None, secret: str | None = None) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint(id=endpoint_id or f"ep_{uuid.uuid4().hex[:16]}", provider_id=provider_id, url=url,
+                               secrets=[secret or webhooks.generate_secret()])
+    session.add(endpoint)
+    await session.flush()
+    return endpoint
+
+
+async def get_endpoint(session: AsyncSession, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = await session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        raise EndpointNotFound(f"no endpoint {endpoint_id}")
+    return endpoint
+
+
+async def rotate_secret(session: AsyncSession, endpoint_id: str) -> str:
+    """A new secret signs from now on; the previous one still signs too, so the provider can switch over."""
+    endpoint = await get_endpoint(session, endpoint_id)
+    secret = webhooks.generate_secret()
+    endpoint.secrets = [secret, *endpoint.secrets][:KEPT_SECRETS]
+    session.add(endpoint)
+    return secret
+
+
+async def enqueue(session: AsyncSession, *, provider_id: str, case_id: str, type: str,
+                  data: dict[str, Any]) -> list[WebhookMessage]:
+    """Persist one message per enabled endpoint of the provider; the dispatcher sends it after commit."""
+    endpoints = (await session.exec(select(WebhookEndpoint).where(WebhookEndpoint.provider_id == provider_id))).all()
+    messages = []
+    for endpoint in endpoints:
+        message = WebhookMessage(id=f"msg_{uuid.uuid4().hex}", endpoint_id=endpoint.id, case_id=case_id, type=type,
+                                 payload={"type": type, "timestamp": datetime.now(UTC).isoformat(), "data": data})
+        session.add(message)
+        messages.append(message)
+    if messages:
+        wake_after_commit(session, DISPATCHER)
+    return messages
+
+
+async def next_due(session: AsyncSession, now: datetime) -> tuple[WebhookMessage, WebhookEndpoint] | None:
+    row = (await session.exec(
+        select(WebhookMessage, WebhookEndpoint)
+        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookMessage.endpoint_id))
+        .where(WebhookMessage.status == DeliveryStatus.pending, col(WebhookMessage.next_attempt_at) <= now,
+               col(WebhookEndpoint.enabled).is_(True))
+        .order_by(col(WebhookMessage.next_attempt_at))
+        .limit(1)
+        .with_for_update(skip_locked=True, of=WebhookMessage)
+    )).first()
+    return None if row is None else (row[0], row[1])
+
+
+def retry_delay(attempts: int, schedule: list[float], *, jitter: float, retry_after: float | None) -> float | None:
+    """Seconds until the next attempt after ``attempts`` failures, or None when the schedule is exhausted."""
+    if attempts >= len(schedule):
+        return None
+    delay = schedule[attempts] * (1 + random.uniform(-jitter, jitter))
+    return max(delay, retry_after or 0.0)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+async def deliver(session: AsyncSession, message: WebhookMessage, endpoint: WebhookEndpoint, *,
+                  client: httpx.AsyncClient, schedule: list[float], jitter: float) -> None:
+    """One attempt: 2xx delivers; 410 disables the endpoint; anything else is retried on the schedule."""
+    with bound_contextvars(case_id=message.case_id, webhook_id=message.id, endpoint_id=endpoint.id):
+        body = json.dumps(message.payload, separators=(",", ":")).encode()
+        headers = {"content-type": "application/json"}
+        for index, secret in enumerate(endpoint.secrets):  # every current secret signs (rotation)
+            signed = webhooks.sign(secret, msg_id=message.id, body=body)
+            headers.update({k: v for k, v in signed.items() if k != "webhook-signature"})
+            headers["webhook-signature"] = (headers["webhook-signature"] + " " if index else "") + \
+                signed["webhook-signature"]
+        message.attempts += 1
+        retry_after = None
+        try:
+            response = await client.post(endpoint.url, content=body, headers=headers)
+            message.last_status_code, message.last_error = response.status_code, None
+            if 200 <= response.status_code < 300:
+                message.status, message.delivered_at = DeliveryStatus.delivered, datetime.now(UTC)
+                session.add(message)
+                log.info("webhook.delivered", attempts=message.attempts)
+                return
+            if response.status_code == 410:
+                message.status = DeliveryStatus.failed
+                _disable(session, endpoint, message, "the endpoint answered 410 Gone")
+                return
+            retry_after = _retry_after(response)
+            message.last_error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            message.last_status_code, message.last_error = None, type(exc).__name__
+        delay = retry_delay(message.attempts, schedule, jitter=jitter, retry_after=retry_after)
+        if delay is None:
+            message.status = DeliveryStatus.failed
+            _disable(session, endpoint, message, f"every retry failed ({message.last_error})")
+            return
+        message.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+        session.add(message)
+        log.warning("webhook.retry", attempts=message.attempts, error=message.last_error, delay_seconds=round(delay, 1))
+
+
+def _disable(session: AsyncSession, endpoint: WebhookEndpoint, message: WebhookMessage, reason: str) -> None:
+    endpoint.enabled, endpoint.disabled_reason = False, reason[:200]
+    session.add_all([endpoint, message])
+    add_event(session, ProviderEndpointDisabledV1(endpoint_id=endpoint.id, provider_id=endpoint.provider_id,
+                                                  reason=reason, failed_message_id=message.id),
+              subject=message.case_id)
+    log.error("webhook.endpoint_disabled", reason=reason)
+
+
+async def list_messages(session: AsyncSession, *, status: DeliveryStatus | None, endpoint_id: str | None,
+                        case_id: str | None, limit: int) -> list[WebhookMessage]:
+    query = select(WebhookMessage).order_by(col(WebhookMessage.created_at).desc()).limit(limit)
+    if status is not None:
+        query = query.where(WebhookMessage.status == status)
+    if endpoint_id is not None:
+        query = query.where(WebhookMessage.endpoint_id == endpoint_id)
+    if case_id is not None:
+        query = query.where(WebhookMessage.case_id == case_id)
+    return list((await session.exec(query)).all())
+
+
+async def replay(session: AsyncSession, message_id: str) -> WebhookMessage:
+    """Send one message again, now, under the same webhook-id."""
+    message = await session.get(WebhookMessage, message_id)
+    if message is None:
+        raise MessageNotFound(f"no message {message_id}")
+    message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, datetime.now(UTC)
+    session.add(message)
+    wake_after_commit(session, DISPATCHER)
+    return message
+
+
+async def recover(session: AsyncSession, endpoint_id: str, *, since: datetime) -> int:
+    """Re-enable the endpoint and send again every message that failed since ``since``."""
+    endpoint = await get_endpoint(session, endpoint_id)
+    endpoint.enabled, endpoint.disabled_reason = True, None
+    session.add(endpoint)
+    failed = (await session.exec(select(WebhookMessage).where(
+        WebhookMessage.endpoint_id == endpoint_id, WebhookMessage.status == DeliveryStatus.failed,
+        col(WebhookMessage.created_at) >= since))).all()
+    now = datetime.now(UTC)
+    for message in failed:
+        message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, now
+        session.add(message)
+    wake_after_commit(session, DISPATCHER)
+    return len(failed)

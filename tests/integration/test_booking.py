@@ -1,0 +1,104 @@
+"""Scheduling's booking against PostgreSQL: R8 arranging body, R10 a 30-day date that cannot be met."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+
+import httpx
+import pytest
+from sqlmodel import select
+from support import serve
+
+from scheduling.main import create_app
+from scheduling.meeting import service as meeting_service
+from scheduling.settings import SchedulingSettings
+from shared.events import CaseSubmittedV1, Party
+from shared.outbox import OutboxEvent
+
+
+@pytest.fixture
+async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                        kafka_namespace=namespace, environment="test"))
+    async with serve(app) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+def submitted(mediate_by: date, **overrides: object) -> CaseSubmittedV1:
+    return CaseSubmittedV1(
+        case_id="case-0001", reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
+        notice_sent_on=date(2026, 11, 3), mediate_by=mediate_by,
+        requester=Party(role="parent", name="Alex Example", email="alex@example.org"), **overrides)
+
+
+async def book(client: httpx.AsyncClient, case: CaseSubmittedV1, today: date) -> list[OutboxEvent]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await meeting_service.book_for_case(session, case, today=today, timezone="Europe/London")
+        await session.commit()
+        return list((await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all())
+
+
+async def test_r10_a_30_day_date_that_full_notice_cannot_meet_tells_the_adviser_at_once(scheduling):
+    events = await book(scheduling, submitted(mediate_by=date(2026, 11, 25)), today=date(2026, 11, 20))
+
+    assert [e.type for e in events] == ["meeting.scheduled.v1", "meeting.deadline_missed.v1"]
+    assert '"adviser_told_on":"2026-11-20"' in events[1].envelope
+    assert '"earliest_possible_on":"2026-11-30"' in events[1].envelope
+
+
+async def test_r9_a_date_that_can_be_met_books_without_a_breach(scheduling):
+    events = await book(scheduling, submitted(mediate_by=date(2026, 12, 20)), today=date(2026, 11, 20))
+
+    assert [e.type for e in events] == ["meeting.scheduled.v1"]
+
+
+async def test_r8_a_health_only_mediation_is_booked_for_the_commissioning_body(scheduling):
+    events = await book(scheduling, submitted(mediate_by=date(2026, 12, 20), health_issues=True, health_only=True,
+                                              arranging_body="health_commissioning_body"), today=date(2026, 11, 20))
+
+    assert '"arranging_body":"health_commissioning_body"' in events[0].envelope
+
+
+async def test_a_parent_who_declines_and_then_asks_again_gets_a_new_meeting(scheduling):
+    case = submitted(mediate_by=date(2026, 12, 20))
+    await book(scheduling, case, today=date(2026, 11, 20))
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        cancelled = await meeting_service.cancel_for_case(session, case.case_id, reason="mediation_declined")
+        await session.commit()
+
+    events = await book(scheduling, case, today=date(2026, 11, 23))
+    again = await book(scheduling, case, today=date(2026, 11, 23))  # a redelivery books nothing more
+
+    assert [e.type for e in events] == ["meeting.scheduled.v1", "meeting.cancelled.v1", "meeting.scheduled.v1"]
+    assert [e.event_id for e in again] == [e.event_id for e in events]
+    assert cancelled is not None and cancelled.id not in events[2].envelope
+
+
+OPS = {"Authorization": "Bearer dev-only-ops"}
+
+
+async def test_r21_disagreement_resolution_is_not_booked_until_every_party_has_consented(scheduling):
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        waiting = await meeting_service.note_disagreement_resolution(
+            session, case_id="case-dr", reference="SEND-DR000001", la_code="E06000033", dr_type=2,
+            missing=["school"], today=date(2026, 11, 20), timezone="Europe/London")
+        await session.commit()
+
+    refused = await scheduling.post("/v1/admin/cases/case-dr/disagreement-resolution-meeting", headers=OPS)
+
+    assert waiting is None
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "consent_missing"
+    assert [e["reason"] for e in refused.json()["errors"]] == ["no recorded consent from the school"]
+
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        booked = await meeting_service.note_disagreement_resolution(
+            session, case_id="case-dr", reference="SEND-DR000001", la_code="E06000033", dr_type=2,
+            missing=[], today=date(2026, 11, 23), timezone="Europe/London")
+        await session.commit()
+        events = [row.type for row in (await session.exec(select(OutboxEvent))).all()]
+
+    assert booked is not None and booked.kind == "disagreement_resolution" and booked.mediate_by is None
+    assert events == ["meeting.scheduled.v1"]

@@ -1,0 +1,412 @@
+"""Certificates against PostgreSQL and Kafka: issue per trigger, signed PDFs, corrections, public verification."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
+from sqlmodel import col, select
+from support import PORTAL, eventually, serve
+
+from certificates.certificate import service as certificate_service
+from certificates.certificate.models import Certificate, CertificateKind, CertificateStatus
+from certificates.certificate.verification import TokenBucket
+from certificates.main import create_app
+from certificates.settings import CertificatesSettings
+from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
+from shared.calendar import appeal_deadline
+from shared.events import CaseMediationDeclinedV1, CaseSubmittedV1, Envelope, MeetingConcludedV1, Party
+from shared.events.meetings import MeetingDeadlineMissedV1
+from shared.kafka import codec
+from shared.kafka.admin import ensure_topics
+from shared.outbox import OutboxEvent
+
+SOUTHEND = "E06000033"
+OPS = {"Authorization": "Bearer dev-only-ops"}
+SOUTHEND_WRITER = {"Authorization": "Bearer dev-only-southend-writer"}
+OTHER_LA = {"Authorization": "Bearer dev-only-other-portal"}
+NOTICE_SENT_ON = date(2026, 11, 3)
+
+
+@pytest.fixture
+async def certificates(database_url: str, kafka_bootstrap: str, namespace: str,
+                       tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    clients = {
+        **DEVELOPMENT_CLIENTS,
+        "dev-only-southend-writer": ApiClient(name="Southend case officers", la_code=SOUTHEND,
+                                              scopes=frozenset({"certificates:read", "certificates:write"})),
+        "dev-only-other-portal": ApiClient(name="Another LA", la_code="E06000034",
+                                           scopes=frozenset({"certificates:read", "certificates:write"})),
+    }
+    settings = CertificatesSettings(
+        database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, kafka_namespace=namespace,
+        environment="test", api_clients=clients, public_base_url="https://certificates.example",
+        signing_key_path=tmp_path / "signing" / "key.pem", signing_cert_path=tmp_path / "signing" / "cert.pem",
+        verify_burst=100, verify_per_minute=100,
+    )
+    await topics_ready(kafka_bootstrap, namespace)
+    app = create_app(settings)
+    async with serve(app) as client:
+        client.app = app  # type: ignore[attr-defined]
+        client.settings = settings  # type: ignore[attr-defined]
+        yield client
+
+
+async def topics_ready(bootstrap: str, namespace: str) -> None:
+    """Create the topics and wait until the broker's metadata has them, before the consumer group forms.
+
+    A consumer that joins while a just-created topic is missing from the metadata is assigned no partition
+    of it until its next metadata refresh (minutes), so its events would wait that long.
+    """
+    topics = [namespace + t for t in ("intake.cases", "scheduling.meetings", "certificates.certificates",
+                                      "certificates.documents", "certificates.dlt")]
+    await ensure_topics(bootstrap, topics, partitions=3)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for topic in topics:
+            await eventually(lambda topic=topic: producer.partitions_for(topic), what=f"metadata for {topic}")
+    finally:
+        await producer.stop()
+
+
+def facts(case_id: str, *, name: str = "Alex Example", la_code: str = SOUTHEND) -> dict[str, Any]:
+    return dict(case_id=case_id, reference=f"SEND-{case_id[-8:].upper()}", la_code=la_code,
+                decision="refusal_to_assess", notice_sent_on=NOTICE_SENT_ON,
+                requester=Party(role="parent", name=name, email="alex@example.org"))
+
+
+def declined(case_id: str, *, told: date = date(2026, 11, 25), **overrides: Any) -> CaseMediationDeclinedV1:
+    return CaseMediationDeclinedV1(**facts(case_id, **overrides), told_adviser_on=told,
+                                   certificate_due_on=date(2026, 11, 30))
+
+
+async def publish(client: httpx.AsyncClient, *envelopes: Envelope[Any]) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    namespace = runtime.settings.kafka_namespace
+    await runtime.producer.send_all([codec.encode(e, namespace + e.data.topic) for e in envelopes])
+
+
+def envelope(data: Any, subject: str) -> Envelope[Any]:
+    return Envelope.wrap(data, source="/send-mediation/test", subject=subject)
+
+
+async def certificates_of(client: httpx.AsyncClient, case_id: str) -> list[Certificate]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        query = select(Certificate).where(Certificate.case_id == case_id).order_by(col(Certificate.serial))
+        return list((await session.exec(query)).all())
+
+
+async def issued_certificate(client: httpx.AsyncClient, case_id: str) -> Certificate:
+    async def probe() -> Certificate | None:
+        rows = await certificates_of(client, case_id)
+        return next((row for row in rows if row.status is CertificateStatus.issued), None)
+
+    return await eventually(probe, what=f"a certificate issued for {case_id}")
+
+
+async def outbox(client: httpx.AsyncClient, event_type: str) -> list[dict[str, Any]]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        rows = (await session.exec(select(OutboxEvent).where(OutboxEvent.type == event_type)
+                                   .order_by(col(OutboxEvent.id)))).all()
+        return [Envelope[Any].model_validate_json(row.envelope).data for row in rows]
+
+
+async def given_an_issued_certificate(client: httpx.AsyncClient, case_id: str, *, name: str = "Alex Example",
+                                      la_code: str = SOUTHEND, told: date = date(2026, 11, 25)) -> Certificate:
+    """Through the service layer, as the consumer's handlers would; the issuer worker does the rest."""
+    data = declined(case_id, told=told, name=name, la_code=la_code)
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await certificate_service.keep_case_facts(session, data)
+        await certificate_service.request(session, case_id=case_id, kind=CertificateKind.adviser,
+                                          trigger_ref="declined", trigger_event_id=f"evt-{case_id}",
+                                          triggered_on=told, issuer="Jo Adviser", provider="Mediation Co")
+        await session.commit()
+    return await issued_certificate(client, case_id)
+
+
+async def verify(client: httpx.AsyncClient, number: str, surname: str) -> httpx.Response:
+    return await client.post("/v1/verify", json={"number": number, "surname": surname})
+
+
+# --- issue: the right kind per trigger, exactly once, on time or visibly late ---------------------------------
+
+
+async def test_r6_a_decline_issues_one_adviser_certificate_however_often_the_event_arrives(certificates):
+    data = declined("case-decline-0001")
+    event = envelope(data, data.case_id)
+    another_delivery_of_the_same_trigger = envelope(data, data.case_id)
+
+    await publish(certificates, event, event, another_delivery_of_the_same_trigger)
+    certificate = await issued_certificate(certificates, data.case_id)
+    await asyncio.sleep(2)  # let every delivery be handled
+
+    assert [row.id for row in await certificates_of(certificates, data.case_id)] == [certificate.id]
+    assert certificate.kind is CertificateKind.adviser
+    assert certificate.due_on == date(2026, 11, 30)  # Wed 25 Nov + 3 working days
+    [announced] = await outbox(certificates, "certificate.issued.v1")
+    assert announced["number"] == certificate.number
+    assert announced["appeal_deadline"] == str(appeal_deadline(
+        notice_sent_on=NOTICE_SENT_ON, certificate_issued_on=certificate.issued_on).day)
+
+
+async def test_r15_a_concluded_meeting_issues_a_mediator_certificate_with_the_mediation_date(certificates):
+    case_id = "case-mediated-0001"
+    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 12, 20))
+    concluded = MeetingConcludedV1(meeting_id="meeting-0001", case_id=case_id, mediator_name="Sam Mediator",
+                                   provider_name="Mediation Co", concluded_on=date(2026, 11, 26), held=True,
+                                   agreement="partial")
+
+    await publish(certificates, envelope(submitted, case_id), envelope(concluded, case_id))
+    certificate = await issued_certificate(certificates, case_id)
+
+    assert (certificate.kind, certificate.issuer, certificate.mediation_date) == (
+        CertificateKind.mediator, "Sam Mediator", date(2026, 11, 26))
+    assert certificate.due_on == date(2026, 12, 1)  # Thu 26 Nov + 3 working days
+
+
+async def test_r10_a_missed_30_days_issues_one_certificate_from_the_las_adviser(certificates):
+    case_id = "case-missed-0001"
+    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 12, 20))
+    missed = MeetingDeadlineMissedV1(case_id=case_id, mediate_by=date(2026, 12, 20), adviser_told_on=date(2026, 12, 23))
+    reported_again = MeetingDeadlineMissedV1(case_id=case_id, mediate_by=date(2026, 12, 20),
+                                             adviser_told_on=date(2026, 12, 24))
+
+    await publish(certificates, envelope(missed, case_id), envelope(submitted, case_id),
+                  envelope(reported_again, case_id))
+    certificate = await issued_certificate(certificates, case_id)
+    await asyncio.sleep(2)
+
+    assert [row.id for row in await certificates_of(certificates, case_id)] == [certificate.id]
+    assert certificate.kind is CertificateKind.missed_deadline
+    assert certificate.issuer and certificate.provider  # the LA's adviser, from the directory
+    # Wed 23 Dec + 3 working days: 25 Dec, 28 Dec (Boxing Day substitute) and the weekend do not count.
+    assert certificate.due_on == date(2026, 12, 30)
+
+
+async def test_a_certificate_issued_after_its_due_date_is_announced_and_counted(certificates):
+    before = REGISTRY.get_sample_value("certificates_issued_late_total", {"kind": "adviser"}) or 0.0
+
+    # Told on Thu 2 Apr 2026: Good Friday (3 Apr) and Easter Monday (6 Apr) are not working days.
+    certificate = await given_an_issued_certificate(certificates, "case-late-0001", told=date(2026, 4, 2))
+
+    assert certificate.due_on == date(2026, 4, 9)
+    [late] = await outbox(certificates, "certificate.issued_late.v1")
+    assert (late["number"], late["due_on"], late["days_late"]) == (
+        certificate.number, "2026-04-09", (certificate.issued_on - date(2026, 4, 9)).days)  # type: ignore[operator]
+    after = await eventually(lambda: _late_count_above(before), what="the late metric")
+    assert after == before + 1
+    metrics = (await certificates.get("/metrics")).text
+    assert 'certificates_issued_late_total{kind="adviser"}' in metrics
+
+
+async def _late_count_above(before: float) -> float | None:
+    value = REGISTRY.get_sample_value("certificates_issued_late_total", {"kind": "adviser"}) or 0.0
+    return value if value > before else None
+
+
+async def test_a_trigger_that_cannot_be_served_past_its_due_date_is_visible_to_ops(certificates):
+    case_id = "case-nofacts-0001"
+    async with certificates.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await certificate_service.request(session, case_id=case_id, kind=CertificateKind.adviser,
+                                          trigger_ref="declined", trigger_event_id="evt-nofacts",
+                                          triggered_on=date(2026, 4, 2), issuer="Jo Adviser", provider="Mediation Co")
+        await session.commit()
+
+    def waiting(expected: float) -> Any:
+        async def probe() -> bool:
+            return REGISTRY.get_sample_value("certificates_waiting_overdue") == expected
+        return probe
+
+    await eventually(waiting(1.0), what="one overdue certificate waiting")
+    async with certificates.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await certificate_service.keep_case_facts(session, declined(case_id))
+        await session.commit()
+    await issued_certificate(certificates, case_id)
+    await eventually(waiting(0.0), what="nothing waiting")
+
+
+async def test_a_certificate_issued_on_time_is_not_reported_late(certificates):
+    await given_an_issued_certificate(certificates, "case-ontime-0001")
+
+    assert await outbox(certificates, "certificate.issued_late.v1") == []
+
+
+# --- the document -----------------------------------------------------------------------------------------------
+
+
+async def test_the_portal_downloads_its_signed_certificate_with_number_kind_and_appeal_deadline(certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-pdf-0001")
+
+    response = await certificates.get(f"/v1/certificates/{certificate.id}/pdf", headers=PORTAL)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(response.content)).pages)
+    deadline = appeal_deadline(notice_sent_on=NOTICE_SENT_ON, certificate_issued_on=certificate.issued_on).day
+    assert certificate.number in text
+    assert "mediation advice given, mediation declined" in text
+    assert f"5pm on {deadline.strftime('%A %-d %B %Y')}" in text
+    cert_path = certificates.settings.signing_cert_path  # type: ignore[attr-defined]
+    [signature] = PdfFileReader(io.BytesIO(response.content)).embedded_signatures
+    status = await async_validate_pdf_signature(
+        signature, ValidationContext(trust_roots=[load_cert_from_pemder(str(cert_path))]))
+    assert status.bottom_line
+
+
+async def test_every_download_is_audited_without_personal_data(certificates, caplog):
+    certificate = await given_an_issued_certificate(certificates, "case-audit-0001", name="Robin Quillfeather")
+    caplog.clear()
+
+    await certificates.get(f"/v1/certificates/{certificate.id}/pdf", headers=PORTAL)
+
+    [audit] = [record.getMessage() for record in caplog.records if "audit.certificate_downloaded" in record.getMessage()]
+    assert certificate.id in audit and "Southend-on-Sea portal" in audit
+    assert "Quillfeather" not in audit
+
+
+async def test_another_las_certificate_is_refused_as_if_it_did_not_exist(certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-other-0001", la_code="E06000034")
+
+    download = await certificates.get(f"/v1/certificates/{certificate.id}/pdf", headers=PORTAL)
+    facts_ = await certificates.get(f"/v1/certificates/{certificate.id}", headers=PORTAL)
+    reissue = await certificates.post(f"/v1/certificates/{certificate.id}/reissue", json={"reason": "x"},
+                                      headers=SOUTHEND_WRITER)
+    unknown = await certificates.get("/v1/certificates/no-such-id/pdf", headers=PORTAL)
+
+    assert (download.status_code, facts_.status_code, reissue.status_code) == (404, 404, 404)
+    assert {**download.json(), "detail": None} == {**unknown.json(), "detail": None}
+    assert (await certificates.get(f"/v1/certificates/{certificate.id}/pdf", headers=OTHER_LA)).status_code == 200
+
+
+# --- public verification ----------------------------------------------------------------------------------------
+
+
+async def test_verification_with_the_right_surname_says_valid_with_the_minimum_facts(certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-verify-0001", name="Alex van der Berg")
+
+    response = await verify(certificates, certificate.number.lower(), "Van der Berg")  # type: ignore[union-attr]
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "valid", "number": certificate.number, "kind": "adviser",
+        "issued_on": str(certificate.issued_on), "appeal_deadline": str(certificate.appeal_deadline),
+        "local_authority": "Southend-on-Sea City Council", "superseded_by": None, "revoked_on": None,
+    }
+    assert "Berg" not in response.text and "Alex" not in response.text
+
+
+async def test_a_wrong_surname_and_an_unknown_number_get_the_same_answer(certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-verify-0002")
+    assert certificate.number is not None
+    _, year, serial, _ = certificate.number.split("-")
+    unknown_number = certificate_service.certificate_number("MC", int(year), int(serial) + 500)
+
+    wrong_surname = await verify(certificates, certificate.number, "Smith")
+    unknown = await verify(certificates, unknown_number, "Example")
+
+    assert wrong_surname.status_code == unknown.status_code == 404
+    assert wrong_surname.content == unknown.content
+    assert wrong_surname.headers["content-type"] == unknown.headers["content-type"]
+
+
+async def test_verification_is_rate_limited_per_client_address(certificates):
+    certificates.app.state.verify_limiter = TokenBucket(burst=3, per_minute=1)  # type: ignore[attr-defined]
+
+    answers = [(await verify(certificates, "MC-2026-000001-9", "Example")).status_code for _ in range(4)]
+    refused = await verify(certificates, "MC-2026-000001-9", "Example")
+
+    assert answers == [404, 404, 404, 429]
+    assert int(refused.headers["retry-after"]) >= 1
+
+
+async def test_the_qr_code_page_offers_a_form_prefilled_with_the_number(certificates):
+    response = await certificates.get("/v1/verify", params={"number": "MC-2026-000042-5"})
+
+    assert response.status_code == 200
+    assert 'value="MC-2026-000042-5"' in response.text
+    assert 'name="surname"' in response.text
+
+
+# --- corrections ------------------------------------------------------------------------------------------------
+
+
+async def test_r16_a_reissue_is_a_new_version_keeping_the_issue_date_and_the_old_number_is_superseded(certificates):
+    old = await given_an_issued_certificate(certificates, "case-reissue-0001")
+
+    response = await certificates.post(f"/v1/certificates/{old.id}/reissue", headers=OPS,
+                                       json={"reason": "The mediation adviser's name was misspelt",
+                                             "issuer": "Jo Advisor"})
+
+    assert response.status_code == 201
+    new = response.json()
+    assert (new["version"], new["supersedes_id"], new["issuer"]) == (2, old.id, "Jo Advisor")
+    assert new["number"] != old.number
+    assert new["issued_on"] == str(old.issued_on)
+    assert new["appeal_deadline"] == str(old.appeal_deadline)
+    [event] = await outbox(certificates, "certificate.reissued.v1")
+    assert (event["supersedes_number"], event["number"], event["version"]) == (old.number, new["number"], 2)
+    assert "reason" not in event
+    old_answer = (await verify(certificates, old.number, "Example")).json()  # type: ignore[arg-type]
+    assert (old_answer["status"], old_answer["superseded_by"]) == ("superseded", new["number"])
+    assert (await verify(certificates, new["number"], "Example")).json()["status"] == "valid"
+    pdf = await certificates.get(f"/v1/certificates/{new['id']}/pdf", headers=PORTAL)
+    assert f"corrects and replaces certificate {old.number}" in " ".join(
+        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    documents = await outbox(certificates, "certificate.document_ready.v1")
+    assert [d["number"] for d in documents] == [old.number, new["number"]]
+
+
+async def test_a_superseded_version_cannot_be_reissued_or_voided_again(certificates):
+    old = await given_an_issued_certificate(certificates, "case-reissue-0002")
+    await certificates.post(f"/v1/certificates/{old.id}/reissue", headers=OPS, json={"reason": "typo"})
+
+    again = await certificates.post(f"/v1/certificates/{old.id}/reissue", headers=OPS, json={"reason": "typo"})
+    void = await certificates.post(f"/v1/certificates/{old.id}/void", headers=OPS, json={"reason": "duplicate"})
+
+    assert (again.status_code, void.status_code) == (409, 409)
+    assert len(await outbox(certificates, "certificate.reissued.v1")) == 1
+
+
+async def test_a_void_records_its_reason_and_the_number_then_verifies_as_revoked(certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-void-0001")
+
+    response = await certificates.post(f"/v1/certificates/{certificate.id}/void", headers=SOUTHEND_WRITER,
+                                       json={"reason": "issued_in_error", "note": "Raised on the wrong case"})
+
+    assert response.status_code == 200
+    assert response.json()["void_reason"] == "issued_in_error"
+    [event] = await outbox(certificates, "certificate.voided.v1")
+    assert (event["number"], event["reason"]) == (certificate.number, "issued_in_error")
+    assert "note" not in event
+    answer = (await verify(certificates, certificate.number, "Example")).json()  # type: ignore[arg-type]
+    assert answer["status"] == "revoked"
+    assert answer["revoked_on"] is not None
+
+
+async def test_a_portal_that_may_only_read_cannot_correct_and_another_la_cannot_void(certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-void-0002")
+
+    reader = await certificates.post(f"/v1/certificates/{certificate.id}/void", headers=PORTAL,
+                                     json={"reason": "issued_in_error"})
+    other = await certificates.post(f"/v1/certificates/{certificate.id}/void", headers=OTHER_LA,
+                                    json={"reason": "issued_in_error"})
+    bad_reason = await certificates.post(f"/v1/certificates/{certificate.id}/void", headers=OPS,
+                                         json={"reason": "because"})
+
+    assert (reader.status_code, other.status_code, bad_reason.status_code) == (403, 404, 422)
+    assert await outbox(certificates, "certificate.voided.v1") == []
+    assert (await verify(certificates, certificate.number, "Example")).json()["status"] == "valid"  # type: ignore[arg-type]

@@ -1,0 +1,106 @@
+"""R21: a type-4 disagreement-resolution case (LA and health commissioning body) sends nothing to a parent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlmodel import select
+from support import eventually, serve
+
+from notifications.main import create_app
+from notifications.message import handlers
+from notifications.message.models import Message, MessageStatus
+from notifications.reminder.models import Reminder
+from notifications.settings import NotificationsSettings
+from shared.calendar import DEFAULT_CALENDAR
+from shared.events import Envelope, EventData, MeetingScheduledV1
+from shared.events.cases import CaseDisagreementResolutionRequestedV1, DrPartyFact
+from shared.localinfra.smtp import SmtpServer
+
+LONDON = ZoneInfo("Europe/London")
+CASE_ID = "case-dr-0001"
+
+
+@pytest.fixture
+async def notifications(database_url: str, kafka_bootstrap: str, namespace: str,
+                        smtp_server: SmtpServer) -> AsyncIterator[httpx.AsyncClient]:
+    settings = NotificationsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                     kafka_namespace=namespace, environment="test", smtp_port=smtp_server.port,
+                                     reminder_poll_interval_seconds=0.5)
+    app = create_app(settings)
+    async with serve(app) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+async def deliver(client: httpx.AsyncClient, data: EventData, handler: object) -> None:
+    envelope = Envelope.wrap(data, source="/test", subject=CASE_ID)
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await handler(envelope, session)  # type: ignore[operator]
+        await session.commit()
+
+
+def requested(dr_type: int, *parties: DrPartyFact) -> CaseDisagreementResolutionRequestedV1:
+    return CaseDisagreementResolutionRequestedV1(case_id=CASE_ID, reference="SEND-DR0001", la_code="E06000033",
+                                                 dr_type=dr_type, parties=parties, all_consented=True)
+
+
+LA = DrPartyFact(role="local_authority", name="Southend SEND team", email="send@southend.example", consented=True)
+ICB = DrPartyFact(role="health_commissioning_body", name="Mid and South Essex ICB", email="icb@nhs.example",
+                  consented=True)
+PARENT = DrPartyFact(role="parent", name="Alex Example", email="alex@example.org", consented=True)
+
+
+def meeting() -> MeetingScheduledV1:
+    day = DEFAULT_CALENDAR.add_working_days(datetime.now(LONDON).date(), 10)
+    starts = datetime.combine(day, time(10, 0), tzinfo=LONDON)
+    return MeetingScheduledV1(meeting_id="meeting-dr-1", case_id=CASE_ID, mediator_id="med-0001",
+                              mediator_name="Jordan Avery", provider_name="KIDS", starts_at=starts,
+                              ends_at=starts + timedelta(hours=2), location="Video call",
+                              arranging_body="local_authority")
+
+
+async def rows(client: httpx.AsyncClient, model: type) -> list:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        return list((await session.exec(select(model))).all())
+
+
+async def test_a_type_4_case_queues_no_invitation_or_reminder_for_a_parent(notifications, smtp_server):
+    await deliver(notifications, requested(4, LA, ICB), handlers.remember_disagreement_resolution_parties)
+
+    await deliver(notifications, meeting(), handlers.invite_to_meeting)
+
+    assert await rows(notifications, Message) == []
+    assert await rows(notifications, Reminder) == []
+    assert smtp_server.handler.messages() == []
+
+
+async def test_an_invitation_queued_before_the_case_turned_out_to_be_type_4_is_never_sent(notifications, smtp_server):
+    await deliver(notifications, meeting(), handlers.invite_to_meeting)  # the meetings topic ran ahead
+    [waiting] = await rows(notifications, Message)
+    assert waiting.status is MessageStatus.pending  # waiting for a parent's address that will never come
+
+    await deliver(notifications, requested(4, LA, ICB), handlers.remember_disagreement_resolution_parties)
+
+    assert await rows(notifications, Message) == []
+    assert smtp_server.handler.messages() == []
+
+
+async def test_a_case_with_a_parent_party_invites_the_parent(notifications, smtp_server):
+    await deliver(notifications, requested(2, PARENT, LA), handlers.remember_disagreement_resolution_parties)
+
+    await deliver(notifications, meeting(), handlers.invite_to_meeting)
+
+    async def sent() -> list[Message] | None:
+        found = await rows(notifications, Message)
+        return found if found and all(m.status is MessageStatus.sent for m in found) else None
+
+    [message] = await eventually(sent, what="the invitation sent")
+    assert message.template == "meeting_scheduled"
+    [email] = smtp_server.handler.messages()
+    assert email["To"] == "Alex Example <alex@example.org>"
+    assert len(await rows(notifications, Reminder)) == 1

@@ -1,0 +1,231 @@
+"""Webhooks to the mediation provider, against a real local HTTP receiver, PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from sqlmodel import select
+from support import eventually, serve
+
+from scheduling.main import create_app
+from scheduling.meeting import service as meeting_service
+from scheduling.meeting.models import Meeting, MeetingStatus
+from scheduling.outbound.models import DeliveryStatus, WebhookEndpoint, WebhookMessage
+from scheduling.settings import SchedulingSettings
+from shared import webhooks
+from shared.events import CaseSubmittedV1, Party
+from shared.outbox import OutboxEvent
+
+OPS = {"Authorization": "Bearer dev-only-ops"}
+
+
+class Receiver:
+    """A provider's endpoint: answers from a script (then 200) and keeps what it received."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple[int, dict[str, str]]] = []
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status, headers = receiver.script.pop(0) if receiver.script else (200, {})
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/webhooks"
+
+    def ids(self) -> list[str]:
+        return [headers["webhook-id"] for headers, _ in self.received]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture
+def settings(database_url: str, kafka_bootstrap: str, namespace: str) -> SchedulingSettings:
+    return SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                              kafka_namespace=namespace, environment="test",
+                              webhook_retry_schedule_seconds=[0, 0.3, 0.3, 0.3], webhook_retry_jitter=0)
+
+
+@pytest.fixture
+async def scheduling(settings: SchedulingSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with serve(app) as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+
+
+async def register(client: httpx.AsyncClient, url: str) -> dict:
+    response = await client.post("/v1/admin/webhook-endpoints", headers=OPS,
+                                 json={"provider_id": "kids-send-mediation", "url": url})
+    assert response.status_code == 201
+    return response.json()
+
+
+async def book(client: httpx.AsyncClient, case_id: str = "case-0001") -> Meeting:
+    case = CaseSubmittedV1(
+        case_id=case_id, reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
+        notice_sent_on=date(2026, 11, 3), mediate_by=date(2026, 12, 20),
+        requester=Party(role="parent", name="Alex Example", email="alex@example.org"))
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        meeting = await meeting_service.book_for_case(session, case, today=date(2026, 11, 20),
+                                                      timezone="Europe/London")
+        await session.commit()
+    return meeting
+
+
+async def messages(client: httpx.AsyncClient) -> list[WebhookMessage]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        return list((await session.exec(select(WebhookMessage).order_by(WebhookMessage.created_at))).all())
+
+
+async def delivered(client: httpx.AsyncClient) -> list[WebhookMessage] | None:
+    found = await messages(client)
+    return found if found and all(m.status is DeliveryStatus.delivered for m in found) else None
+
+
+async def test_a_referral_is_retried_until_delivered_always_under_the_same_webhook_id(scheduling, receiver):
+    endpoint = await register(scheduling, receiver.url)
+    receiver.script += [(500, {}), (503, {"Retry-After": "0"})]
+
+    meeting = await book(scheduling)
+    [message] = await eventually(lambda: delivered(scheduling), what="the referral delivered")
+
+    assert message.attempts == 3
+    assert receiver.ids() == [message.id] * 3
+    headers, body = receiver.received[-1]
+    webhooks.verify([endpoint["secret"]], headers=headers, body=body)  # signed with the endpoint's secret
+    assert message.payload["type"] == "case.referred"
+    assert message.payload["data"]["meeting_id"] == meeting.id
+    assert "alex" not in body.decode().lower()  # no personal data in the referral
+
+
+async def test_retries_survive_a_restart_of_scheduling(settings, receiver):
+    app = create_app(settings.model_copy(update={"webhook_retry_schedule_seconds": [0, 3, 3]}))
+    async with serve(app) as client:
+        client.app = app  # type: ignore[attr-defined]
+        await register(client, receiver.url)
+        receiver.script += [(500, {})]
+        await book(client)
+
+        async def first_attempt_failed() -> bool:
+            return [m.attempts for m in await messages(client)] == [1]
+
+        await eventually(first_attempt_failed, what="the first attempt failed")
+    assert len(receiver.received) == 1  # stopped before the retry was due
+
+    app = create_app(settings)
+    async with serve(app) as client:
+        client.app = app  # type: ignore[attr-defined]
+        [message] = await eventually(lambda: delivered(client), what="the retry after the restart")
+
+    assert receiver.ids() == [message.id, message.id]
+
+
+async def test_410_gone_disables_the_endpoint_tells_ops_and_recovery_sends_again(scheduling, receiver):
+    endpoint = await register(scheduling, receiver.url)
+    receiver.script += [(410, {})]
+    await book(scheduling)
+
+    async def failed() -> list[WebhookMessage] | None:
+        found = await messages(scheduling)
+        return found if found and found[0].status is DeliveryStatus.failed else None
+
+    [message] = await eventually(failed, what="the delivery failed")
+    state = (await scheduling.get(f"/v1/admin/webhook-endpoints/{endpoint['endpoint_id']}", headers=OPS)).json()
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        events = [row.type for row in (await session.exec(select(OutboxEvent))).all()]
+    assert state["enabled"] is False and "410" in state["disabled_reason"]
+    assert "provider.endpoint_disabled.v1" in events
+    assert message.attempts == 1
+
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    recovered = await scheduling.post(f"/v1/admin/webhook-endpoints/{endpoint['endpoint_id']}/recover",
+                                      headers=OPS, json={"since": since})
+    [again] = await eventually(lambda: delivered(scheduling), what="the recovered delivery")
+
+    assert recovered.json() == {"requeued": 1}
+    assert receiver.ids() == [message.id, again.id] and again.id == message.id
+
+
+async def test_exhausted_retries_disable_the_endpoint(scheduling, receiver):
+    endpoint = await register(scheduling, receiver.url)
+    receiver.script += [(500, {})] * 4
+    await book(scheduling)
+
+    async def disabled() -> bool:
+        async with scheduling.app.state.runtime.sessionmaker() as session:
+            found = await session.get(WebhookEndpoint, endpoint["endpoint_id"])
+            return found is not None and not found.enabled
+
+    await eventually(disabled, what="the endpoint disabled")
+
+    [message] = await messages(scheduling)
+    assert (message.status, message.attempts) == (DeliveryStatus.failed, 4)
+    assert len(receiver.received) == 4
+
+
+async def test_a_replayed_message_is_sent_again_under_the_same_id(scheduling, receiver):
+    await register(scheduling, receiver.url)
+    await book(scheduling)
+    [message] = await eventually(lambda: delivered(scheduling), what="the referral delivered")
+
+    response = await scheduling.post(f"/v1/admin/webhook-messages/{message.id}/replay", headers=OPS)
+    await eventually(lambda: _received(receiver, 2), what="the replay received")
+
+    assert response.status_code == 202
+    assert receiver.ids() == [message.id, message.id]
+
+
+async def _received(receiver: Receiver, count: int) -> bool:
+    return len(receiver.received) >= count
+
+
+async def test_a_rotated_secret_signs_beside_the_previous_one(scheduling, receiver):
+    endpoint = await register(scheduling, receiver.url)
+    rotated = (await scheduling.post(f"/v1/admin/webhook-endpoints/{endpoint['endpoint_id']}/rotate-secret",
+                                     headers=OPS)).json()
+    await book(scheduling)
+    await eventually(lambda: delivered(scheduling), what="the referral delivered")
+
+    headers, body = receiver.received[0]
+    webhooks.verify([endpoint["secret"]], headers=headers, body=body)
+    webhooks.verify([rotated["secret"]], headers=headers, body=body)
+
+
+async def test_a_withdrawn_case_cancels_its_meeting_and_tells_the_provider(scheduling, receiver):
+    await register(scheduling, receiver.url)
+    meeting = await book(scheduling)
+
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        cancelled = await meeting_service.cancel_for_case(session, meeting.case_id, reason="case_withdrawn")
+        await session.commit()
+        events = [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+    found = await eventually(lambda: delivered(scheduling), what="both webhooks delivered")
+
+    assert cancelled is not None and (cancelled.status, cancelled.sequence) == (MeetingStatus.cancelled, 1)
+    assert events == ["meeting.scheduled.v1", "meeting.cancelled.v1"]
+    assert [m.type for m in found] == ["case.referred", "meeting.cancelled"]

@@ -1,0 +1,133 @@
+"""The certificate PDF: content (R16, R17), PAdES signature, and the signing key's origin."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
+
+from certificates.certificate import pdf, signing
+from shared.calendar import appeal_deadline
+
+NOTICE_SENT_ON = date(2026, 11, 3)
+ISSUED_ON = date(2026, 11, 25)
+
+
+def content(**overrides: object) -> pdf.CertificateContent:
+    fields: dict[str, object] = dict(
+        number="MC-2026-000042-5", kind="adviser", issued_on=ISSUED_ON, issuer="Jo Adviser", provider="Mediation Co",
+        la_name="Southend-on-Sea", requester_name="Alex Example", requester_role="parent",
+        case_reference="SEND-TEST0001", decision="refusal_to_assess", notice_sent_on=NOTICE_SENT_ON,
+        mediation_date=None, appeal_deadline=appeal_deadline(notice_sent_on=NOTICE_SENT_ON,
+                                                             certificate_issued_on=ISSUED_ON).day,
+        verification_url="https://certificates.example/v1/verify?number=MC-2026-000042-5",
+    )
+    fields.update(overrides)
+    return pdf.CertificateContent(**fields)  # type: ignore[arg-type]
+
+
+def text_of(document: bytes) -> str:
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(document)).pages)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> signing.SigningConfig:
+    return signing.SigningConfig(key_path=tmp_path / "key.pem", cert_path=tmp_path / "cert.pem",
+                                 key_passphrase=None, may_generate=True)
+
+
+async def signed(config: signing.SigningConfig, **overrides: object) -> bytes:
+    return await signing.load_signer(config).sign(pdf.render(content(**overrides)), reason="test")
+
+
+async def validate(document: bytes, cert_path: Path):  # type: ignore[no-untyped-def]
+    context = ValidationContext(trust_roots=[load_cert_from_pemder(str(cert_path))])
+    [signature] = PdfFileReader(io.BytesIO(document)).embedded_signatures
+    return await async_validate_pdf_signature(signature, context)
+
+
+def test_r17_the_certificate_prints_the_appeal_deadline_the_shared_calendar_gives():
+    deadline = appeal_deadline(notice_sent_on=NOTICE_SENT_ON, certificate_issued_on=ISSUED_ON).day
+
+    text = text_of(pdf.render(content()))
+
+    assert deadline == date(2027, 1, 4)  # A = 3 Jan 2027 (a Sunday) beats B = 25 Dec; moved to Monday
+    assert "5pm on Monday 4 January 2027" in text
+    assert "How to appeal" in text and "SEND35" in text
+
+
+def test_r16_the_certificate_prints_its_number_kind_and_facts_but_nothing_said_in_mediation():
+    text = text_of(pdf.render(content(kind="mediator", mediation_date=date(2026, 11, 20))))
+
+    assert "MC-2026-000042-5" in text
+    assert "Mediation certificate: mediation took place" in text
+    assert "Mediation took place on 20 November 2026" in text
+    assert "Alex Example" in text and "SEND-TEST0001" in text
+
+
+def test_a_corrected_version_says_which_certificate_it_replaces():
+    text = text_of(pdf.render(content(number="MC-2026-000043-3", version=2, supersedes_number="MC-2026-000042-5")))
+
+    assert "corrects and replaces certificate MC-2026-000042-5" in text
+
+
+def test_the_pdf_has_a_title_and_a_language_for_screen_readers():
+    reader = PdfReader(io.BytesIO(pdf.render(content())))
+
+    assert reader.metadata is not None and "MC-2026-000042-5" in (reader.metadata.title or "")
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+
+
+async def test_the_signature_validates_against_the_configured_certificate(config):
+    status = await validate(await signed(config), config.cert_path)
+
+    assert status.intact and status.valid and status.trusted
+    assert status.bottom_line
+
+
+async def test_changing_a_single_byte_breaks_the_signature(config):
+    document = bytearray(await signed(config))
+    position = document.index(b"/Producer")  # inside the signed byte range, before the signature
+    document[position + 1] ^= 0x01
+
+    status = await validate(bytes(document), config.cert_path)
+
+    assert not status.intact
+    assert not status.bottom_line
+
+
+async def test_a_signature_by_another_key_is_not_trusted(config, tmp_path):
+    other = signing.SigningConfig(key_path=tmp_path / "other-key.pem", cert_path=tmp_path / "other-cert.pem",
+                                  key_passphrase=None, may_generate=True)
+
+    signing.load_signer(config)
+
+    status = await validate(await signed(other), config.cert_path)
+
+    assert status.intact and not status.trusted
+
+
+def test_the_development_key_is_generated_once_and_reused(config):
+    signing.load_signer(config)
+    first = config.cert_path.read_bytes()
+
+    signing.load_signer(config)
+
+    assert config.cert_path.read_bytes() == first
+    assert oct(config.key_path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_production_refuses_to_generate_a_signing_key(tmp_path):
+    production = signing.SigningConfig(key_path=tmp_path / "key.pem", cert_path=tmp_path / "cert.pem",
+                                       key_passphrase=None, may_generate=False)
+
+    with pytest.raises(signing.SigningKeyMissing):
+        signing.load_signer(production)
+    assert not production.key_path.exists()
