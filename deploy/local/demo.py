@@ -85,10 +85,14 @@ def main() -> int:
         for case in (mediation, decline):
             issued = wait_for(intake, case["id"], "certificate_issued")
             wait_for(intake, case["id"], "email_sent", template="certificate_issued")
+            facts = certificates.get(f"/v1/certificates/{issued['reference']}").raise_for_status().json()
             pdf = certificates.get(f"/v1/certificates/{issued['reference']}/pdf").raise_for_status()
-            path = out / f"{case['reference']}.pdf"
+            path = out / f"{facts['number']}.pdf"
             path.write_bytes(pdf.content)
-            pdfs.append(path)
+            # What a Tribunal clerk does with the QR code: the number plus the parent's surname.
+            answer = httpx.post(f"{args.certificates}/v1/verify", timeout=30,
+                                json={"number": facts["number"], "surname": "Demo"}).raise_for_status().json()
+            pdfs.append((path, f"{args.certificates}/v1/verify?number={facts['number']}", answer["status"]))
 
         for case in (mediation, decline):
             full = intake.get(f"/v1/cases/{case['id']}").raise_for_status().json()
@@ -96,9 +100,9 @@ def main() -> int:
             for entry in full["timeline"]:
                 print(f"  {entry['occurred_at'][:19]}  {entry['kind']:<20} {entry['summary']}")
 
-    print("\nCertificate PDFs:")
-    for path in pdfs:
-        print(f"  {path}")
+    print("\nSigned certificate PDFs, their verification URLs and what verification answers:")
+    for path, url, status in pdfs:
+        print(f"  {path}\n    {url}  ->  {status}")
     mail = args.state_dir.resolve() / "mail"
     print(f"\nEmails (in {mail}):")
     for eml in sorted(mail.glob("*.eml")):
