@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 
+from shared.events import Envelope, EventData
+
 T = TypeVar("T")
 
 
@@ -32,6 +34,7 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            client.app = app  # type: ignore[attr-defined] # tests reach the runtime's sessionmaker through it
             yield client
 
 
@@ -64,3 +67,13 @@ def case_payload(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+async def handle(client: httpx.AsyncClient, data: EventData, handler: Callable[..., Awaitable[None]], *,
+                 subject: str) -> Envelope[Any]:
+    """Run one event handler in its own committed transaction, as the consumer loop would."""
+    envelope = Envelope.wrap(data, source="/test", subject=subject)
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await handler(envelope, session)
+        await session.commit()
+    return envelope

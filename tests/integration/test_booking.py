@@ -22,7 +22,6 @@ async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) ->
     app = create_app(SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
                                         kafka_namespace=namespace, environment="test"))
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 

@@ -60,7 +60,6 @@ async def certificates(database_url: str, kafka_bootstrap: str, namespace: str,
     await topics_ready(kafka_bootstrap, namespace)
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         client.settings = settings  # type: ignore[attr-defined]
         yield client
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
 import pytest
 from sqlmodel import select
-from support import eventually, serve
+from support import eventually, handle, serve
 
 from notifications.main import create_app
 from notifications.message import handlers
@@ -39,16 +40,11 @@ async def notifications(database_url: str, kafka_bootstrap: str, namespace: str,
                                      kafka_namespace=namespace, environment="test", smtp_port=smtp_server.port)
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 
-async def deliver(client: httpx.AsyncClient, data: EventData, handler: object) -> Envelope:
-    envelope = Envelope.wrap(data, source="/test", subject=CASE_ID)
-    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        await handler(envelope, session)  # type: ignore[operator]
-        await session.commit()
-    return envelope
+async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case_id: str = CASE_ID) -> Envelope:
+    return await handle(client, data, handler, subject=case_id)
 
 
 def submitted() -> CaseSubmittedV1:

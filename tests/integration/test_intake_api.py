@@ -30,7 +30,6 @@ async def intake(database_url: str, kafka_bootstrap: str, namespace: str) -> Asy
                               kafka_namespace=namespace, environment="test", api_clients=clients)
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import select
-from support import eventually, serve
+from support import eventually, handle, serve
 
 from notifications.main import create_app
 from notifications.message import handlers
@@ -32,15 +33,11 @@ async def notifications(database_url: str, kafka_bootstrap: str, namespace: str,
                                      kafka_namespace=namespace, environment="test", smtp_port=smtp_server.port)
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 
-async def deliver(client: httpx.AsyncClient, data: EventData, handler: object, case_id: str = CASE_ID) -> None:
-    envelope = Envelope.wrap(data, source="/test", subject=case_id)
-    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        await handler(envelope, session)  # type: ignore[operator]
-        await session.commit()
+async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case_id: str = CASE_ID) -> Envelope:
+    return await handle(client, data, handler, subject=case_id)
 
 
 def submitted(case_id: str = CASE_ID) -> CaseSubmittedV1:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlmodel import select
-from support import eventually, serve
+from support import eventually, handle, serve
 
 from notifications.main import create_app
 from notifications.message import handlers
@@ -33,15 +34,11 @@ async def notifications(database_url: str, kafka_bootstrap: str, namespace: str,
                                      reminder_poll_interval_seconds=0.5)
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 
-async def deliver(client: httpx.AsyncClient, data: EventData, handler: object) -> None:
-    envelope = Envelope.wrap(data, source="/test", subject=CASE_ID)
-    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        await handler(envelope, session)  # type: ignore[operator]
-        await session.commit()
+async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case_id: str = CASE_ID) -> Envelope:
+    return await handle(client, data, handler, subject=case_id)
 
 
 def requested(dr_type: int, *parties: DrPartyFact) -> CaseDisagreementResolutionRequestedV1:

@@ -6,13 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
 import pytest
 from sqlmodel import select
-from support import eventually, serve
+from support import eventually, handle, serve
 
 from notifications.main import create_app
 from notifications.meeting.models import InvitationStatus, MeetingInvitation
@@ -48,16 +49,11 @@ def settings(database_url, kafka_bootstrap, namespace, smtp_server) -> Notificat
 async def notifications(settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 
-async def deliver(client: httpx.AsyncClient, data: EventData, handler: object) -> Envelope:
-    envelope = Envelope.wrap(data, source="/test", subject=CASE_ID)
-    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        await handler(envelope, session)  # type: ignore[operator]
-        await session.commit()
-    return envelope
+async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case_id: str = CASE_ID) -> Envelope:
+    return await handle(client, data, handler, subject=case_id)
 
 
 def submitted() -> CaseSubmittedV1:

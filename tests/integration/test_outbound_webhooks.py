@@ -74,7 +74,6 @@ def settings(database_url: str, kafka_bootstrap: str, namespace: str) -> Schedul
 async def scheduling(settings: SchedulingSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 
@@ -126,7 +125,6 @@ async def test_a_referral_is_retried_until_delivered_always_under_the_same_webho
 async def test_retries_survive_a_restart_of_scheduling(settings, receiver):
     app = create_app(settings.model_copy(update={"webhook_retry_schedule_seconds": [0, 3, 3]}))
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         await register(client, receiver.url)
         receiver.script += [(500, {})]
         await book(client)
@@ -139,7 +137,6 @@ async def test_retries_survive_a_restart_of_scheduling(settings, receiver):
 
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         [message] = await eventually(lambda: delivered(client), what="the retry after the restart")
 
     assert receiver.ids() == [message.id, message.id]

@@ -26,7 +26,6 @@ async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) ->
                                   kafka_namespace=namespace, environment="test")
     app = create_app(settings)
     async with serve(app) as client:
-        client.app = app  # type: ignore[attr-defined]
         yield client
 
 
