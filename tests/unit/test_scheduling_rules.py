@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduling.mediator.models import EmployerKind, Mediator
 from scheduling.meeting import rules
-from scheduling.meeting.models import EmployerKind, Mediator
 from shared.calendar import WorkingDayCalendar
 
 

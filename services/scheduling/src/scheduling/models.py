@@ -1,6 +1,7 @@
 """Every table scheduling owns (imported by migrations/env.py)."""
 
-from scheduling.meeting.models import DisagreementResolutionRequest, InboundWebhook, Mediator, Meeting
+from scheduling.mediator.models import Mediator
+from scheduling.meeting.models import DisagreementResolutionRequest, InboundWebhook, Meeting
 from scheduling.outbound.models import WebhookEndpoint, WebhookMessage
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent

@@ -59,6 +59,12 @@ class CaseSubmittedV1(CaseFacts):
     health_issues: bool = False
     health_only: bool = False
     arranging_body: Literal["local_authority", "health_commissioning_body"] = "local_authority"
+    #: Needs the mediator must meet (scheduling's assignment): languages as BCP 47 tags (``pl``, ``bfi`` for
+    #: BSL), accessibility needs as short codes (``step_free_access``, ``hearing_loop``...).
+    languages: tuple[str, ...] = ()
+    accessibility_needs: tuple[str, ...] = ()
+    #: The school or setting in the case (its URN), for scheduling's conflict-of-interest check.
+    school_urn: str | None = None
 
 
 class CaseMediationDeclinedV1(CaseFacts):

@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from shared.events.envelope import EventData
+from shared.events.envelope import EventData, OptionalPersonal
 
 TOPIC = "scheduling.meetings"
 
@@ -38,6 +38,11 @@ class MeetingScheduledV1(EventData):
     ends_at: datetime
     location: str
     arranging_body: Literal["local_authority", "health_commissioning_body"]
+    kind: Literal["mediation", "disagreement_resolution"] = "mediation"
+    #: The mediator's work address, for their invitation; personal data, never logged.
+    mediator_email: OptionalPersonal = None
+    #: R11: booked with less than 5 clear working days' notice because the parent or young person consented.
+    short_notice_consented: bool = False
 
 
 class MeetingConcludedV1(EventData):
@@ -130,3 +135,39 @@ class MeetingDeadlineMissedV1(EventData):
     earliest_possible_on: date | None = None
     adviser_told_on: date
     arranging_body: Literal["local_authority", "health_commissioning_body"] = "local_authority"
+
+
+class MeetingNoShowV1(EventData):
+    """A booked meeting did not take place because a party did not come (reported by the provider).
+
+    ``absent_party`` names the role, ``reason`` is a short code; nothing said travels (R20). No certificate
+    follows from a no-show by itself: the provider rebooks (a new ``meeting.scheduled``), or the 30-day date
+    passes and ``meeting.deadline_breached`` follows.
+    """
+
+    type: ClassVar[str] = "meeting.no_show.v1"
+    topic: ClassVar[str] = TOPIC
+
+    meeting_id: str
+    case_id: str
+    scheduled_for: datetime
+    absent_party: Literal["parent", "young_person", "local_authority", "health_commissioning_body", "mediator"]
+    reason: ReasonCode = "other"
+
+
+class MeetingDeadlineBreachedV1(EventData):
+    """Day 30 (R8/R9) arrived and no mediation meeting has been held (R10).
+
+    For the LA and operations: the statutory date has passed or is passing without mediation. Sent once per
+    case. If the adviser was not told earlier (``meeting.deadline_missed``), scheduling tells them now too.
+    """
+
+    type: ClassVar[str] = "meeting.deadline_breached.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: str
+    la_code: str
+    meeting_id: str | None = None
+    mediate_by: date
+    arranging_body: Literal["local_authority", "health_commissioning_body"] = "local_authority"
+    meeting_status: Literal["scheduled", "cancelled", "no_show", "none"] = "scheduled"

@@ -20,7 +20,9 @@ from shared.events.envelope import EventData
 from shared.events.meetings import (
     MeetingCancelledV1,
     MeetingConcludedV1,
+    MeetingDeadlineBreachedV1,
     MeetingDeadlineMissedV1,
+    MeetingNoShowV1,
     MeetingRescheduledV1,
     MeetingScheduledV1,
     ProviderEndpointDisabledV1,
@@ -38,6 +40,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     MeetingRescheduledV1,
     MeetingCancelledV1,
     MeetingDeadlineMissedV1,
+    MeetingNoShowV1,
+    MeetingDeadlineBreachedV1,
     ProviderEndpointDisabledV1,
     CertificateIssuedV1,
     CertificateDocumentReadyV1,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from scheduling.meeting.models import EmployerKind, Mediator
+from scheduling.mediator.models import EmployerKind, Mediator
 from shared.calendar import WorkingDayCalendar
 
 NOTICE_CLEAR_WORKING_DAYS = 5  # R11

@@ -11,8 +11,9 @@ import yaml
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduling.mediator.models import Mediator
 from scheduling.meeting import rules
-from scheduling.meeting.models import DisagreementResolutionRequest, Mediator, Meeting, MeetingStatus
+from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, MeetingStatus
 from scheduling.outbound import service as outbound_service
 from shared.calendar import DEFAULT_CALENDAR
 from shared.directory import load_directory
