@@ -55,6 +55,19 @@ async def test_a_mediation_request_is_stored_and_announces_case_submitted(intake
     assert await outbox_types(intake) == ["case.submitted.v1"]
 
 
+async def test_the_meeting_needs_travel_to_scheduling_in_case_submitted(intake):
+    needs = {"languages": ["pl", "bfi"], "accessibility_needs": ["step_free_access"], "school_urn": "114820"}
+
+    response = await intake.post("/v1/cases", json=case_payload(meeting_needs=needs), headers=PORTAL)
+
+    assert response.status_code == 201
+    assert response.json()["meeting_needs"] == needs
+    async with intake.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        envelope = json.loads((await session.exec(select(OutboxEvent))).one().envelope)
+    assert (envelope["data"]["languages"], envelope["data"]["accessibility_needs"], envelope["data"]["school_urn"]) == (
+        ["pl", "bfi"], ["step_free_access"], "114820")
+
+
 async def test_a_decline_is_stored_and_announces_case_mediation_declined_with_its_certificate_due_date(intake):
     response = await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
                                  headers=PORTAL)
@@ -99,6 +112,9 @@ async def test_an_idempotency_key_reused_with_another_body_is_refused(intake):
         ({"requester": {"role": "parent", "name": "Alex", "email": "not-an-email"}}, "body.requester.email"),
         ({"mediation_issues": []}, "body"),  # R7: a mediation names its issues
         ({"child": None}, "body.child"),
+        ({"meeting_needs": {"languages": ["Polish!"]}}, "body.meeting_needs.languages.0"),
+        ({"meeting_needs": {"school_urn": "the local school"}}, "body.meeting_needs.school_urn"),
+        ({"meeting_needs": {"dietary": ["vegan"]}}, "body.meeting_needs.dietary"),
     ],
 )
 async def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored_or_emitted(intake, overrides, field):

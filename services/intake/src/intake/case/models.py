@@ -68,6 +68,8 @@ class Case(SQLModel, table=True):
     dr_type: int | None = Field(default=None, description="R21: disagreement-resolution type 1-4")
     dr_summary: str | None = Field(default=None, max_length=2000)
     dr_parties: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Languages, accessibility needs and the school's URN, for scheduling's mediator assignment.
+    meeting_needs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

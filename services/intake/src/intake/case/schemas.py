@@ -39,6 +39,21 @@ class Child(BaseModel):
     date_of_birth: date
 
 
+class MeetingNeeds(BaseModel):
+    """What the mediator must be able to meet, and who they must have no conflict with (scheduling's assignment)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]] = Field(
+        default_factory=list, max_length=5,
+        description="Languages the meeting must be held in besides English, as BCP 47 tags (`pl`; `bfi` for BSL)")
+    accessibility_needs: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] = Field(
+        default_factory=list, max_length=10,
+        description="Short codes, e.g. `step_free_access`, `hearing_loop`, `bsl`, `easy_read`, `autism_aware`")
+    school_urn: str | None = Field(default=None, pattern=r"^[0-9]{6,8}$",
+                                   description="The URN of the child's school or setting, for conflict-of-interest checks")
+
+
 class MediationCreate(BaseModel):
     """A request for mediation, or the news that the parent or young person declines it."""
 
@@ -56,6 +71,8 @@ class MediationCreate(BaseModel):
                                         description="Required for mediation (R7)")
     health_issues: bool = Field(default=False, description="Any health care issue in the mediation (R8)")
     health_only: bool = Field(default=False, description="Only health issues: the commissioning body arranges (R8)")
+    meeting_needs: MeetingNeeds = Field(default_factory=MeetingNeeds,
+                                        description="Language, accessibility and conflict-of-interest needs for the meeting")
 
     @model_validator(mode="after")
     def _mediation_names_its_issues(self) -> MediationCreate:
@@ -152,6 +169,7 @@ class CaseRead(BaseModel):
     mediate_by: date | None = Field(description="R8/R9: the last day the mediation may take place")
     certificate_due_on: date | None = Field(description="R6: the adviser certificate is due by this day")
     health_only: bool
+    meeting_needs: MeetingNeeds | None = Field(default=None, description="Language, accessibility and conflict needs")
     arranging_body: ArrangingBody = Field(description="R8: who arranges the mediation")
     health_bodies_told_by: date | None = Field(
         description="R8: the LA must give each health commissioning body the issues by this day")

@@ -183,7 +183,7 @@ def _mediation(session: AsyncSession, body: MediationCreate, *, la_code: str, to
         health_bodies_told_by=routing.health_bodies_told_by, appeal_deadline=appeal.day,
         appeal_deadline_reason=appeal.reason, contact_window_ends_on=deadlines.contact_window_ends_on,
         late_contact=deadlines.late_contact, mediate_by=deadlines.mediate_by,
-        certificate_due_on=deadlines.certificate_due_on,
+        certificate_due_on=deadlines.certificate_due_on, meeting_needs=body.meeting_needs.model_dump(),
     )
     if declined:
         _announce_decline(session, case)
@@ -206,7 +206,10 @@ def _announce_mediation(session: AsyncSession, case: Case) -> None:
     timeline_service.add(session, case_id=case.id, kind="submitted", at=datetime.now(UTC),
                          summary=f"Mediation requested; must take place by {case.mediate_by}")
     add_event(session, CaseSubmittedV1(**_facts(case), mediate_by=case.mediate_by, health_issues=case.health_issues,
-                                       health_only=case.health_only, arranging_body=case.arranging_body),
+                                       health_only=case.health_only, arranging_body=case.arranging_body,
+                                       languages=tuple(case.meeting_needs.get("languages", ())),
+                                       accessibility_needs=tuple(case.meeting_needs.get("accessibility_needs", ())),
+                                       school_urn=case.meeting_needs.get("school_urn")),
               subject=case.id)
 
 
