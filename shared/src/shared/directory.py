@@ -32,6 +32,8 @@ class HealthCommissioningBody(_Model):
     id: str
     name: str
     kind: Literal["icb", "nhs_england"]
+    #: The body's mailbox for SEND notices (R8: told of health issues within 3 working days).
+    email: str | None = None
 
 
 class LocalAuthority(_Model):
@@ -39,6 +41,8 @@ class LocalAuthority(_Model):
     name: str
     reply_to: str
     contact: str
+    #: The LA's SEND team mailbox: new requests, meeting invitations, deadline alerts.
+    officer_email: str | None = None
     mediation_provider: Organisation
     mediation_adviser: Organisation
     health_commissioning_bodies: tuple[HealthCommissioningBody, ...] = ()
