@@ -114,6 +114,12 @@ def _field(error: dict[str, Any], union_tags: frozenset[str]) -> str:
     return _location(loc, union_tags)
 
 
+def field_errors(errors: list[Any], *, prefix: tuple[str, ...] = (), union_tags: frozenset[str] = frozenset()
+                 ) -> list[FieldError]:
+    """Pydantic's errors as fields the client wrote (``prefix`` first, union tags hidden) and reasons."""
+    return [FieldError(field=".".join([*prefix, _field(e, union_tags)]).strip("."), reason=e["msg"]) for e in errors]
+
+
 def install_error_handlers(app: FastAPI, *, union_tags: frozenset[str] = frozenset()) -> None:
     """``union_tags``: the tags of request bodies that are tagged unions (pydantic puts them in error paths)."""
     @app.exception_handler(ServiceError)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from scheduling.consumers import SUBSCRIPTIONS
+from scheduling.meeting import deadlines
 from scheduling.meeting import service as meeting_service
 from scheduling.outbound import dispatcher
 from scheduling.outbound import service as outbound_service
@@ -15,6 +17,7 @@ from scheduling.outbound.models import WebhookEndpoint
 from scheduling.outbound.routes import router as outbound_router
 from scheduling.outbound.schemas import CaseReferred, MeetingCancelled
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings, get_settings
+from scheduling.webhook.routes import provider_webhook_schemas
 from scheduling.webhook.routes import router as webhook_router
 from shared.events.meetings import TOPIC as MEETINGS_TOPIC
 from shared.events.meetings import ProviderEndpointDisabledV1
@@ -36,19 +39,36 @@ async def seed_development_data(runtime: ServiceRuntime) -> None:
 
 
 def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     runtime = ServiceRuntime(
-        settings=settings or get_settings(), service="scheduling", migrations="scheduling:migrations",
+        settings=settings, service="scheduling", migrations="scheduling:migrations",
         subscriptions=SUBSCRIPTIONS, produces_topics=(MEETINGS_TOPIC, ProviderEndpointDisabledV1.topic), on_start=seed_development_data,
-        workers=[WorkerSpec(outbound_service.DISPATCHER, dispatcher.make_step, poll_interval=1.0)],
+        workers=[WorkerSpec(outbound_service.DISPATCHER, dispatcher.make_step, poll_interval=1.0),
+                 WorkerSpec(deadlines.DEADLINE_WATCH, deadlines.make_step,
+                            poll_interval=settings.deadline_watch_interval_seconds)],
     )
     app = build_app(
         runtime, title="SEND mediation: scheduling",
         description="Independent mediators, statutory booking rules and the mediation provider's signed webhooks.",
     )
     app.include_router(webhook_router)
+    _document_provider_webhooks(app)
     app.include_router(outbound_router)
     _document_outbound_webhooks(app)
     return app
+
+
+def _document_provider_webhooks(app: FastAPI) -> None:
+    """The inbound webhook's body is a tagged union; its schemas join the document's components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(provider_webhook_schemas())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _document_outbound_webhooks(app: FastAPI) -> None:

@@ -1,11 +1,20 @@
 """Every table scheduling owns (imported by migrations/env.py)."""
 
 from scheduling.mediator.models import Mediator
-from scheduling.meeting.models import DisagreementResolutionRequest, InboundWebhook, Meeting
+from scheduling.meeting.models import DisagreementResolutionRequest, InboundWebhook, Meeting, MeetingChange, Referral
 from scheduling.outbound.models import WebhookEndpoint, WebhookMessage
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
 __all__ = [
     "DisagreementResolutionRequest",
-    "InboundWebhook", "InboxEvent", "Mediator", "Meeting", "OutboxEvent", "WebhookEndpoint", "WebhookMessage"]
+    "InboundWebhook",
+    "InboxEvent",
+    "Mediator",
+    "Meeting",
+    "MeetingChange",
+    "OutboxEvent",
+    "Referral",
+    "WebhookEndpoint",
+    "WebhookMessage",
+]

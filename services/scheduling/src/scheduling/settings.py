@@ -19,6 +19,8 @@ class SchedulingSettings(ServiceSettings):
     #: Load the development pool of mediators (scheduling/data/mediators.yaml) on start.
     seed_mediators: bool = True
     meeting_timezone: str = "Europe/London"
+    #: How often the day-30 watch (R10) looks for cases whose 30 days ran out without a meeting held.
+    deadline_watch_interval_seconds: float = 300.0
     #: Outbound webhook retry schedule (seconds after the previous attempt), Standard Webhooks style.
     webhook_retry_schedule_seconds: list[float] = Field(
         default_factory=lambda: [0.0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400])

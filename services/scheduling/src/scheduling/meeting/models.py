@@ -13,6 +13,42 @@ class MeetingStatus(StrEnum):
     scheduled = "scheduled"
     concluded = "concluded"
     cancelled = "cancelled"
+    no_show = "no_show"
+
+
+class Referral(SQLModel, table=True):
+    """A case referred to the LA's mediation provider: what scheduling needs to book, rebook and watch day 30."""
+
+    __tablename__ = "referrals"
+
+    case_id: str = Field(primary_key=True, max_length=36)
+    reference: str = Field(max_length=32)
+    la_code: str = Field(max_length=16)
+    provider_id: str = Field(max_length=64)
+    kind: str = Field(default="mediation", max_length=32)
+    mediate_by: date | None = Field(default=None, description="R8/R9; none for disagreement resolution")
+    arranging_body: str = Field(max_length=32)
+    health_issues: bool = False
+    #: Languages, accessibility needs and the school's URN, for the mediator assignment.
+    needs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    referred_on: date
+    adviser_told_on: date | None = Field(default=None, description="R10: when the adviser was told the 30 days are missed")
+    breach_raised_on: date | None = Field(default=None, description="R10: day-30 breach raised to the LA and ops")
+    closed_reason: str | None = Field(default=None, max_length=64, description="Withdrawn or declined: nothing to watch")
+
+
+class MeetingChange(SQLModel, table=True):
+    """Every booking change with its reason: booked, rescheduled, cancelled, no-show, concluded."""
+
+    __tablename__ = "meeting_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: str = Field(foreign_key="meetings.id", index=True, max_length=36)
+    sequence: int
+    change: str = Field(max_length=32)
+    reason: str = Field(max_length=64)
+    by: str = Field(max_length=32, description="system, provider or ops")
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class Meeting(SQLModel, table=True):
@@ -31,7 +67,19 @@ class Meeting(SQLModel, table=True):
     kind: str = Field(default="mediation", max_length=32)
     starts_at: datetime
     ends_at: datetime
-    location: str = Field(max_length=300)
+    location: str = Field(max_length=300, description="The venue's address, or 'Video call' with the link")
+    venue: str | None = Field(default=None, max_length=300)
+    remote_url: str | None = Field(default=None, max_length=2000)
+    booked_by: str = Field(default="system", max_length=32, description="system (provisional) or provider (confirmed)")
+    #: R11: the parent or young person agreed to less than 5 clear working days' notice, on this day.
+    short_notice_consent_on: date | None = None
+    #: R12/R14: who will attend, by role; names stay in scheduling.
+    attendees: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: R14: whether and how the child's views were sought; never the views themselves.
+    child_views: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: Why this mediator was chosen and why others were refused (ids and reasons only).
+    assignment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    absent_party: str | None = Field(default=None, max_length=32)
     late: bool = Field(default=False, description="No date on or before mediate_by gives the statutory notice")
     status: MeetingStatus = MeetingStatus.scheduled
     sequence: int = Field(default=0, description="Revisions of the booking; the calendar SEQUENCE")

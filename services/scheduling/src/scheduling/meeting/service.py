@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.mediator.models import Mediator
 from scheduling.meeting import rules
-from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, MeetingStatus
+from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, MeetingChange, MeetingStatus, Referral
 from scheduling.outbound import service as outbound_service
 from shared.calendar import DEFAULT_CALENDAR
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, InvalidRequest, NotFound
 from shared.events import MeetingConcludedV1, MeetingScheduledV1
 from shared.events.cases import CaseSubmittedV1
-from shared.events.meetings import MeetingCancelledV1, MeetingDeadlineMissedV1
+from shared.events.meetings import (
+    MeetingCancelledV1,
+    MeetingDeadlineBreachedV1,
+    MeetingDeadlineMissedV1,
+    MeetingNoShowV1,
+    MeetingRescheduledV1,
+)
 from shared.kafka.consumer import TransientError
 from shared.logging import get_logger
 from shared.outbox import add_event
@@ -42,61 +49,105 @@ class MeetingAlreadyConcluded(Conflict):
 
 
 async def book_for_case(session: AsyncSession, case: CaseSubmittedV1, *, today: date, timezone: str) -> Meeting:
-    """Assign an independent mediator and book a meeting with full notice (R8, R9, R11, R13)."""
-    return await _book(session, case_id=case.case_id, reference=case.reference, la_code=case.la_code,
-                       mediate_by=case.mediate_by, arranging_body=case.arranging_body,
-                       health_issues=case.health_issues, kind="mediation", today=today, timezone=timezone)
+    """Refer the case to the LA's provider, assign an independent mediator and book provisionally (R8, R9, R11,
+    R13). The provider confirms or changes the booking with its ``meeting.booked`` webhook."""
+    authority = load_directory().get(case.la_code)
+    if authority is None:
+        raise InvalidRequest.field("la_code", f"unknown local authority {case.la_code}")
+    referral = await session.get(Referral, case.case_id)
+    if referral is None:
+        referral = Referral(case_id=case.case_id, reference=case.reference, la_code=case.la_code,
+                            provider_id=authority.mediation_provider.id or "", arranging_body=case.arranging_body,
+                            referred_on=today)
+    elif referral.mediate_by != case.mediate_by:  # asked again after declining: a new 30 days (R7, R8)
+        referral.adviser_told_on = referral.breach_raised_on = referral.closed_reason = None
+    referral.mediate_by, referral.health_issues, referral.arranging_body = (
+        case.mediate_by, case.health_issues, case.arranging_body)
+    referral.needs = {"languages": list(case.languages), "accessibility_needs": list(case.accessibility_needs),
+                      "school_urn": case.school_urn}
+    session.add(referral)
+    return await _book(session, referral, kind="mediation", today=today, timezone=timezone)
 
 
-async def _book(session: AsyncSession, *, case_id: str, reference: str, la_code: str, mediate_by: date | None,
-                arranging_body: Literal["local_authority", "health_commissioning_body"], health_issues: bool,
-                kind: str, today: date, timezone: str) -> Meeting:
+async def _active_meeting(session: AsyncSession, case_id: str) -> Meeting | None:
+    return (await session.exec(select(Meeting).where(
+        Meeting.case_id == case_id, Meeting.status == MeetingStatus.scheduled))).first()
+
+
+async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: date, timezone: str) -> Meeting:
     existing = (await session.exec(select(Meeting).where(
-        Meeting.case_id == case_id, Meeting.status != MeetingStatus.cancelled))).first()
+        Meeting.case_id == referral.case_id, Meeting.status != MeetingStatus.cancelled))).first()
     if existing is not None:  # a redelivered event, or a case already mediated
         return existing
-    authority = load_directory().get(la_code)
-    if authority is None:
-        raise InvalidRequest.field("la_code", f"unknown local authority {la_code}")
+    authority = load_directory().get(referral.la_code)
+    assert authority is not None
     provider = authority.mediation_provider
     candidates = (await session.exec(select(Mediator).where(Mediator.provider_id == provider.id))).all()
     choice = rules.choose_mediator(candidates)  # R13 mediators; R21 facilitators: the same independence
     if choice is None:
         raise NoIndependentMediator(provider.id or provider.name)
-    if mediate_by is not None:  # R9, R11
-        day = rules.choose_meeting_day(notice_given_on=today, mediate_by=mediate_by, calendar=DEFAULT_CALENDAR)
+    if referral.mediate_by is not None:  # R9, R11
+        day = rules.choose_meeting_day(notice_given_on=today, mediate_by=referral.mediate_by,
+                                       calendar=DEFAULT_CALENDAR)
         earliest, late = day.day, day.late
     else:  # disagreement resolution: no statutory date, the same notice
         earliest, late = rules.earliest_meeting_day(today, DEFAULT_CALENDAR), False
     starts_at, ends_at = rules.meeting_times(earliest, ZoneInfo(timezone))
+    assignment: dict[str, Any] = {"chosen": choice.mediator.id, "reason": choice.reason}
     meeting = Meeting(
-        case_id=case_id, la_code=la_code, mediator_id=choice.mediator.id, kind=kind,
-        assignment_reason=choice.reason[:500], arranging_body=arranging_body,  # R8: intake decides who arranges
-        notice_given_on=today, mediate_by=mediate_by, starts_at=starts_at, ends_at=ends_at,
+        case_id=referral.case_id, la_code=referral.la_code, mediator_id=choice.mediator.id, kind=kind,
+        assignment_reason=choice.reason[:500], assignment=assignment,
+        arranging_body=referral.arranging_body,  # R8: intake decides who arranges
+        notice_given_on=today, mediate_by=referral.mediate_by, starts_at=starts_at, ends_at=ends_at,
         location=f"Video call arranged by {provider.name}", late=late,
     )
     choice.mediator.last_booked_at = datetime.now(UTC)
     session.add_all([meeting, choice.mediator])
-    add_event(session, MeetingScheduledV1(
-        meeting_id=meeting.id, case_id=case_id, mediator_id=choice.mediator.id,
-        mediator_name=choice.mediator.name, provider_name=provider.name, starts_at=starts_at, ends_at=ends_at,
-        location=meeting.location, arranging_body=arranging_body,
-    ), subject=case_id)
-    if late and mediate_by is not None:  # R10: tell the adviser now; the R10 certificate is due within 3 working days
-        log.warning("meeting.after_statutory_date", case_id=case_id, mediate_by=str(mediate_by))
-        add_event(session, MeetingDeadlineMissedV1(
-            case_id=case_id, meeting_id=meeting.id, mediate_by=mediate_by, earliest_possible_on=earliest,
-            adviser_told_on=today, arranging_body=arranging_body), subject=case_id)
-    await outbound_service.enqueue(session, provider_id=provider.id or "", case_id=case_id,
+    await session.flush()
+    _announce_booking(session, meeting, choice.mediator, provider_name=provider.name)
+    _record_change(session, meeting, "booked", reason="referral", by="system")
+    if late:
+        _tell_adviser(session, referral, meeting, earliest_possible_on=earliest, today=today)
+    await outbound_service.enqueue(session, provider_id=provider.id or "", case_id=referral.case_id,
                                    type="case.referred", data={
-                                       "case_id": case_id, "case_reference": reference, "kind": kind,
-                                       "la_code": la_code, "meeting_id": meeting.id,
+                                       "case_id": referral.case_id, "case_reference": referral.reference,
+                                       "kind": kind, "la_code": referral.la_code, "meeting_id": meeting.id,
                                        "mediator_id": choice.mediator.id, "starts_at": starts_at.isoformat(),
                                        "ends_at": ends_at.isoformat(),
-                                       "mediate_by": mediate_by.isoformat() if mediate_by else None,
-                                       "health_issues": health_issues})
+                                       "mediate_by": referral.mediate_by.isoformat() if referral.mediate_by else None,
+                                       "health_issues": referral.health_issues, "needs": referral.needs})
     await session.flush()
     return meeting
+
+
+def _announce_booking(session: AsyncSession, meeting: Meeting, mediator: Mediator, *, provider_name: str) -> None:
+    add_event(session, MeetingScheduledV1(
+        meeting_id=meeting.id, case_id=meeting.case_id, mediator_id=mediator.id, mediator_name=mediator.name,
+        mediator_email=getattr(mediator, "email", None), provider_name=provider_name, starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at, location=meeting.location,
+        arranging_body=meeting.arranging_body,  # type: ignore[arg-type]
+        kind=meeting.kind,  # type: ignore[arg-type]
+        short_notice_consented=meeting.short_notice_consent_on is not None,
+    ), subject=meeting.case_id)
+
+
+def _record_change(session: AsyncSession, meeting: Meeting, change: str, *, reason: str, by: str) -> None:
+    session.add(MeetingChange(meeting_id=meeting.id, sequence=meeting.sequence, change=change, reason=reason, by=by))
+
+
+def _tell_adviser(session: AsyncSession, referral: Referral, meeting: Meeting | None, *,
+                  earliest_possible_on: date | None, today: date) -> None:
+    """R10: the 30-day date cannot be met; the adviser is told at once, once (the certificate follows)."""
+    if referral.adviser_told_on is not None or referral.mediate_by is None:
+        return
+    referral.adviser_told_on = today
+    session.add(referral)
+    log.warning("meeting.after_statutory_date", case_id=referral.case_id, mediate_by=str(referral.mediate_by))
+    add_event(session, MeetingDeadlineMissedV1(
+        case_id=referral.case_id, meeting_id=meeting.id if meeting else None, mediate_by=referral.mediate_by,
+        earliest_possible_on=earliest_possible_on, adviser_told_on=today,
+        arranging_body=referral.arranging_body,  # type: ignore[arg-type]
+    ), subject=referral.case_id)
 
 
 class ConsentMissing(Conflict):
@@ -134,26 +185,42 @@ async def book_disagreement_resolution(session: AsyncSession, case_id: str, *, t
         raise ConsentMissing("consent missing from: " + ", ".join(request.missing_consent),
                              errors=[FieldError(field="parties", reason=f"no recorded consent from the {role}")
                                      for role in request.missing_consent])
-    return await _book(session, case_id=case_id, reference=request.reference, la_code=request.la_code,
-                       mediate_by=None, arranging_body="local_authority", health_issues=request.dr_type == 3,
-                       kind="disagreement_resolution", today=today, timezone=timezone)
+    referral = await session.get(Referral, case_id)
+    if referral is None:
+        authority = load_directory().get(request.la_code)
+        if authority is None:
+            raise InvalidRequest.field("la_code", f"unknown local authority {request.la_code}")
+        referral = Referral(case_id=case_id, reference=request.reference, la_code=request.la_code,
+                            provider_id=authority.mediation_provider.id or "", kind="disagreement_resolution",
+                            arranging_body="local_authority", health_issues=request.dr_type == 3, referred_on=today)
+        session.add(referral)
+    return await _book(session, referral, kind="disagreement_resolution", today=today, timezone=timezone)
 
 
 async def cancel_for_case(session: AsyncSession, case_id: str, *, reason: str) -> Meeting | None:
-    """The case was withdrawn or mediation declined: call off a booked meeting and tell the provider."""
-    meeting = (await session.exec(select(Meeting).where(
-        Meeting.case_id == case_id, Meeting.status == MeetingStatus.scheduled))).first()
+    """The case was withdrawn or mediation declined: nothing more to arrange or watch; call off a booked
+    meeting and tell the provider."""
+    referral = await session.get(Referral, case_id)
+    if referral is not None:
+        referral.closed_reason = reason
+        session.add(referral)
+    meeting = await _active_meeting(session, case_id)
     if meeting is None:
         return None
-    meeting.status, meeting.cancelled_reason, meeting.sequence = MeetingStatus.cancelled, reason, meeting.sequence + 1
-    session.add(meeting)
-    add_event(session, MeetingCancelledV1(meeting_id=meeting.id, case_id=case_id, sequence=meeting.sequence,
-                                          reason=reason), subject=case_id)
+    await _cancel(session, meeting, reason=reason, by="system")
     mediator = await session.get(Mediator, meeting.mediator_id)
     await outbound_service.enqueue(session, provider_id=mediator.provider_id if mediator else "", case_id=case_id,
                                    type="meeting.cancelled",
                                    data={"case_id": case_id, "meeting_id": meeting.id, "reason": reason})
     return meeting
+
+
+async def _cancel(session: AsyncSession, meeting: Meeting, *, reason: str, by: str) -> None:
+    meeting.status, meeting.cancelled_reason, meeting.sequence = MeetingStatus.cancelled, reason, meeting.sequence + 1
+    session.add(meeting)
+    _record_change(session, meeting, "cancelled", reason=reason, by=by)
+    add_event(session, MeetingCancelledV1(meeting_id=meeting.id, case_id=meeting.case_id, sequence=meeting.sequence,
+                                          reason=reason), subject=meeting.case_id)
 
 
 async def record_outcome(session: AsyncSession, *, meeting_id: str, held: bool, agreement: str,
@@ -165,8 +232,10 @@ async def record_outcome(session: AsyncSession, *, meeting_id: str, held: bool, 
     meeting = await session.get(Meeting, meeting_id)
     if meeting is None:
         raise MeetingNotFound(f"no meeting {meeting_id}")
-    if meeting.status is not MeetingStatus.scheduled:
+    if meeting.status is MeetingStatus.concluded:
         raise MeetingAlreadyConcluded(f"meeting {meeting_id} already concluded")
+    if meeting.status is not MeetingStatus.scheduled:
+        raise MeetingNotScheduled(f"meeting {meeting_id} is {meeting.status.value}")
     errors = []
     if concluded_on > today:
         errors.append(FieldError(field="body.data.concluded_on", reason="must not be in the future"))
@@ -195,6 +264,7 @@ async def record_outcome(session: AsyncSession, *, meeting_id: str, held: bool, 
     meeting.status, meeting.held, meeting.agreement, meeting.concluded_on = (
         MeetingStatus.concluded, held, agreement, concluded_on)
     session.add(meeting)
+    _record_change(session, meeting, "concluded", reason="held" if held else "not_held", by="provider")
     add_event(session, MeetingConcludedV1(
         meeting_id=meeting.id, case_id=meeting.case_id, mediator_name=mediator.name,
         provider_name=authority.mediation_provider.name if authority else mediator.provider_id,
@@ -213,3 +283,226 @@ async def seed_mediators(session: AsyncSession, path: Path) -> int:
             session.add(Mediator(**entry))
             added += 1
     return added
+
+
+# --- What the provider reports: bookings, changes, no-shows ---------------------------------------------------
+
+
+class ReferralNotFound(NotFound):
+    title = "No referral for this case"
+
+
+class MeetingNotScheduled(Conflict):
+    code = "meeting_not_scheduled"
+    title = "The meeting is no longer scheduled (cancelled, not attended or concluded)"
+
+
+class CaseClosed(Conflict):
+    code = "case_closed"
+    title = "The case was withdrawn or mediation declined: there is nothing to book"
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What the provider booked: the time, the place, who comes (R12, R14) and any consent to short notice (R11)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    venue: str | None = None
+    remote_url: str | None = None
+    mediator_id: str | None = None
+    attendees: list[dict[str, Any]] | None = None
+    child_views: dict[str, Any] | None = None
+    short_notice_consent_on: date | None = None
+
+    @property
+    def location(self) -> str:
+        return self.venue if self.venue else f"Video call: {self.remote_url}"
+
+
+def _problems_as_error(problems: list[rules.Problem], prefix: str) -> InvalidRequest:
+    errors = [FieldError(field=f"{prefix}.{p.field}", reason=p.reason) for p in problems]
+    return InvalidRequest("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
+
+
+def _check_time(booking: Booking, *, today: date, timezone: str) -> tuple[date, list[rules.Problem]]:
+    problems = []
+    if booking.ends_at <= booking.starts_at:
+        problems.append(rules.Problem("ends_at", "must be after starts_at"))
+    day = booking.starts_at.astimezone(ZoneInfo(timezone)).date()
+    notice = rules.notice_problem(notice_given_on=today, day=day,  # R11, R23: never before today's notice
+                                  short_notice_consent_on=booking.short_notice_consent_on, calendar=DEFAULT_CALENDAR)
+    if notice is not None:
+        problems.append(notice)
+    return day, problems
+
+
+async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *, today: date,
+                        timezone: str) -> Meeting:
+    """The provider's booking for a referred case: confirms or changes the provisional booking, or books anew
+    after a cancellation or no-show. Refused whole, naming each field, if it breaks R11, R12, R13 or R14."""
+    referral = await session.get(Referral, case_id)
+    if referral is None:
+        raise ReferralNotFound(f"case {case_id} was never referred to the provider")
+    if referral.closed_reason is not None:
+        raise CaseClosed(f"case {case_id} is closed ({referral.closed_reason})")
+    if (await session.exec(select(Meeting).where(Meeting.case_id == case_id,
+                                                 Meeting.status == MeetingStatus.concluded))).first() is not None:
+        raise MeetingAlreadyConcluded(f"case {case_id} has already been mediated")
+    meeting = await _active_meeting(session, case_id)
+    day, problems = _check_time(booking, today=today, timezone=timezone)
+    mediator_id = booking.mediator_id or (meeting.mediator_id if meeting else None)
+    mediator = await session.get(Mediator, mediator_id) if mediator_id else None
+    if mediator is None or mediator.provider_id != referral.provider_id:
+        problems.append(rules.Problem("mediator_id", "not a mediator of this provider"))
+    elif not rules.is_independent(mediator):  # R13, R23
+        problems.append(rules.Problem("mediator_id", f"not independent (R13): employed by {mediator.employer_name}"))
+    attendees = booking.attendees or []
+    problems += rules.attendance_problems(attendees, kind=referral.kind, arranging_body=referral.arranging_body,
+                                          health_issues=referral.health_issues)
+    child_views = rules.child_views_problem(booking.child_views, kind=referral.kind, attendees=attendees)
+    if child_views is not None:
+        problems.append(child_views)
+    if problems:
+        raise _problems_as_error(problems, "body.data")
+    assert mediator is not None
+    late = referral.mediate_by is not None and day > referral.mediate_by
+    provider_name = _provider_name(referral.la_code, mediator)
+    if meeting is None:
+        meeting = Meeting(case_id=case_id, la_code=referral.la_code, mediator_id=mediator.id, kind=referral.kind,
+                          assignment_reason="chosen by the provider", assignment={"chosen": mediator.id, "by": "provider"},
+                          arranging_body=referral.arranging_body, notice_given_on=today, mediate_by=referral.mediate_by,
+                          starts_at=booking.starts_at, ends_at=booking.ends_at, location=booking.location[:300])
+        created = True
+    else:
+        created = False
+    moved = not created and (meeting.starts_at != booking.starts_at or meeting.ends_at != booking.ends_at
+                             or meeting.location != booking.location or meeting.mediator_id != mediator.id)
+    if mediator.id != meeting.mediator_id:
+        meeting.assignment = {"chosen": mediator.id, "by": "provider", "previous": meeting.assignment}
+        meeting.assignment_reason = "chosen by the provider"
+    meeting.mediator_id, meeting.starts_at, meeting.ends_at = mediator.id, booking.starts_at, booking.ends_at
+    meeting.location, meeting.venue, meeting.remote_url = booking.location[:300], booking.venue, booking.remote_url
+    meeting.attendees, meeting.child_views = attendees, booking.child_views
+    meeting.short_notice_consent_on, meeting.booked_by, meeting.late = booking.short_notice_consent_on, "provider", late
+    if moved:
+        meeting.sequence += 1
+        meeting.notice_given_on = today
+    mediator.last_booked_at = datetime.now(UTC)
+    session.add_all([meeting, mediator])
+    await session.flush()
+    if created:
+        _announce_booking(session, meeting, mediator, provider_name=provider_name)
+        _record_change(session, meeting, "booked", reason="booked_by_provider", by="provider")
+    elif moved:
+        _announce_move(session, meeting, reason="booked_by_provider")
+    else:
+        _record_change(session, meeting, "confirmed", reason="booked_by_provider", by="provider")
+    if late:
+        _tell_adviser(session, referral, meeting, earliest_possible_on=day, today=today)
+    await session.flush()
+    return meeting
+
+
+def _announce_move(session: AsyncSession, meeting: Meeting, *, reason: str) -> None:
+    _record_change(session, meeting, "rescheduled", reason=reason, by="provider")
+    add_event(session, MeetingRescheduledV1(
+        meeting_id=meeting.id, case_id=meeting.case_id, starts_at=meeting.starts_at, ends_at=meeting.ends_at,
+        location=meeting.location, sequence=meeting.sequence, reason=reason), subject=meeting.case_id)
+
+
+def _provider_name(la_code: str, mediator: Mediator) -> str:
+    authority = load_directory().get(la_code)
+    return authority.mediation_provider.name if authority else mediator.provider_id
+
+
+async def _scheduled(session: AsyncSession, meeting_id: str) -> Meeting:
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise MeetingNotFound(f"no meeting {meeting_id}")
+    if meeting.status is not MeetingStatus.scheduled:
+        raise MeetingNotScheduled(f"meeting {meeting_id} is {meeting.status.value}")
+    return meeting
+
+
+async def provider_reschedule(session: AsyncSession, meeting_id: str, booking: Booking, *, reason: str,
+                              today: date, timezone: str) -> Meeting:
+    """A new time or place, with its reason; R11's notice runs again from today (or consent is recorded)."""
+    meeting = await _scheduled(session, meeting_id)
+    day, problems = _check_time(booking, today=today, timezone=timezone)
+    if problems:
+        raise _problems_as_error(problems, "body.data")
+    referral = await session.get(Referral, meeting.case_id)
+    meeting.starts_at, meeting.ends_at = booking.starts_at, booking.ends_at
+    if booking.venue or booking.remote_url:
+        meeting.location, meeting.venue, meeting.remote_url = booking.location[:300], booking.venue, booking.remote_url
+    meeting.short_notice_consent_on = booking.short_notice_consent_on
+    meeting.sequence, meeting.notice_given_on = meeting.sequence + 1, today
+    meeting.late = meeting.mediate_by is not None and day > meeting.mediate_by
+    session.add(meeting)
+    _announce_move(session, meeting, reason=reason)
+    if meeting.late and referral is not None:
+        _tell_adviser(session, referral, meeting, earliest_possible_on=day, today=today)
+    await session.flush()
+    return meeting
+
+
+async def provider_cancel(session: AsyncSession, meeting_id: str, *, reason: str) -> Meeting:
+    """The provider called the meeting off; the case stays open for a new booking, and day 30 is watched."""
+    meeting = await _scheduled(session, meeting_id)
+    await _cancel(session, meeting, reason=reason, by="provider")
+    await session.flush()
+    return meeting
+
+
+async def record_no_show(session: AsyncSession, meeting_id: str, *, absent_party: str, reason: str,
+                         today: date, timezone: str) -> Meeting:
+    """The meeting did not take place because a party did not come; only a meeting already due can be missed."""
+    meeting = await _scheduled(session, meeting_id)
+    if meeting.starts_at.astimezone(ZoneInfo(timezone)).date() > today:
+        raise InvalidRequest.field("body.data.meeting_id", "the meeting has not happened yet")
+    meeting.status, meeting.absent_party, meeting.cancelled_reason = MeetingStatus.no_show, absent_party, reason
+    session.add(meeting)
+    _record_change(session, meeting, "no_show", reason=reason, by="provider")
+    add_event(session, MeetingNoShowV1(meeting_id=meeting.id, case_id=meeting.case_id, scheduled_for=meeting.starts_at,
+                                       absent_party=absent_party, reason=reason),  # type: ignore[arg-type]
+              subject=meeting.case_id)
+    await session.flush()
+    return meeting
+
+
+# --- R10: day 30 --------------------------------------------------------------------------------------------
+
+
+async def raise_deadline_breaches(session: AsyncSession, *, today: date, timezone: str, limit: int = 100) -> int:
+    """On day 30 with no meeting held (and none still due by then), tell the LA and ops once, and the adviser
+    if they were not told already (R10: the certificate follows within 3 working days)."""
+    due = (await session.exec(select(Referral).where(
+        Referral.kind == "mediation", col(Referral.closed_reason).is_(None), col(Referral.breach_raised_on).is_(None),
+        col(Referral.mediate_by) <= today).limit(limit).with_for_update(skip_locked=True))).all()
+    tz, raised = ZoneInfo(timezone), 0
+    for referral in due:
+        assert referral.mediate_by is not None
+        meetings = (await session.exec(select(Meeting).where(Meeting.case_id == referral.case_id))).all()
+        states = [(_state(m), m.concluded_on if m.concluded_on else m.starts_at.astimezone(tz).date()) for m in meetings]
+        if not rules.deadline_breached(mediate_by=referral.mediate_by, today=today, meetings=states):
+            continue
+        latest = max(meetings, key=lambda m: m.created_at, default=None)
+        referral.breach_raised_on = today
+        session.add(referral)
+        log.warning("meeting.deadline_breached", case_id=referral.case_id, mediate_by=str(referral.mediate_by))
+        add_event(session, MeetingDeadlineBreachedV1(
+            case_id=referral.case_id, la_code=referral.la_code, meeting_id=latest.id if latest else None,
+            mediate_by=referral.mediate_by, arranging_body=referral.arranging_body,  # type: ignore[arg-type]
+            meeting_status=latest.status.value if latest else "none",  # type: ignore[arg-type]
+        ), subject=referral.case_id)
+        _tell_adviser(session, referral, latest, earliest_possible_on=None, today=today)
+        raised += 1
+    await session.flush()
+    return raised
+
+
+def _state(meeting: Meeting) -> str:
+    if meeting.status is MeetingStatus.concluded:
+        return "held" if meeting.held else "not_held"
+    return meeting.status.value

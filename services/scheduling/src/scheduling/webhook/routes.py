@@ -1,20 +1,41 @@
+"""The provider's signed webhooks: bookings, changes, no-shows and outcomes, applied whole or not at all."""
+
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.meeting import service as meeting_service
 from scheduling.meeting.models import InboundWebhook
-from scheduling.webhook.schemas import MeetingOutcomeReported, WebhookAccepted
+from scheduling.webhook.schemas import (
+    BookingData,
+    MeetingBooked,
+    MeetingCancelled,
+    MeetingNoShow,
+    MeetingOutcomeReported,
+    MeetingRescheduled,
+    RescheduleData,
+    WebhookAccepted,
+)
 from shared import webhooks
 from shared.deps import SessionDep
-from shared.errors import FieldError, InvalidRequest, ServiceError, Unauthorized
+from shared.errors import InvalidRequest, ServiceError, Unauthorized, field_errors
 
 router = APIRouter(prefix="/v1/webhooks", tags=["provider webhooks"])
+
+ProviderWebhook = Annotated[
+    MeetingBooked | MeetingRescheduled | MeetingCancelled | MeetingNoShow | MeetingOutcomeReported,
+    Field(discriminator="type")]
+PROVIDER_WEBHOOK: TypeAdapter[Any] = TypeAdapter(ProviderWebhook)
+WEBHOOK_TYPES = frozenset({"meeting.booked", "meeting.rescheduled", "meeting.cancelled", "meeting.no_show",
+                           "meeting.outcome_reported"})
 
 
 class BadSignature(Unauthorized):
@@ -28,16 +49,59 @@ class MalformedWebhook(ServiceError):
     title = "Webhook body is not valid JSON"
 
 
+def _booking(data: BookingData | RescheduleData) -> meeting_service.Booking:
+    venue = data.venue
+    return meeting_service.Booking(
+        starts_at=data.starts_at, ends_at=data.ends_at,
+        venue=venue.address if venue is not None and venue.kind == "in_person" else None,
+        remote_url=str(venue.url) if venue is not None and venue.kind == "remote" else None,
+        mediator_id=getattr(data, "mediator_id", None),
+        attendees=[a.model_dump() for a in data.attendees] if isinstance(data, BookingData) else None,
+        child_views=data.child_views.model_dump() if isinstance(data, BookingData) and data.child_views else None,
+        short_notice_consent_on=data.short_notice_consent.given_on if data.short_notice_consent else None)
+
+
+async def _apply(session: AsyncSession, payload: BaseModel, *, timezone: str) -> None:
+    today = datetime.now(ZoneInfo(timezone)).date()
+    match payload:
+        case MeetingBooked(data=data):
+            await meeting_service.provider_book(session, data.case_id, _booking(data), today=today, timezone=timezone)
+        case MeetingRescheduled(data=data):
+            await meeting_service.provider_reschedule(session, data.meeting_id, _booking(data), reason=data.reason,
+                                                      today=today, timezone=timezone)
+        case MeetingCancelled(data=data):
+            await meeting_service.provider_cancel(session, data.meeting_id, reason=data.reason)
+        case MeetingNoShow(data=data):
+            await meeting_service.record_no_show(session, data.meeting_id, absent_party=data.absent_party,
+                                                 reason=data.reason, today=today, timezone=timezone)
+        case MeetingOutcomeReported(data=data):
+            await meeting_service.record_outcome(
+                session, meeting_id=data.meeting_id, held=data.held, agreement=data.agreement,
+                concluded_on=data.concluded_on, resolved_issues=data.resolved_issues,
+                unresolved_issues=data.unresolved_issues,
+                agreement_items=[i.model_dump() for i in data.agreement_items], today=today)
+
+
+_EXAMPLES = {model.model_fields["type"].annotation.__args__[0]: {  # type: ignore[union-attr]
+    "summary": model.__doc__.splitlines()[0] if model.__doc__ else None,
+    "value": model.model_config["json_schema_extra"]["examples"][0]}  # type: ignore[index]
+    for model in (MeetingBooked, MeetingRescheduled, MeetingCancelled, MeetingNoShow, MeetingOutcomeReported)}
+
+
 @router.post(
     "/provider",
     response_model=WebhookAccepted,
     summary="Receive a signed webhook from the mediation provider",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": MeetingOutcomeReported.model_json_schema(ref_template="#/components/schemas/{model}"),
-        "example": MeetingOutcomeReported.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+        "schema": {"$ref": "#/components/schemas/ProviderWebhook"},
+        "examples": _EXAMPLES,
     }}}},
-    responses={**BadSignature.response(), **MalformedWebhook.response(), **InvalidRequest.response(),
-               **meeting_service.MeetingNotFound.response(), **meeting_service.MeetingAlreadyConcluded.response()},
+    responses={**BadSignature.response(), **MalformedWebhook.response(),
+               **InvalidRequest.response("Unknown `type`, or a payload or booking that breaks a rule (R9-R14, R18, "
+                                         "R23): `errors` names each field"),
+               **meeting_service.MeetingNotFound.response("No such meeting, or no referral for the case"),
+               **meeting_service.MeetingAlreadyConcluded.response(
+                   "The meeting is no longer scheduled, already has an outcome, or the case is closed")},
 )
 async def receive_provider_webhook(
     request: Request,
@@ -49,6 +113,10 @@ async def receive_provider_webhook(
     """Standard Webhooks: HMAC-SHA256 over `webhook-id.webhook-timestamp.body` with the provider's
     `whsec_` secret, compared in constant time; a timestamp more than 5 minutes off is refused.
     A `webhook-id` already applied is acknowledged and changes nothing. A change is applied whole or not at all.
+
+    Types: `meeting.booked` (the provider's booking for a referred case, with venue or link, attendees (R12, R14),
+    the child's views (R14) and any consent to short notice (R11)), `meeting.rescheduled` and `meeting.cancelled`
+    (each with a reason code), `meeting.no_show`, and `meeting.outcome_reported` (R15, R18, R19).
     """
     body = await request.body()
     settings = request.app.state.runtime.settings
@@ -59,24 +127,27 @@ async def receive_provider_webhook(
     except webhooks.InvalidWebhook as exc:
         raise BadSignature(str(exc)) from exc
     try:
-        payload = MeetingOutcomeReported.model_validate(json.loads(body))
+        payload = PROVIDER_WEBHOOK.validate_python(json.loads(body))
     except json.JSONDecodeError as exc:
         raise MalformedWebhook(f"body is not JSON: {exc.msg}") from exc
     except ValidationError as exc:
-        errors = [FieldError(field=".".join(["body", *map(str, e["loc"])]), reason=e["msg"]) for e in exc.errors()]
+        errors = field_errors(exc.errors(), prefix=("body",), union_tags=WEBHOOK_TYPES)
         raise InvalidRequest("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors) from exc
 
     if await session.get(InboundWebhook, webhook_id) is not None:
         return WebhookAccepted(status="duplicate", webhook_id=webhook_id)
     session.add(InboundWebhook(webhook_id=webhook_id, type=payload.type))
-    data = payload.data
-    await meeting_service.record_outcome(
-        session, meeting_id=data.meeting_id, held=data.held, agreement=data.agreement,
-        concluded_on=data.concluded_on, resolved_issues=data.resolved_issues,
-        unresolved_issues=data.unresolved_issues, agreement_items=[i.model_dump() for i in data.agreement_items])
+    await _apply(session, payload, timezone=settings.meeting_timezone)
     try:
         await session.commit()
     except IntegrityError:  # the same webhook-id applied concurrently
         await session.rollback()
         return WebhookAccepted(status="duplicate", webhook_id=webhook_id)
     return WebhookAccepted(status="applied", webhook_id=webhook_id)
+
+
+def provider_webhook_schemas() -> dict[str, Any]:
+    """The request body's schema and the models it refers to, for the OpenAPI document's components."""
+    schema = PROVIDER_WEBHOOK.json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return {**definitions, "ProviderWebhook": schema}
