@@ -70,4 +70,24 @@ def require_scope(scope: str) -> Callable[..., ApiClient]:
     return dependency
 
 
+def require_any_scope(*scopes: str) -> Callable[..., ApiClient]:
+    """Any one of ``scopes`` will do (an LA portal reading its own cases, or operations reading all)."""
+    checks = [require_scope(scope) for scope in scopes]
+
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> ApiClient:
+        refusal: Forbidden | None = None
+        for check in checks:
+            try:
+                return check(request, credentials)
+            except Forbidden as exc:
+                refusal = exc
+        assert refusal is not None
+        raise Forbidden(f"this client lacks every one of the scopes {', '.join(map(repr, scopes))}") from refusal
+
+    return dependency
+
+
 AUTH_RESPONSES = {**Unauthorized.response(), **Forbidden.response()}

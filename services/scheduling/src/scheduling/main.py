@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from scheduling.consumers import SUBSCRIPTIONS
 from scheduling.meeting import deadlines
 from scheduling.meeting import service as meeting_service
+from scheduling.meeting.routes import router as meeting_router
 from scheduling.outbound import dispatcher
 from scheduling.outbound import service as outbound_service
 from scheduling.outbound.models import WebhookEndpoint
@@ -51,6 +52,7 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
         runtime, title="SEND mediation: scheduling",
         description="Independent mediators, statutory booking rules and the mediation provider's signed webhooks.",
     )
+    app.include_router(meeting_router)
     app.include_router(webhook_router)
     _document_provider_webhooks(app)
     app.include_router(outbound_router)

@@ -1,0 +1,298 @@
+"""The provider's bookings through its signed webhooks, against PostgreSQL: R9-R14 and R23 refuse a booking
+whole and name the field; reschedules, cancellations and no-shows carry their reasons; day 30 is watched (R10)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time, timedelta
+from itertools import count
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlmodel import select
+from support import PORTAL, serve
+
+from scheduling.main import create_app
+from scheduling.meeting import service as meeting_service
+from scheduling.meeting.models import Meeting, MeetingStatus, Referral
+from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings
+from shared import webhooks
+from shared.calendar import DEFAULT_CALENDAR
+from shared.events import CaseSubmittedV1, Party
+from shared.outbox import OutboxEvent
+
+LONDON = ZoneInfo("Europe/London")
+OPS = {"Authorization": "Bearer dev-only-ops"}
+TODAY = datetime.now(LONDON).date()
+ids = count()
+
+
+@pytest.fixture
+async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                        kafka_namespace=namespace, environment="test"))
+    async with serve(app) as client:
+        yield client
+
+
+def on(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=LONDON)
+
+
+def working_days_ahead(n: int) -> date:
+    return DEFAULT_CALENDAR.add_working_days(TODAY, n)
+
+
+async def refer(client: httpx.AsyncClient, *, mediate_by: date | None = None, health_issues: bool = False) -> Meeting:
+    case = CaseSubmittedV1(
+        case_id=f"case-{next(ids):04d}", reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
+        notice_sent_on=TODAY - timedelta(days=20), mediate_by=mediate_by or TODAY + timedelta(days=30),
+        health_issues=health_issues, requester=Party(role="parent", name="Alex Example", email="alex@example.org"))
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        meeting = await meeting_service.book_for_case(session, case, today=TODAY, timezone="Europe/London")
+        await session.commit()
+    return meeting
+
+
+ATTENDEES = [{"role": "parent", "name": "Alex Example"}, {"role": "supporter", "name": "Jo Friend"},
+             {"role": "la_decision_maker", "name": "Pat Officer", "has_authority": True}]
+
+
+def booking(case_id: str, starts_at: datetime, **overrides: Any) -> dict[str, Any]:
+    data = {"case_id": case_id, "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(hours=2)).isoformat(),
+            "venue": {"kind": "in_person", "address": "Civic Centre, Victoria Avenue, Southend-on-Sea"},
+            "attendees": ATTENDEES, "child_views": {"status": "recorded", "method": "in_writing"}}
+    return {"type": "meeting.booked", "data": {**data, **overrides}}
+
+
+async def send(client: httpx.AsyncClient, payload: dict[str, Any], msg_id: str | None = None) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id=msg_id or f"msg_{next(ids)}", body=body)
+    return await client.post("/v1/webhooks/provider", content=body,
+                             headers={**headers, "content-type": "application/json"})
+
+
+async def events(client: httpx.AsyncClient) -> list[str]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        return [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+
+
+async def envelopes(client: httpx.AsyncClient, type: str) -> list[dict[str, Any]]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        rows = (await session.exec(select(OutboxEvent).where(OutboxEvent.type == type).order_by(OutboxEvent.id))).all()
+        return [json.loads(row.envelope)["data"] for row in rows]
+
+
+async def stored(client: httpx.AsyncClient, meeting_id: str) -> Meeting:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        meeting = await session.get(Meeting, meeting_id)
+        assert meeting is not None
+        return meeting
+
+
+async def test_the_providers_booking_sets_the_place_attendees_and_childs_views_and_a_repeat_moves_nothing(
+        scheduling):
+    meeting = await refer(scheduling)
+
+    response = await send(scheduling, booking(meeting.case_id, meeting.starts_at))
+    repeat = await send(scheduling, booking(meeting.case_id, meeting.starts_at))
+
+    assert response.status_code == repeat.status_code == 200, response.text
+    confirmed = await stored(scheduling, meeting.id)
+    assert (confirmed.booked_by, confirmed.sequence, confirmed.venue) == (
+        "provider", 1, "Civic Centre, Victoria Avenue, Southend-on-Sea")
+    assert [a["role"] for a in confirmed.attendees] == ["parent", "supporter", "la_decision_maker"]
+    assert confirmed.child_views == {"status": "recorded", "method": "in_writing"}
+    assert await events(scheduling) == ["meeting.scheduled.v1", "meeting.rescheduled.v1"]  # the place, once
+
+
+async def test_a_booking_at_another_time_moves_the_meeting_under_the_next_sequence(scheduling):
+    meeting = await refer(scheduling)
+    new_day = working_days_ahead(8)
+
+    response = await send(scheduling, booking(meeting.case_id, on(new_day, 14),
+                                              venue={"kind": "remote", "url": "https://meet.example.org/abc"}))
+
+    assert response.status_code == 200, response.text
+    [moved] = await envelopes(scheduling, "meeting.rescheduled.v1")
+    assert (moved["sequence"], moved["reason"], moved["location"]) == (
+        1, "booked_by_provider", "Video call: https://meet.example.org/abc")
+    assert datetime.fromisoformat(moved["starts_at"]) == on(new_day, 14)
+
+
+async def test_r11_a_booking_with_short_notice_is_refused_whole_and_its_webhook_id_not_burnt(scheduling):
+    meeting = await refer(scheduling)
+    soon = on(working_days_ahead(2))
+
+    refused = await send(scheduling, booking(meeting.case_id, soon), msg_id="msg_short")
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.data.starts_at"]
+    assert "R11" in refused.json()["errors"][0]["reason"]
+    unchanged = await stored(scheduling, meeting.id)
+    assert (unchanged.starts_at, unchanged.booked_by, unchanged.attendees) == (meeting.starts_at, "system", [])
+    assert await events(scheduling) == ["meeting.scheduled.v1"]
+
+    consent = {"given_on": TODAY.isoformat(), "given_by": "parent"}
+    accepted = await send(scheduling, booking(meeting.case_id, soon, short_notice_consent=consent), msg_id="msg_short")
+
+    assert accepted.status_code == 200 and accepted.json()["status"] == "applied"
+    assert (await stored(scheduling, meeting.id)).short_notice_consent_on == TODAY
+
+
+async def test_r13_a_booking_naming_a_mediator_employed_by_an_icb_is_refused(scheduling):
+    meeting = await refer(scheduling)
+
+    response = await send(scheduling, booking(meeting.case_id, meeting.starts_at, mediator_id="med-0005"))
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "body.data.mediator_id" and "R13" in error["reason"]
+    assert (await stored(scheduling, meeting.id)).mediator_id == meeting.mediator_id
+
+
+async def test_r12_r14_a_booking_without_a_decision_maker_or_with_an_unconsented_child_names_each_problem(scheduling):
+    meeting = await refer(scheduling, health_issues=True)
+    attendees = [{"role": "parent", "name": "Alex Example"}, {"role": "child", "name": "Sam Example"},
+                 {"role": "la_decision_maker", "name": "Pat Officer", "has_authority": False}]
+
+    response = await send(scheduling, booking(meeting.case_id, meeting.starts_at, attendees=attendees,
+                                              child_views=None))
+
+    assert response.status_code == 422
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields == ["body.data.attendees.1.consent", "body.data.attendees", "body.data.attendees",
+                      "body.data.child_views"]
+
+
+async def test_r9_r10_a_booking_after_the_30_day_date_tells_the_adviser_once(scheduling):
+    meeting = await refer(scheduling, mediate_by=working_days_ahead(7))
+
+    first = await send(scheduling, booking(meeting.case_id, on(working_days_ahead(9))))
+    second = await send(scheduling, booking(meeting.case_id, on(working_days_ahead(10))))
+
+    assert first.status_code == second.status_code == 200
+    assert (await stored(scheduling, meeting.id)).late
+    [missed] = await envelopes(scheduling, "meeting.deadline_missed.v1")
+    assert missed["adviser_told_on"] == TODAY.isoformat()
+
+
+async def test_a_cancelled_meeting_keeps_its_reason_and_the_provider_can_book_the_case_again(scheduling):
+    meeting = await refer(scheduling)
+
+    cancelled = await send(scheduling, {"type": "meeting.cancelled",
+                                        "data": {"meeting_id": meeting.id, "reason": "mediator_unavailable"}})
+    rebooked = await send(scheduling, booking(meeting.case_id, on(working_days_ahead(9)), mediator_id="med-0002"))
+
+    assert cancelled.status_code == rebooked.status_code == 200
+    assert await events(scheduling) == ["meeting.scheduled.v1", "meeting.cancelled.v1", "meeting.scheduled.v1"]
+    [_, again] = await envelopes(scheduling, "meeting.scheduled.v1")
+    assert again["mediator_id"] == "med-0002" and again["meeting_id"] != meeting.id
+    assert (await envelopes(scheduling, "meeting.cancelled.v1"))[0]["reason"] == "mediator_unavailable"
+
+
+async def test_a_reschedule_and_its_reason_are_kept_in_the_meetings_history(scheduling):
+    meeting = await refer(scheduling)
+    new_day = working_days_ahead(9)
+
+    response = await send(scheduling, {"type": "meeting.rescheduled", "data": {
+        "meeting_id": meeting.id, "starts_at": on(new_day).isoformat(), "ends_at": on(new_day, 12).isoformat(),
+        "reason": "requested_by_parent"}})
+
+    assert response.status_code == 200, response.text
+    history = await scheduling.get(f"/v1/meetings/{meeting.id}", headers=OPS)
+    assert [(c["change"], c["reason"], c["sequence"]) for c in history.json()["changes"]] == [
+        ("booked", "referral", 0), ("rescheduled", "requested_by_parent", 1)]
+
+
+async def test_a_no_show_is_recorded_with_the_absent_party_but_only_once_the_meeting_was_due(scheduling):
+    meeting = await refer(scheduling)
+    no_show = {"type": "meeting.no_show",
+               "data": {"meeting_id": meeting.id, "absent_party": "local_authority", "reason": "did_not_attend"}}
+
+    too_early = await send(scheduling, no_show)
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # the meeting's day comes
+        due = await session.get(Meeting, meeting.id)
+        due.starts_at = on(TODAY, 0)
+        session.add(due)
+        await session.commit()
+    recorded = await send(scheduling, no_show)
+
+    assert too_early.status_code == 422
+    assert recorded.status_code == 200
+    missed = await stored(scheduling, meeting.id)
+    assert (missed.status, missed.absent_party, missed.cancelled_reason) == (
+        MeetingStatus.no_show, "local_authority", "did_not_attend")
+    [event] = await envelopes(scheduling, "meeting.no_show.v1")
+    assert event["absent_party"] == "local_authority"
+
+
+async def test_a_change_to_a_cancelled_meeting_is_refused_with_409(scheduling):
+    meeting = await refer(scheduling)
+    cancel = {"type": "meeting.cancelled", "data": {"meeting_id": meeting.id, "reason": "parent_unwell"}}
+    await send(scheduling, cancel)
+
+    again = await send(scheduling, cancel)
+
+    assert again.status_code == 409 and again.json()["code"] == "meeting_not_scheduled"
+
+
+async def test_r10_day_30_without_a_meeting_held_raises_one_breach_to_the_la_and_ops_and_tells_the_adviser(
+        scheduling):
+    mediate_by = working_days_ahead(7)
+    meeting = await refer(scheduling, mediate_by=mediate_by)
+    await send(scheduling, {"type": "meeting.cancelled", "data": {"meeting_id": meeting.id, "reason": "venue_closed"}})
+
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        before = await meeting_service.raise_deadline_breaches(session, today=mediate_by - timedelta(days=1),
+                                                               timezone="Europe/London")
+        on_day_30 = await meeting_service.raise_deadline_breaches(session, today=mediate_by, timezone="Europe/London")
+        after = await meeting_service.raise_deadline_breaches(session, today=mediate_by + timedelta(days=1),
+                                                              timezone="Europe/London")
+        await session.commit()
+
+    assert (before, on_day_30, after) == (0, 1, 0)
+    [breach] = await envelopes(scheduling, "meeting.deadline_breached.v1")
+    assert (breach["la_code"], breach["meeting_status"], breach["mediate_by"]) == (
+        "E06000033", "cancelled", mediate_by.isoformat())
+    [missed] = await envelopes(scheduling, "meeting.deadline_missed.v1")
+    assert missed["adviser_told_on"] == mediate_by.isoformat()
+
+
+async def test_r10_a_withdrawn_case_is_not_watched(scheduling):
+    mediate_by = working_days_ahead(7)
+    meeting = await refer(scheduling, mediate_by=mediate_by)
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await meeting_service.cancel_for_case(session, meeting.case_id, reason="case_withdrawn")
+        raised = await meeting_service.raise_deadline_breaches(session, today=mediate_by, timezone="Europe/London")
+        await session.commit()
+        referral = await session.get(Referral, meeting.case_id)
+
+    assert raised == 0 and referral.closed_reason == "case_withdrawn"
+
+
+async def test_a_council_portal_reads_its_own_meetings_with_why_the_mediator_was_chosen(scheduling):
+    meeting = await refer(scheduling)
+
+    response = await scheduling.get(f"/v1/cases/{meeting.case_id}/meetings", headers=PORTAL)
+    other = await scheduling.get(f"/v1/meetings/{meeting.id}",
+                                 headers={"Authorization": "Bearer dev-only-ops"})
+
+    assert response.status_code == 200 and other.status_code == 200
+    [read] = response.json()["items"]
+    assert read["assignment"]["chosen"] == meeting.mediator_id
+    assert read["changes"][0]["change"] == "booked"
+
+
+async def test_the_provider_webhook_catalogue_is_in_the_openapi_document_with_an_example_per_type(scheduling):
+    document = (await scheduling.get("/openapi.json")).json()
+
+    body = document["paths"]["/v1/webhooks/provider"]["post"]["requestBody"]["content"]["application/json"]
+    assert set(body["examples"]) == {"meeting.booked", "meeting.rescheduled", "meeting.cancelled",
+                                     "meeting.no_show", "meeting.outcome_reported"}
+    assert "ProviderWebhook" in document["components"]["schemas"]
+    assert "BookingData" in document["components"]["schemas"]
