@@ -17,6 +17,11 @@ from shared.kafka.codec import decode, encode
 
 LONDON = ZoneInfo("Europe/London")
 
+VERIFY_URL = "https://certificates.example/v1/verify?number=MC-2026-000042-5"
+STAFF_MEETING = {"starts_at": "Friday 8 January 2027, 14:00", "ends_at": "16:00", "location": "Room 4, Civic Centre",
+               "mediator_name": "Grace Hopper", "provider_name": "Global Mediation",
+               "meeting_words": "mediation meeting"}
+
 # What service._email_for adds to every message, then what each handler in message/handlers.py supplies.
 COMMON = {"recipient_name": "Ada Lovelace", "case_reference": "SM-2026-0001",
           "la_name": "Hounslow Council", "la_contact": "send.team@hounslow.example"}
@@ -30,7 +35,8 @@ CONTEXTS = {
                           "starts_at": "Wednesday 6 January 2027, 10:00", "ends_at": "12:00",
                           "location": "Video call arranged by Global Mediation", "mediator_name": "Grace Hopper",
                           "provider_name": "Global Mediation"},
-    "certificate_issued": {"certificate_number": "MC-2026-000042-5", "issued_on": "31 December 2026"},
+    "certificate_issued": {"certificate_number": "MC-2026-000042-5", "issued_on": "31 December 2026",
+                           "verify_url": VERIFY_URL},
     "meeting_rescheduled": {"invitation": {"uid": "m-1@send.example", "sequence": 1, "method": "REQUEST",
                                            "starts_at": "2027-01-08T14:00:00+00:00",
                                            "ends_at": "2027-01-08T16:00:00+00:00", "location": "Room 4"},
@@ -46,6 +52,39 @@ CONTEXTS = {
     "meeting_reminder": {"starts_at": "Friday 8 January 2027, 14:00", "ends_at": "16:00",
                          "location": "Room 4, Civic Centre", "mediator_name": "Grace Hopper",
                          "provider_name": "Global Mediation"},
+    "meeting_no_show": {"scheduled_for": "Friday 8 January 2027, 14:00"},
+    "deadline_missed": {"mediate_by": "20 December 2026", "certificate_due_on": "23 December 2026"},
+    # To the LA, the mediator, the health bodies, the adviser, the provider and ops.
+    "new_request_notice": {"mediate_by": "20 December 2026", "arranging_body": "the local authority",
+                           "health_issues": True, "health_only": False},
+    "health_body_notice": {"mediate_by": "20 December 2026", "health_only": False},
+    "decline_notice": {"certificate_due_on": "25 November 2026", "told_adviser_on": "20 November 2026"},
+    "withdrawal_notice": {"withdrawn_on": "24 November 2026", "reason": "the decision is no longer disputed"},
+    "dr_request_notice": {"dr_type": 4, "all_consented": False, "parties": "local authority, health commissioning body"},
+    "meeting_booked_notice": {"invitation": {"uid": "m-1@send.example", "sequence": 0, "method": "REQUEST",
+                                             "starts_at": "2027-01-08T14:00:00+00:00",
+                                             "ends_at": "2027-01-08T16:00:00+00:00", "location": "Room 4"},
+                              **STAFF_MEETING},
+    "meeting_moved_notice": {"invitation": {"uid": "m-1@send.example", "sequence": 1, "method": "REQUEST",
+                                            "starts_at": "2027-01-08T14:00:00+00:00",
+                                            "ends_at": "2027-01-08T16:00:00+00:00", "location": "Room 4"},
+                             **STAFF_MEETING},
+    "meeting_cancelled_notice": {"invitation": {"uid": "m-1@send.example", "sequence": 2, "method": "CANCEL",
+                                                "starts_at": "2027-01-08T14:00:00+00:00",
+                                                "ends_at": "2027-01-08T16:00:00+00:00", "location": "Room 4"},
+                                 **STAFF_MEETING},
+    "meeting_concluded_notice": {"concluded_on": "10 December 2026", "held": True, "agreement": "partial agreement",
+                                 "certificate_due_on": "15 December 2026"},
+    "meeting_no_show_notice": {"scheduled_for": "Friday 8 January 2027, 14:00"},
+    "deadline_missed_notice": {"mediate_by": "20 December 2026", "certificate_due_on": "23 December 2026",
+                               "arranging_body": "the local authority"},
+    "deadline_breached_alert": {"mediate_by": "20 December 2026", "arranging_body": "the local authority",
+                                "meeting_status": "no show"},
+    "certificate_issued_notice": {"certificate_number": "MC-2026-000042-5", "issued_on": "31 December 2026",
+                                  "certificate_kind": "mediator certificate (mediation took place)",
+                                  "verify_url": VERIFY_URL},
+    "certificate_due_reminder": {"certificate_due_on": "15 December 2026", "rule": "R15"},
+    "deadline_at_risk_alert": {"mediate_by": "20 December 2026", "working_days": 5},
 }
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -146,7 +185,15 @@ def test_a_missing_common_key_raises_undefined_error(template, missing):
      ("decline_received", "certificate_due_on"), ("meeting_scheduled", "starts_at"),
      ("meeting_scheduled", "mediator_name"), ("certificate_issued", "certificate_number"),
      ("certificate_issued", "issued_on"), ("meeting_rescheduled", "starts_at"), ("meeting_rescheduled", "location"),
-     ("meeting_cancelled", "starts_at"), ("meeting_reminder", "starts_at"), ("meeting_reminder", "location")],
+     ("meeting_cancelled", "starts_at"), ("meeting_reminder", "starts_at"), ("meeting_reminder", "location"),
+     ("meeting_no_show", "scheduled_for"), ("deadline_missed", "certificate_due_on"),
+     ("new_request_notice", "mediate_by"), ("health_body_notice", "mediate_by"), ("decline_notice", "certificate_due_on"),
+     ("withdrawal_notice", "reason"), ("dr_request_notice", "dr_type"), ("meeting_booked_notice", "starts_at"),
+     ("meeting_moved_notice", "location"), ("meeting_cancelled_notice", "meeting_words"),
+     ("meeting_concluded_notice", "agreement"), ("meeting_concluded_notice", "certificate_due_on"),
+     ("meeting_no_show_notice", "scheduled_for"), ("deadline_missed_notice", "certificate_due_on"),
+     ("deadline_breached_alert", "mediate_by"), ("certificate_issued_notice", "verify_url"),
+     ("certificate_due_reminder", "certificate_due_on"), ("deadline_at_risk_alert", "mediate_by")],
 )
 def test_a_missing_template_key_raises_undefined_error(template, missing):
     context = full_context(template)
@@ -202,6 +249,78 @@ def test_meeting_cancelled_says_which_meeting_and_not_to_go():
 
     assert "Your mediation meeting on Friday 8 January 2027, 14:00 has been cancelled" in text
     assert "Please do not go to it." in text
+
+
+def test_the_certificate_email_links_to_the_verification_page_in_both_bodies():
+    _, text, html = render_bodies("certificate_issued", full_context("certificate_issued"))
+
+    assert f"check that this certificate is genuine at {VERIFY_URL}" in text
+    assert f'<a href="{VERIFY_URL}">{VERIFY_URL}</a>' in html
+
+
+def test_a_certificate_email_queued_before_the_link_existed_still_renders():
+    context = full_context("certificate_issued")
+    del context["verify_url"]
+
+    _, text, _ = render_bodies("certificate_issued", context)
+
+    assert "genuine" not in text
+
+
+@pytest.mark.parametrize("template", sorted(name for name, spec in TEMPLATES.items() if spec.audience == "staff"))
+def test_a_staff_email_gives_the_case_reference_and_never_addresses_the_family(template):
+    _, text, html = render_bodies(template, full_context(template))
+
+    for body in (text, html):
+        assert "Case reference" in body
+        assert "Choosing not to mediate" not in body
+
+
+def test_the_new_request_tells_the_la_about_the_health_bodies_only_when_there_are_health_issues():
+    with_health = render_bodies("new_request_notice", full_context("new_request_notice"))[1]
+    without = render_bodies("new_request_notice", {**full_context("new_request_notice"), "health_issues": False})[1]
+
+    assert "The meeting must take place by 20 December 2026 (30 days, R8)." in with_health
+    assert "within 3 working days (R8)" in with_health
+    assert "health commissioning body" not in without
+
+
+def test_a_health_only_case_tells_the_health_body_it_arranges_the_mediation():
+    _, text, _ = render_bodies("health_body_notice", {**full_context("health_body_notice"), "health_only": True})
+
+    assert "you arrange the mediation" in text
+
+
+def test_the_concluded_notice_says_held_and_agreement_and_that_the_content_stays_confidential():
+    _, text, _ = render_bodies("meeting_concluded_notice", full_context("meeting_concluded_notice"))
+
+    assert "Meeting held: yes" in text
+    assert "Outcome: partial agreement" in text
+    assert "The mediator must issue the certificate by 15 December 2026 (3 working days, R15)." in text
+    assert "not shared here (R20)" in text
+
+
+@pytest.mark.parametrize("template", ["meeting_no_show", "meeting_no_show_notice"])
+def test_a_no_show_is_told_in_neutral_words(template):
+    _, text, _ = render_bodies(template, full_context(template))
+
+    assert "did not go ahead" in text
+    for blame in ("did not attend", "failed", "absent", "fault"):
+        assert blame not in text
+
+
+def test_the_family_is_told_a_certificate_follows_a_missed_30_days():
+    _, text, _ = render_bodies("deadline_missed", full_context("deadline_missed"))
+
+    assert "will issue your mediation certificate by 23 December 2026" in text
+
+
+def test_a_disagreement_resolution_meeting_is_called_that_in_the_staff_invitation():
+    context = {**full_context("meeting_booked_notice"), "meeting_words": "disagreement resolution meeting"}
+
+    _, text, _ = render_bodies("meeting_booked_notice", context)
+
+    assert "A disagreement resolution meeting is booked" in text
 
 
 def test_meeting_reminder_states_when_and_where():

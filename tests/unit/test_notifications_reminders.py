@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifications.reminder.rules import meeting_reminder_due, working_days_before
+from notifications.reminder.rules import before_day, certificate_due_on, end_of, meeting_reminder_due, working_days_before
 
 LONDON = ZoneInfo("Europe/London")
 NINE = time(9, 0)
@@ -52,3 +52,27 @@ def test_the_meeting_day_is_taken_in_london_not_utc():
 ])
 def test_working_days_before_never_counts_the_day_itself_or_a_holiday(day, n, expected):
     assert working_days_before(day, n) == expected
+
+
+# Certificate due (R6, R10, R15) and deadline at risk (R8, R9).
+
+
+def test_a_certificate_is_due_three_working_days_after_the_meeting_concluded():
+    assert certificate_due_on(date(2026, 12, 10)) == date(2026, 12, 15)  # Thursday: Fri, Mon, Tue
+
+
+def test_the_certificate_reminder_is_the_working_day_before_it_is_due_at_nine():
+    assert before_day(date(2026, 12, 15), working_days=1, at=NINE) == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+
+
+def test_a_certificate_due_on_a_monday_is_reminded_on_the_friday():
+    assert before_day(date(2026, 12, 7), working_days=1, at=NINE).date() == date(2026, 12, 4)
+
+
+def test_the_deadline_at_risk_alert_is_five_working_days_before_mediate_by():
+    # Sun 20 Dec 2026: Fri 18, Thu 17, Wed 16, Tue 15, Mon 14.
+    assert before_day(date(2026, 12, 20), working_days=5, at=NINE) == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+
+
+def test_a_reminder_about_a_day_expires_at_the_end_of_that_london_day():
+    assert end_of(date(2026, 7, 6)) == datetime(2026, 7, 6, 23, 0, tzinfo=UTC)

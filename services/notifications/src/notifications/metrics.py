@@ -9,3 +9,9 @@ DEADLINE_ALERTS = Counter(
     "Deadline-bound messages that failed permanently: someone must contact the recipient another way",
     ["template"],
 )
+
+OPS_ALERTS = Counter(
+    "notifications_ops_alerts_total",
+    "Statutory deadlines in trouble, emailed to the LA and ops: deadline_breached (R10 day 30), deadline_at_risk",
+    ["kind"],
+)

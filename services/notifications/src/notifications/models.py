@@ -1,9 +1,9 @@
 """Every table notifications owns (imported by migrations/env.py)."""
 
 from notifications.meeting.models import MeetingInvitation
-from notifications.message.models import CaseAudience, Message, Recipient
+from notifications.message.models import CaseAudience, Message, MessageAttempt, Recipient
 from notifications.reminder.models import Reminder
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["CaseAudience", "InboxEvent", "MeetingInvitation", "Message", "OutboxEvent", "Recipient", "Reminder"]
+__all__ = ["CaseAudience", "InboxEvent", "MeetingInvitation", "Message", "MessageAttempt", "OutboxEvent", "Recipient", "Reminder"]

@@ -17,7 +17,11 @@ class NotificationsSettings(ServiceSettings):
     smtp_starttls: bool = False  # STARTTLS upgrade (port 587)
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_timeout_seconds: float = 30.0
+    smtp_timeout_seconds: float = 30.0  # each SMTP command
+    #: The whole of one delivery (connect to the server's last reply): a server that trickles is cut off.
+    smtp_send_timeout_seconds: float = 120.0
+    #: On shutdown, how long an SMTP send in flight may take to finish so that its outcome is recorded.
+    smtp_shutdown_grace_seconds: float = 5.0
     from_address: str = "SEND mediation service <no-reply@send-mediation.example>"
     message_id_domain: str = "send-mediation.example"
     max_attempts: int = 8
@@ -28,6 +32,14 @@ class NotificationsSettings(ServiceSettings):
     meeting_reminder_time: time = time(9, 0)
     #: How often the reminder worker looks for reminders that have fallen due.
     reminder_poll_interval_seconds: float = 30.0
+    #: Operations staff: deadline breaches and deadlines at risk (and nothing personal about a family).
+    ops_email: str = "ops@send-mediation.example"
+    #: Deadline at risk: LA officer and ops are warned this many working days before mediate_by (R8/R9).
+    deadline_at_risk_working_days: int = 5
+    #: Certificate-due and at-risk reminders go out at this London time.
+    staff_reminder_time: time = time(9, 0)
+    #: Where certificates serves ``GET /v1/verify?number=...``; the certificate email links to it.
+    certificates_public_base_url: str = "http://127.0.0.1:8003"
 
     @property
     def service_name(self) -> str:

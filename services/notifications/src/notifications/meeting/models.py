@@ -31,4 +31,9 @@ class MeetingInvitation(SQLModel, table=True):
     location: str = Field(max_length=500)
     mediator_name: str = Field(default="", max_length=200)
     provider_name: str = Field(default="", max_length=200)
+    kind: str = Field(default="mediation", max_length=32, sa_column_kwargs={"server_default": "mediation"})
+    arranging_body: str = Field(default="local_authority", max_length=32,
+                                sa_column_kwargs={"server_default": "local_authority"})
+    #: The mediator's work address for their invitations; personal data, kept only here.
+    mediator_email: str | None = Field(default=None, max_length=320)
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifications.meeting.models import InvitationStatus, MeetingInvitation
@@ -28,7 +29,8 @@ async def record_booking(session: AsyncSession, data: MeetingScheduledV1, *, dom
     meeting = MeetingInvitation(
         meeting_id=data.meeting_id, case_id=data.case_id, uid=calendar_uid(data.meeting_id, domain),
         starts_at=data.starts_at, ends_at=data.ends_at, location=data.location,
-        mediator_name=data.mediator_name, provider_name=data.provider_name,
+        mediator_name=data.mediator_name, provider_name=data.provider_name, kind=data.kind,
+        arranging_body=data.arranging_body, mediator_email=data.mediator_email,
     )
     session.add(meeting)
     return meeting
@@ -60,7 +62,20 @@ def invitation(meeting: MeetingInvitation, *, method: str) -> dict[str, Any]:
     """What the sender needs to build the .ics, frozen into the message so a resend is identical."""
     return {"uid": meeting.uid, "sequence": meeting.sequence, "method": method,
             "starts_at": meeting.starts_at.isoformat(), "ends_at": meeting.ends_at.isoformat(),
-            "location": meeting.location}
+            "location": meeting.location, "summary": f"SEND {meeting_words(meeting.kind)}"}
+
+
+def meeting_words(kind: str) -> str:
+    return "disagreement resolution meeting" if kind == "disagreement_resolution" else "mediation meeting"
+
+
+async def latest_booked(session: AsyncSession, case_id: str) -> MeetingInvitation | None:
+    """The case's meeting still booked, if any (the last one booked)."""
+    return (await session.exec(
+        select(MeetingInvitation).where(MeetingInvitation.case_id == case_id,
+                                        MeetingInvitation.status == InvitationStatus.booked)
+        .order_by(col(MeetingInvitation.updated_at).desc()).limit(1)
+    )).first()
 
 
 def details(meeting: MeetingInvitation) -> dict[str, Any]:
@@ -68,4 +83,4 @@ def details(meeting: MeetingInvitation) -> dict[str, Any]:
     starts_at, ends_at = meeting.starts_at.astimezone(LONDON), meeting.ends_at.astimezone(LONDON)
     return {"starts_at": starts_at.strftime("%A %-d %B %Y, %H:%M"), "ends_at": ends_at.strftime("%H:%M"),
             "location": meeting.location, "mediator_name": meeting.mediator_name,
-            "provider_name": meeting.provider_name}
+            "provider_name": meeting.provider_name, "meeting_words": meeting_words(meeting.kind)}

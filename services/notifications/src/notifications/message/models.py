@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -28,11 +28,12 @@ class Recipient(SQLModel, table=True):
 
 
 class CaseAudience(SQLModel, table=True):
-    """Whether a case has a parent or young person to write to at all.
+    """Who there is to write to on a case, and the case facts the staff messages need.
 
     A type-4 disagreement-resolution case (LA and health commissioning body)
     has no parent or young person party, and the parent is sent nothing (R21).
-    No row means an ordinary case: its requester's details may still be on the way.
+    No row means an ordinary case whose events have not arrived yet: its
+    requester's details and its LA may still be on the way.
     """
 
     __tablename__ = "case_audiences"
@@ -40,6 +41,9 @@ class CaseAudience(SQLModel, table=True):
     case_id: str = Field(primary_key=True, max_length=36)
     has_requester: bool
     dr_type: int | None = None
+    la_code: str | None = Field(default=None, max_length=16)
+    reference: str | None = Field(default=None, max_length=32)
+    health_issues: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Message(SQLModel, table=True):
@@ -54,6 +58,8 @@ class Message(SQLModel, table=True):
     event_id: str = Field(max_length=64)
     template: str = Field(max_length=64)
     recipient_role: str = Field(max_length=32)
+    recipient_ref: str | None = Field(default=None, max_length=64,
+                                      description="Which one of the role: the meeting id (mediator), the body id (health)")
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attachment_name: str | None = Field(default=None, max_length=200)
     attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
@@ -63,3 +69,27 @@ class Message(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     sent_at: datetime | None = None
+
+
+class AttemptOutcome(StrEnum):
+    delivered = "delivered"
+    temporary_failure = "temporary_failure"
+    permanent_failure = "permanent_failure"
+
+
+class MessageAttempt(SQLModel, table=True):
+    """One SMTP attempt of one message: when, how it ended and the server's code and short reply.
+
+    Never the body or the recipient's address (a reply that quotes an address is scrubbed).
+    """
+
+    __tablename__ = "email_attempts"
+    __table_args__ = (UniqueConstraint("message_uuid", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_uuid: str = Field(foreign_key="messages.id", index=True, max_length=36)
+    attempt: int
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    outcome: AttemptOutcome
+    smtp_code: int | None = None
+    reply: str | None = Field(default=None, max_length=200)

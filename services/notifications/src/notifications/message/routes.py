@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from notifications.message import service as message_service
 from notifications.message.catalogue import TEMPLATES
 from notifications.message.models import MessageStatus
-from notifications.message.schemas import MessagePage, MessageRead
+from notifications.message.schemas import MessageDetail, MessagePage, MessageRead
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.deps import SessionDep
 
@@ -34,6 +34,14 @@ async def list_messages(
         session, case_id=case_id, status=status, limit=limit, template=template.value if template else None,
         recipient_role=recipient_role, deadline_bound=deadline_bound)
     return MessagePage(items=[MessageRead.from_message(m) for m in messages])
+
+
+@router.get("/{message_id}", response_model=MessageDetail, summary="One message and its delivery attempts",
+            responses={**AUTH_RESPONSES, **message_service.MessageNotFound.response()})
+async def get_message(message_id: str, session: SessionDep, _: OpsReader) -> MessageDetail:
+    """Each SMTP attempt: when, delivered / temporary_failure / permanent_failure, and the server's code and reply."""
+    message = await message_service.get_message(session, message_id)
+    return MessageDetail.with_attempts(message, await message_service.attempts_of(session, message_id))
 
 
 @router.post("/{message_id}/resend", response_model=MessageRead, status_code=202,

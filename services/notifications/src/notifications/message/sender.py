@@ -1,11 +1,13 @@
 """The sender worker: SMTP is slow work, kept out of the consumer loop (aiokafka issue 848).
 
 Each message is sent and its outcome committed on its own, so a crash can at
-worst repeat one delivery, under the same Message-ID (RFC 1047).
+worst repeat one delivery, under the same Message-ID (RFC 1047). A shutdown
+lets the send in flight finish (briefly) and commits its outcome before stopping.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from notifications.message import service as message_service
@@ -25,8 +27,10 @@ def make_step(runtime: ServiceRuntime) -> Step:
                 message = await message_service.next_due(session, datetime.now(UTC))
                 if message is None:
                     return False
-                await message_service.send_one(session, message, settings)
+                interrupted = await message_service.send_one(session, message, settings)
                 await session.commit()
+                if interrupted:  # the service is stopping: the outcome is safe, now stop
+                    raise asyncio.CancelledError
         return True
 
     return send_due_messages

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from notifications.meeting.models import MeetingInvitation
 from notifications.message import rendering
-from notifications.message.catalogue import REQUESTER, TEMPLATES, Template, may_address
-from notifications.message.models import CaseAudience, Message, MessageStatus, Recipient
+from notifications.message.catalogue import (
+    ADVISER,
+    HEALTH_BODY,
+    LA_OFFICER,
+    MEDIATOR,
+    OPS,
+    PROVIDER,
+    REQUESTER,
+    TEMPLATES,
+    Template,
+    may_address,
+)
+from notifications.message.models import AttemptOutcome, CaseAudience, Message, MessageAttempt, MessageStatus, Recipient
 from notifications.metrics import DEADLINE_ALERTS
 from notifications.settings import NotificationsSettings
 from shared.db import wake_after_commit
@@ -71,23 +89,38 @@ async def remember_audience(session: AsyncSession, *, case_id: str, la_code: str
         await session.delete(message)
 
 
+async def remember_case(session: AsyncSession, *, case_id: str, la_code: str, reference: str,
+                        health_issues: bool = False) -> CaseAudience:
+    """The case's LA and reference, for the messages to the LA, the mediator and the health bodies."""
+    case = await session.get(CaseAudience, case_id) or CaseAudience(case_id=case_id, has_requester=True)
+    case.la_code, case.reference = la_code, reference
+    case.health_issues = case.health_issues or health_issues
+    session.add(case)
+    wake_after_commit(session, SENDER)  # staff messages may be waiting for the case's LA
+    return case
+
+
+async def case_facts(session: AsyncSession, case_id: str) -> CaseAudience | None:
+    return await session.get(CaseAudience, case_id)
+
+
 async def queue(session: AsyncSession, *, event_id: str, case_id: str, la_code: str, template: Template,
-                role: str, context: dict[str, Any], domain: str,
+                role: str, context: dict[str, Any], domain: str, ref: str | None = None,
                 attachment: tuple[str, bytes] | None = None) -> Message | None:
-    """Queue one message; the same event, template and role always give the same message (and Message-ID).
+    """Queue one message; the same event, template and recipient always give the same message (and Message-ID).
 
     Nothing is queued for a parent or young person on a case that has none (R21).
     """
     if not may_address(role, case_has_requester=await case_has_requester(session, case_id)):
         log.info("message.not_addressed", case_id=case_id, template=template.name, role=role)
         return None
-    message_uuid = rendering.stable_message_uuid(event_id, template.name, role)
+    message_uuid = rendering.stable_message_uuid(event_id, template.name, f"{role}:{ref}" if ref else role)
     existing = await session.get(Message, message_uuid)
     if existing is not None:
         return existing
     message = Message(
         id=message_uuid, message_id=f"<{message_uuid}@{domain}>", case_id=case_id, la_code=la_code,
-        event_id=event_id, template=template.name, recipient_role=role, context=context,
+        event_id=event_id, template=template.name, recipient_role=role, recipient_ref=ref, context=context,
         attachment_name=attachment[0] if attachment else None, attachment=attachment[1] if attachment else None,
     )
     session.add(message)
@@ -109,13 +142,62 @@ async def next_due(session: AsyncSession, now: datetime) -> Message | None:
     )).first()
 
 
-def _email_for(message: Message, recipient: Recipient, settings: NotificationsSettings) -> Any:
-    authority = load_directory().get(recipient.la_code)
+@dataclass(frozen=True)
+class Addressee:
+    name: str
+    email: str
+    la_code: str
+    case_reference: str
+
+
+class NoAddress(Exception):
+    """The directory or settings have no address for this recipient: the message cannot be sent."""
+
+
+async def addressee_for(session: AsyncSession, message: Message, settings: NotificationsSettings) -> Addressee | None:
+    """Who the message goes to, looked up now; None while the case's details have not arrived yet."""
+    role = message.recipient_role
+    if role == REQUESTER:
+        recipient = await recipient_for(session, message.case_id, REQUESTER)
+        return Addressee(recipient.name, recipient.email, recipient.la_code, recipient.case_reference) if recipient else None
+    case = await session.get(CaseAudience, message.case_id)
+    la_code = message.la_code or (case.la_code if case else None)
+    reference = case.reference if case else None
+    if not la_code or not reference:
+        return None
+    authority = load_directory().get(la_code)
+    if authority is None:
+        raise NoAddress(f"local authority {la_code} is not in the directory")
+    name: str | None
+    email: str | None
+    if role == LA_OFFICER:
+        name, email = f"{authority.name} SEND team", authority.officer_email
+    elif role == HEALTH_BODY:
+        body = next((b for b in authority.health_commissioning_bodies if b.id == message.recipient_ref), None)
+        name, email = (body.name, body.email) if body else (None, None)
+    elif role == MEDIATOR:
+        meeting = await session.get(MeetingInvitation, message.recipient_ref or "")
+        name, email = (meeting.mediator_name or "Mediator", meeting.mediator_email) if meeting else (None, None)
+    elif role == ADVISER:
+        name, email = authority.mediation_adviser.name, authority.mediation_adviser.email
+    elif role == PROVIDER:
+        name, email = authority.mediation_provider.name, authority.mediation_provider.email
+    elif role == OPS:
+        name, email = "SEND mediation operations", settings.ops_email
+    else:
+        raise NoAddress(f"unknown recipient role {role}")
+    if not email or not name:
+        raise NoAddress(f"no email address for the {role}")
+    return Addressee(name, email, la_code, reference)
+
+
+def _email_for(message: Message, addressee: Addressee, settings: NotificationsSettings) -> EmailMessage:
+    authority = load_directory().get(addressee.la_code)
     context = {
         **message.context,
-        "recipient_name": recipient.name,
-        "case_reference": recipient.case_reference,
-        "la_name": authority.name if authority else message.la_code,
+        "recipient_name": addressee.name,
+        "case_reference": addressee.case_reference,
+        "la_name": authority.name if authority else addressee.la_code,
         "la_contact": authority.contact if authority else "",
     }
     subject, text, html = rendering.render_bodies(message.template, context)
@@ -124,53 +206,131 @@ def _email_for(message: Message, recipient: Recipient, settings: NotificationsSe
     calendar = rendering.meeting_invitation(
         uid=invitation["uid"], sequence=invitation["sequence"], method=method,
         starts_at=datetime.fromisoformat(invitation["starts_at"]), ends_at=datetime.fromisoformat(invitation["ends_at"]),
-        summary="SEND mediation meeting", location=invitation["location"],
-        organiser=settings.from_address.rsplit("<", 1)[-1].rstrip(">"), attendee=recipient.email,
+        summary=invitation.get("summary", "SEND mediation meeting"), location=invitation["location"],
+        organiser=settings.from_address.rsplit("<", 1)[-1].rstrip(">"), attendee=addressee.email,
     ) if invitation else None
     attachment = (message.attachment_name or "attachment.pdf", message.attachment) if message.attachment else None
     return rendering.build_email(
         message_id=message.message_id, from_address=settings.from_address,
-        reply_to=authority.reply_to if authority else settings.from_address, to_name=recipient.name,
-        to_address=recipient.email, subject=subject, text=text, html=html, attachment=attachment, calendar=calendar,
+        reply_to=authority.reply_to if authority else settings.from_address, to_name=addressee.name,
+        to_address=addressee.email, subject=subject, text=text, html=html, attachment=attachment, calendar=calendar,
         calendar_method=method,
     )
 
 
-async def send_one(session: AsyncSession, message: Message, settings: NotificationsSettings) -> None:
-    """Send over SMTP and record the outcome. Temporary failures wait and retry; 5xx fails at once."""
+_ADDRESS = re.compile(r"[^\s<>@\"']+@[^\s<>@\"']+")
+
+
+def short_reply(text: str) -> str:
+    """An SMTP reply fit for the delivery log: one line, at most 200 characters, no email address."""
+    return " ".join(_ADDRESS.sub("<address>", text).split())[:200]
+
+
+async def _smtp_deliver(email: EmailMessage, settings: NotificationsSettings) -> tuple[int, str]:
+    """One delivery, bounded as a whole; on any failure or cancellation the connection is dropped, not QUIT.
+
+    ``aiosmtplib.send`` answers a cancellation by sending QUIT and waiting for the reply, which a server busy
+    with our DATA never gives: a shutdown then hung for the whole command timeout.
+    """
+    client = aiosmtplib.SMTP(
+        hostname=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_use_tls,
+        start_tls=settings.smtp_starttls, username=settings.smtp_username, password=settings.smtp_password,
+        timeout=settings.smtp_timeout_seconds,
+    )
+    try:
+        async with asyncio.timeout(settings.smtp_send_timeout_seconds):
+            await client.connect()
+            _, response = await client.send_message(email)
+    except BaseException:
+        client.close()
+        raise
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(min(5.0, settings.smtp_timeout_seconds)):
+            await client.quit()
+    client.close()
+    return response.code, response.message
+
+
+async def _record_attempt(session: AsyncSession, message: Message, outcome: AttemptOutcome, *,
+                          code: int | None, reply: str | None) -> None:
+    count = (await session.exec(
+        select(func.count()).select_from(MessageAttempt).where(MessageAttempt.message_uuid == message.id))).one()
+    session.add(MessageAttempt(message_uuid=message.id, attempt=count + 1, outcome=outcome, smtp_code=code,
+                               reply=short_reply(reply) if reply else None))
+
+
+async def send_one(session: AsyncSession, message: Message, settings: NotificationsSettings) -> bool:
+    """Send over SMTP and record the outcome. Temporary failures wait and retry; 5xx fails at once.
+
+    The send is shielded from a shutdown: it gets ``smtp_shutdown_grace_seconds`` to finish, so its outcome
+    is recorded, and is then cut off (recorded as a temporary failure, sent again after the restart under the
+    same Message-ID). Returns True when a shutdown interrupted it: the caller commits, then stops.
+    """
     now = datetime.now(UTC)
     with bound_contextvars(case_id=message.case_id, message_id=message.id, template=message.template):
-        recipient = await recipient_for(session, message.case_id, message.recipient_role)
-        if recipient is None:
+        try:
+            addressee = await addressee_for(session, message, settings)
+        except NoAddress as exc:
+            _fail(session, message, str(exc))
+            return False
+        if addressee is None:
             if now - message.created_at > timedelta(seconds=settings.recipient_wait_seconds):
                 _fail(session, message, "no contact details for the recipient")
             else:
                 message.next_attempt_at = now + timedelta(seconds=2)
                 session.add(message)
-            return
-        email = _email_for(message, recipient, settings)
+            return False
+        email = _email_for(message, addressee, settings)
         message.attempts += 1
+        delivery = asyncio.create_task(_smtp_deliver(email, settings), name=f"smtp:{message.id}")
+        interrupted = False
         try:
-            await aiosmtplib.send(
-                email, hostname=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_use_tls,
-                start_tls=settings.smtp_starttls, username=settings.smtp_username, password=settings.smtp_password,
-                timeout=settings.smtp_timeout_seconds,
-            )
-        except aiosmtplib.SMTPResponseException as exc:
-            if 500 <= exc.code < 600:
-                _fail(session, message, f"SMTP {exc.code}")
-            else:
-                _retry(session, message, settings, f"SMTP {exc.code}")
-            return
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            _retry(session, message, settings, type(exc).__name__)
-            return
-        message.status, message.sent_at, message.last_error = MessageStatus.sent, datetime.now(UTC), None
-        session.add(message)
-        add_event(session, NotificationSentV1(message_id=message.id, case_id=message.case_id,
-                                              template=message.template, recipient_role=message.recipient_role),
-                  subject=message.case_id)
-        log.info("email.sent", attempts=message.attempts)
+            await asyncio.wait({delivery})  # a cancellation of this task leaves the delivery running (a shield)
+        except asyncio.CancelledError:
+            interrupted = True
+            await asyncio.wait({delivery}, timeout=settings.smtp_shutdown_grace_seconds)
+            if not delivery.done():
+                delivery.cancel()
+                await asyncio.wait({delivery})
+                await _record_attempt(session, message, AttemptOutcome.temporary_failure, code=None,
+                                      reply="interrupted by shutdown")
+                message.next_attempt_at = datetime.now(UTC)
+                message.last_error = "interrupted by shutdown"
+                session.add(message)
+                log.warning("email.interrupted_by_shutdown", attempts=message.attempts)
+                return True
+        await _record_outcome(session, message, delivery, settings)
+        return interrupted
+
+
+async def _record_outcome(session: AsyncSession, message: Message, delivery: asyncio.Task[tuple[int, str]],
+                          settings: NotificationsSettings) -> None:
+    exc = delivery.exception()
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        exc = exc.recipients[0]
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        permanent = 500 <= exc.code < 600
+        await _record_attempt(session, message, AttemptOutcome.permanent_failure if permanent
+                              else AttemptOutcome.temporary_failure, code=exc.code, reply=exc.message)
+        if permanent:
+            _fail(session, message, f"SMTP {exc.code}")
+        else:
+            _retry(session, message, settings, f"SMTP {exc.code}")
+        return
+    if exc is not None:
+        if not isinstance(exc, (aiosmtplib.SMTPException, OSError, TimeoutError)):
+            raise exc
+        await _record_attempt(session, message, AttemptOutcome.temporary_failure, code=None, reply=type(exc).__name__)
+        _retry(session, message, settings, type(exc).__name__)
+        return
+    code, reply = delivery.result()
+    await _record_attempt(session, message, AttemptOutcome.delivered, code=code, reply=reply)
+    message.status, message.sent_at, message.last_error = MessageStatus.sent, datetime.now(UTC), None
+    session.add(message)
+    add_event(session, NotificationSentV1(message_id=message.id, case_id=message.case_id,
+                                          template=message.template, recipient_role=message.recipient_role),
+              subject=message.case_id)
+    log.info("email.sent", attempts=message.attempts)
 
 
 def _retry(session: AsyncSession, message: Message, settings: NotificationsSettings, error: str) -> None:
@@ -222,6 +382,19 @@ async def list_messages(session: AsyncSession, *, case_id: str | None, status: M
         names = [name for name, spec in TEMPLATES.items() if spec.deadline_bound == deadline_bound]
         query = query.where(col(Message.template).in_(names))
     return list((await session.exec(query)).all())
+
+
+async def get_message(session: AsyncSession, message_uuid: str) -> Message:
+    message = await session.get(Message, message_uuid)
+    if message is None:
+        raise MessageNotFound(f"no message {message_uuid}")
+    return message
+
+
+async def attempts_of(session: AsyncSession, message_uuid: str) -> list[MessageAttempt]:
+    return list((await session.exec(
+        select(MessageAttempt).where(MessageAttempt.message_uuid == message_uuid).order_by(col(MessageAttempt.attempt))
+    )).all())
 
 
 async def resend(session: AsyncSession, message_uuid: str) -> Message:

@@ -27,6 +27,7 @@ class Reminder(SQLModel, table=True):
     about_id: str = Field(index=True, max_length=64, description="What it reminds about, e.g. the meeting id")
     template: str = Field(max_length=64)
     recipient_role: str = Field(max_length=32)
+    recipient_ref: str | None = Field(default=None, max_length=64)
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     due_at: datetime = Field(index=True)
     expires_at: datetime | None = None

@@ -26,3 +26,18 @@ def meeting_reminder_due(starts_at: datetime, *, working_days: int, at: time,
     meeting_day = starts_at.astimezone(LONDON).date()
     day = working_days_before(meeting_day, working_days, calendar=calendar)
     return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
+
+
+def before_day(day: date, *, working_days: int, at: time, calendar: WorkingDayCalendar = DEFAULT_CALENDAR) -> datetime:
+    """``at`` (London time) on the Nth working day before ``day``, in UTC: certificate due, deadline at risk."""
+    return datetime.combine(working_days_before(day, working_days, calendar=calendar), at, tzinfo=LONDON).astimezone(UTC)
+
+
+def end_of(day: date) -> datetime:
+    """Midnight (London) at the end of ``day``: a reminder about that day is pointless after it."""
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=LONDON).astimezone(UTC)
+
+
+def certificate_due_on(trigger: date, *, calendar: WorkingDayCalendar = DEFAULT_CALENDAR) -> date:
+    """R6, R10, R15: the certificate is due within 3 working days of the trigger (T3)."""
+    return calendar.add_working_days(trigger, 3)

@@ -10,7 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifications.message import service as message_service
-from notifications.message.catalogue import TEMPLATES, Template
+from notifications.message.catalogue import OPS, TEMPLATES, Template
+from notifications.metrics import OPS_ALERTS
 from notifications.reminder.models import Reminder, ReminderStatus
 from notifications.settings import NotificationsSettings
 from shared.logging import bound_contextvars, get_logger
@@ -18,7 +19,9 @@ from shared.logging import bound_contextvars, get_logger
 log = get_logger(__name__)
 
 SCHEDULER = "reminder_scheduler"
-MEETING = "meeting"
+MEETING = "meeting"  # about_id: the meeting id
+CERTIFICATE_DUE = "certificate_due"  # about_id: the case id
+DEADLINE_AT_RISK = "deadline_at_risk"  # about_id: the case id
 
 
 def reminder_uuid(key: str) -> str:
@@ -27,7 +30,7 @@ def reminder_uuid(key: str) -> str:
 
 async def plan(session: AsyncSession, *, key: str, case_id: str, la_code: str, kind: str, about_id: str,
                template: Template, role: str, context: dict[str, Any], due_at: datetime,
-               expires_at: datetime | None = None, now: datetime | None = None) -> Reminder | None:
+               expires_at: datetime | None = None, now: datetime | None = None, ref: str | None = None) -> Reminder | None:
     """Store a reminder; the same key always gives the same reminder. One already overdue is not planned."""
     now = now or datetime.now(UTC)
     if due_at <= now:
@@ -38,18 +41,26 @@ async def plan(session: AsyncSession, *, key: str, case_id: str, la_code: str, k
     if existing is not None:
         return existing
     reminder = Reminder(id=reminder_id, case_id=case_id, la_code=la_code, kind=kind, about_id=about_id,
-                        template=template.name, recipient_role=role, context=context, due_at=due_at,
-                        expires_at=expires_at)
+                        template=template.name, recipient_role=role, recipient_ref=ref, context=context,
+                        due_at=due_at, expires_at=expires_at)
     session.add(reminder)
     return reminder
 
 
-async def cancel(session: AsyncSession, *, kind: str, about_id: str) -> list[Reminder]:
-    """The thing reminded about changed or happened: its pending reminders will not fire."""
-    pending = list((await session.exec(
-        select(Reminder).where(Reminder.kind == kind, Reminder.about_id == about_id,
-                               Reminder.status == ReminderStatus.pending)
-    )).all())
+async def cancel(session: AsyncSession, *, kind: str | None, about_id: str | None = None,
+                 case_id: str | None = None) -> list[Reminder]:
+    """The thing reminded about changed or happened: its pending reminders will not fire.
+
+    ``kind=None`` with ``case_id``: every pending reminder of the case (it was withdrawn).
+    """
+    query = select(Reminder).where(Reminder.status == ReminderStatus.pending)
+    if kind is not None:
+        query = query.where(Reminder.kind == kind)
+    if about_id is not None:
+        query = query.where(Reminder.about_id == about_id)
+    if case_id is not None:
+        query = query.where(Reminder.case_id == case_id)
+    pending = list((await session.exec(query)).all())
     for reminder in pending:
         reminder.status = ReminderStatus.cancelled
         session.add(reminder)
@@ -85,7 +96,7 @@ async def fire(session: AsyncSession, reminder: Reminder, settings: Notification
         message = await message_service.queue(
             session, event_id=f"reminder:{reminder.id}", case_id=reminder.case_id, la_code=reminder.la_code,
             template=TEMPLATES[reminder.template], role=reminder.recipient_role, context=reminder.context,
-            domain=settings.message_id_domain,
+            domain=settings.message_id_domain, ref=reminder.recipient_ref,
         )
         if message is None:  # nobody to remind (R21)
             reminder.status = ReminderStatus.cancelled
@@ -93,4 +104,6 @@ async def fire(session: AsyncSession, reminder: Reminder, settings: Notification
             return
         reminder.status, reminder.message_uuid = ReminderStatus.sent, message.id
         session.add(reminder)
+        if reminder.kind == DEADLINE_AT_RISK and reminder.recipient_role == OPS:
+            OPS_ALERTS.labels("deadline_at_risk").inc()
         log.info("reminder.fired")
