@@ -36,8 +36,14 @@ class System:
 
 
 @pytest.fixture
+def system_env() -> dict[str, dict[str, str]]:
+    """More environment per service (by name); a test module overrides this fixture to set some."""
+    return {}
+
+
+@pytest.fixture
 def system(postgres: PostgresServer, kafka_bootstrap: str, namespace: str, smtp_server: SmtpServer,
-           tmp_path: Path) -> Iterator[System]:
+           tmp_path: Path, system_env: dict[str, dict[str, str]]) -> Iterator[System]:
     processes: dict[str, ServiceProcess] = {}
     urls: dict[str, str] = {}
     for spec in SERVICES:
@@ -46,6 +52,7 @@ def system(postgres: PostgresServer, kafka_bootstrap: str, namespace: str, smtp_
                          namespace=namespace)
         if spec.name == "notifications":
             env |= {"NOTIFICATIONS_SMTP_PORT": str(smtp_server.port)}
+        env |= system_env.get(spec.name, {})
         processes[spec.name] = ServiceProcess(spec, free_port(), env, tmp_path / "logs" / f"{spec.name}.log")
     system = System(processes, urls, smtp_server)
     try:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from sqlmodel import select
-from support import eventually, serve
+from support import WebhookReceiver, eventually, serve
 
 from scheduling.main import create_app
 from scheduling.meeting import service as meeting_service
@@ -24,43 +22,10 @@ from shared.outbox import OutboxEvent
 OPS = {"Authorization": "Bearer dev-only-ops"}
 
 
-class Receiver:
-    """A provider's endpoint: answers from a script (then 200) and keeps what it received."""
-
-    def __init__(self) -> None:
-        self.script: list[tuple[int, dict[str, str]]] = []
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status, headers = receiver.script.pop(0) if receiver.script else (200, {})
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/webhooks"
-
-    def ids(self) -> list[str]:
-        return [headers["webhook-id"] for headers, _ in self.received]
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture
@@ -197,7 +162,7 @@ async def test_a_replayed_message_is_sent_again_under_the_same_id(scheduling, re
     assert receiver.ids() == [message.id, message.id]
 
 
-async def _received(receiver: Receiver, count: int) -> bool:
+async def _received(receiver: WebhookReceiver, count: int) -> bool:
     return len(receiver.received) >= count
 
 
