@@ -66,8 +66,10 @@ class Recovered(BaseModel):
 
 
 class CaseReferredData(BaseModel):
-    """A case referred to the provider with its booked meeting. No personal data: the provider
-    contacts the family through the LA's process."""
+    """A case referred to the provider with its provisional booking: an independent mediator (R13) on a day
+    that gives 5 clear working days' notice (R11), on or before the 30-day date where that is possible (R9).
+    Confirm or change it with the `meeting.booked` webhook. No personal data: the provider contacts the family
+    through the LA's process."""
 
     case_id: str
     case_reference: str = Field(examples=["SEND-7K2M9QXA"])
@@ -79,6 +81,9 @@ class CaseReferredData(BaseModel):
     ends_at: datetime
     mediate_by: str | None = Field(description="R8/R9: the last day the mediation may take place")
     health_issues: bool
+    needs: dict[str, Any] = Field(default_factory=dict, description="`languages` (BCP 47), `accessibility_needs` "
+                                  "(codes) and `school_urn`: what the mediator must meet, and who they must be "
+                                  "free of conflict with")
 
 
 class MeetingCancelledData(BaseModel):
@@ -96,7 +101,8 @@ class CaseReferred(BaseModel):
         "data": {"case_id": "4b3734dd-7068-45e9-835b-66805d353423", "case_reference": "SEND-PRGR4S35",
                  "kind": "mediation", "la_code": "E06000033", "meeting_id": "0b6c6f0e-3f7e-4c39-9a55-3c1f4f1f2f10",
                  "mediator_id": "med-0001", "starts_at": "2026-11-30T10:00:00+00:00",
-                 "ends_at": "2026-11-30T12:00:00+00:00", "mediate_by": "2026-12-20", "health_issues": False}}]})
+                 "ends_at": "2026-11-30T12:00:00+00:00", "mediate_by": "2026-12-20", "health_issues": False,
+                 "needs": {"languages": ["pl"], "accessibility_needs": ["step_free_access"], "school_urn": "114820"}}}]})
 
     type: str = Field(examples=["case.referred"])
     timestamp: datetime
