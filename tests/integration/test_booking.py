@@ -90,7 +90,7 @@ async def test_r21_disagreement_resolution_is_not_booked_until_every_party_has_c
     assert waiting is None
     assert refused.status_code == 409
     assert refused.json()["code"] == "consent_missing"
-    assert [e["reason"] for e in refused.json()["errors"]] == ["no recorded consent from the school"]
+    assert [e["reason"] for e in refused.json()["errors"]] == ["no recorded consent from the school (R21)"]
 
     async with scheduling.app.state.runtime.sessionmaker() as session:
         booked = await meeting_service.note_disagreement_resolution(

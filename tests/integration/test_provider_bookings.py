@@ -296,3 +296,19 @@ async def test_the_provider_webhook_catalogue_is_in_the_openapi_document_with_an
                                      "meeting.no_show", "meeting.outcome_reported"}
     assert "ProviderWebhook" in document["components"]["schemas"]
     assert "BookingData" in document["components"]["schemas"]
+
+
+async def test_r21_the_providers_booking_of_a_disagreement_resolution_awaiting_consent_names_the_missing_party(
+        scheduling):
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await meeting_service.note_disagreement_resolution(
+            session, case_id="case-dr-waiting", reference="SEND-DR000002", la_code="E06000033", dr_type=1,
+            missing=["local_authority"], today=TODAY, timezone="Europe/London")
+        await session.commit()
+
+    response = await send(scheduling, booking("case-dr-waiting", on(working_days_ahead(8))))
+
+    assert response.status_code == 409 and response.json()["code"] == "consent_missing"
+    assert response.json()["errors"] == [
+        {"field": "parties", "reason": "no recorded consent from the local_authority (R21)"}]
+    assert await events(scheduling) == []

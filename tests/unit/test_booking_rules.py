@@ -184,3 +184,18 @@ def test_r10_a_meeting_cancelled_missed_or_not_held_leaves_day_30_breached(statu
 def test_r10_a_meeting_held_only_after_day_30_does_not_undo_the_breach():
     assert rules.deadline_breached(mediate_by=MEDIATE_BY, today=date(2026, 12, 23),
                                    meetings=[("held", date(2026, 12, 22))])
+
+
+# R21: disagreement resolution waits for every party's consent.
+
+
+def test_r21_booking_is_refused_naming_each_party_whose_consent_is_missing():
+    problems = rules.consent_problems(["school", "local_authority"])
+
+    assert [(p.field, p.reason) for p in problems] == [
+        ("parties", "no recorded consent from the school (R21)"),
+        ("parties", "no recorded consent from the local_authority (R21)")]
+
+
+def test_r21_with_every_consent_recorded_nothing_stops_the_booking():
+    assert rules.consent_problems([]) == []

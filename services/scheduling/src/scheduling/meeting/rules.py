@@ -147,6 +147,11 @@ def child_views_problem(child_views: dict[str, object] | None, *, kind: str, att
     return None
 
 
+def consent_problems(missing: Sequence[str]) -> list[Problem]:
+    """R21: a disagreement-resolution meeting is booked only once every party has consented."""
+    return [Problem("parties", f"no recorded consent from the {role} (R21)") for role in missing]
+
+
 # --- R10: day 30 ------------------------------------------------------------------------------------------
 
 

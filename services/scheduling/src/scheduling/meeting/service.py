@@ -181,10 +181,7 @@ async def book_disagreement_resolution(session: AsyncSession, case_id: str, *, t
     request = await session.get(DisagreementResolutionRequest, case_id)
     if request is None:
         raise MeetingNotFound(f"no disagreement-resolution request for case {case_id}")
-    if request.missing_consent:
-        raise ConsentMissing("consent missing from: " + ", ".join(request.missing_consent),
-                             errors=[FieldError(field="parties", reason=f"no recorded consent from the {role}")
-                                     for role in request.missing_consent])
+    _require_consent(request)
     referral = await session.get(Referral, case_id)
     if referral is None:
         authority = load_directory().get(request.la_code)
@@ -195,6 +192,14 @@ async def book_disagreement_resolution(session: AsyncSession, case_id: str, *, t
                             arranging_body="local_authority", health_issues=request.dr_type == 3, referred_on=today)
         session.add(referral)
     return await _book(session, referral, kind="disagreement_resolution", today=today, timezone=timezone)
+
+
+def _require_consent(request: DisagreementResolutionRequest) -> None:
+    """R21: refused until every party has consented; the refusal names each missing party."""
+    problems = rules.consent_problems(request.missing_consent)
+    if problems:
+        raise ConsentMissing("consent missing from: " + ", ".join(request.missing_consent),
+                             errors=[FieldError(field=p.field, reason=p.reason) for p in problems])
 
 
 async def cancel_for_case(session: AsyncSession, case_id: str, *, reason: str) -> Meeting | None:
@@ -343,6 +348,9 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     after a cancellation or no-show. Refused whole, naming each field, if it breaks R11, R12, R13 or R14."""
     referral = await session.get(Referral, case_id)
     if referral is None:
+        waiting = await session.get(DisagreementResolutionRequest, case_id)
+        if waiting is not None:  # R21: not referred until every party consents
+            _require_consent(waiting)
         raise ReferralNotFound(f"case {case_id} was never referred to the provider")
     if referral.closed_reason is not None:
         raise CaseClosed(f"case {case_id} is closed ({referral.closed_reason})")
