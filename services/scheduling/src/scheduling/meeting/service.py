@@ -125,8 +125,8 @@ def _announce_booking(session: AsyncSession, meeting: Meeting, mediator: Mediato
         meeting_id=meeting.id, case_id=meeting.case_id, mediator_id=mediator.id, mediator_name=mediator.name,
         mediator_email=getattr(mediator, "email", None), provider_name=provider_name, starts_at=meeting.starts_at,
         ends_at=meeting.ends_at, location=meeting.location,
-        arranging_body=meeting.arranging_body,  # type: ignore[arg-type]
-        kind=meeting.kind,  # type: ignore[arg-type]
+        arranging_body=meeting.arranging_body,
+        kind=meeting.kind,
         short_notice_consented=meeting.short_notice_consent_on is not None,
     ), subject=meeting.case_id)
 
@@ -146,7 +146,7 @@ def _tell_adviser(session: AsyncSession, referral: Referral, meeting: Meeting | 
     add_event(session, MeetingDeadlineMissedV1(
         case_id=referral.case_id, meeting_id=meeting.id if meeting else None, mediate_by=referral.mediate_by,
         earliest_possible_on=earliest_possible_on, adviser_told_on=today,
-        arranging_body=referral.arranging_body,  # type: ignore[arg-type]
+        arranging_body=referral.arranging_body,
     ), subject=referral.case_id)
 
 
@@ -473,7 +473,7 @@ async def record_no_show(session: AsyncSession, meeting_id: str, *, absent_party
     session.add(meeting)
     _record_change(session, meeting, "no_show", reason=reason, by="provider")
     add_event(session, MeetingNoShowV1(meeting_id=meeting.id, case_id=meeting.case_id, scheduled_for=meeting.starts_at,
-                                       absent_party=absent_party, reason=reason),  # type: ignore[arg-type]
+                                       absent_party=absent_party, reason=reason),
               subject=meeting.case_id)
     await session.flush()
     return meeting
@@ -501,8 +501,8 @@ async def raise_deadline_breaches(session: AsyncSession, *, today: date, timezon
         log.warning("meeting.deadline_breached", case_id=referral.case_id, mediate_by=str(referral.mediate_by))
         add_event(session, MeetingDeadlineBreachedV1(
             case_id=referral.case_id, la_code=referral.la_code, meeting_id=latest.id if latest else None,
-            mediate_by=referral.mediate_by, arranging_body=referral.arranging_body,  # type: ignore[arg-type]
-            meeting_status=latest.status.value if latest else "none",  # type: ignore[arg-type]
+            mediate_by=referral.mediate_by, arranging_body=referral.arranging_body,
+            meeting_status=latest.status.value if latest else "none",
         ), subject=referral.case_id)
         _tell_adviser(session, referral, latest, earliest_possible_on=None, today=today)
         raised += 1

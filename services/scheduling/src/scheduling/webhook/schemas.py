@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
@@ -100,7 +100,7 @@ class ChildViews(BaseModel):
     method: Literal["in_writing", "in_person", "through_advocate", "through_parent", "other"] | None = None
 
 
-BOOKING_EXAMPLE = {
+BOOKING_EXAMPLE: dict[str, Any] = {
     "type": "meeting.booked",
     "data": {
         "case_id": "4f8e1c1e-8d8a-4e0c-9d7b-0a9c2b6f1d23", "mediator_id": "med-0001",
