@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from sqlmodel import col, func, select
@@ -66,10 +66,14 @@ def certificate_number(prefix: str, year: int, serial: int) -> str:
 
 
 async def keep_case_facts(session: AsyncSession, facts: CaseFacts) -> None:
-    record = await session.get(CaseRecord, facts.case_id) or CaseRecord(case_id=facts.case_id)
-    record.reference, record.la_code, record.decision, record.notice_sent_on = (
-        facts.reference, facts.la_code, facts.decision, facts.notice_sent_on)
-    record.requester_role, record.requester_name = facts.requester.role, facts.requester.name
+    values: dict[str, Any] = {"reference": facts.reference, "la_code": facts.la_code, "decision": facts.decision,
+              "notice_sent_on": facts.notice_sent_on, "requester_role": facts.requester.role,
+              "requester_name": facts.requester.name}
+    record = await session.get(CaseRecord, facts.case_id)
+    if record is None:
+        record = CaseRecord(case_id=facts.case_id, **values)
+    else:
+        record.sqlmodel_update(values)
     session.add(record)
     wake_after_commit(session, ISSUER)  # a certificate may be waiting for these facts
 
