@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduling.mediator import rules as mediator_rules
 from scheduling.mediator.models import EmployerKind, Mediator
 from scheduling.meeting import rules
 from shared.calendar import WorkingDayCalendar
@@ -28,12 +29,12 @@ def mediator(id: str, **overrides) -> Mediator:
 
 @pytest.mark.parametrize("kind", [EmployerKind.independent, EmployerKind.self_employed])
 def test_r13_independent_and_self_employed_mediators_are_independent(kind):
-    assert rules.is_independent(mediator("m1", employer_kind=kind)) is True
+    assert mediator_rules.is_independent(mediator("m1", employer_kind=kind)) is True
 
 
 @pytest.mark.parametrize("kind", [EmployerKind.local_authority, EmployerKind.icb, EmployerKind.nhs_england])
 def test_r13_la_icb_and_nhs_england_employees_are_not_independent(kind):
-    assert rules.is_independent(mediator("m1", employer_kind=kind)) is False
+    assert mediator_rules.is_independent(mediator("m1", employer_kind=kind)) is False
 
 
 def test_r13_la_icb_and_nhs_england_employees_are_refused_and_named_in_the_reason():
@@ -44,7 +45,7 @@ def test_r13_la_icb_and_nhs_england_employees_are_refused_and_named_in_the_reaso
         mediator("icb-1", employer_kind=EmployerKind.icb),
     ]
 
-    choice = rules.choose_mediator(candidates)
+    choice = mediator_rules.choose_mediator(candidates)
 
     assert choice is not None
     assert choice.mediator.id == "ind-1"
@@ -54,7 +55,7 @@ def test_r13_la_icb_and_nhs_england_employees_are_refused_and_named_in_the_reaso
 
 
 def test_r13_reason_does_not_mention_refusal_when_everyone_is_independent():
-    choice = rules.choose_mediator([mediator("b"), mediator("a")])
+    choice = mediator_rules.choose_mediator([mediator("b"), mediator("a")])
 
     assert choice is not None
     assert choice.reason == "independent (R13); least recently booked of a, b"
@@ -67,7 +68,7 @@ def test_r13_least_recently_booked_independent_mediator_is_chosen():
         mediator("middle", last_booked_at=datetime(2026, 11, 1, 9, 0, tzinfo=UTC)),
     ]
 
-    choice = rules.choose_mediator(candidates)
+    choice = mediator_rules.choose_mediator(candidates)
 
     assert choice is not None
     assert choice.mediator.id == "longest-ago"
@@ -79,7 +80,7 @@ def test_r13_a_never_booked_mediator_is_chosen_before_one_already_booked():
         mediator("never-booked"),
     ]
 
-    choice = rules.choose_mediator(candidates)
+    choice = mediator_rules.choose_mediator(candidates)
 
     assert choice is not None
     assert choice.mediator.id == "never-booked"
@@ -91,7 +92,7 @@ def test_r13_naive_utc_and_aware_booking_times_are_compared_as_utc():
         mediator("naive", last_booked_at=datetime(2026, 11, 20, 8, 59)),
     ]
 
-    choice = rules.choose_mediator(candidates)
+    choice = mediator_rules.choose_mediator(candidates)
 
     assert choice is not None
     assert choice.mediator.id == "naive"
@@ -100,7 +101,7 @@ def test_r13_naive_utc_and_aware_booking_times_are_compared_as_utc():
 def test_r13_inactive_mediators_are_skipped():
     candidates = [mediator("a-inactive", active=False), mediator("b-active")]
 
-    choice = rules.choose_mediator(candidates)
+    choice = mediator_rules.choose_mediator(candidates)
 
     assert choice is not None
     assert choice.mediator.id == "b-active"
@@ -113,13 +114,13 @@ def test_r13_no_choice_when_no_mediator_is_independent_and_active():
         mediator("ind-inactive", active=False),
     ]
 
-    choice = rules.choose_mediator(candidates)
+    choice = mediator_rules.choose_mediator(candidates)
 
     assert choice is None
 
 
 def test_r13_no_choice_from_an_empty_pool():
-    assert rules.choose_mediator([]) is None
+    assert mediator_rules.choose_mediator([]) is None
 
 
 # R11 with T4: 5 clear working days between the notice and the meeting.

@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from scheduling.consumers import SUBSCRIPTIONS
+from scheduling.mediator import service as mediator_service
+from scheduling.mediator.routes import router as mediator_router
 from scheduling.meeting import deadlines
-from scheduling.meeting import service as meeting_service
 from scheduling.meeting.routes import router as meeting_router
 from scheduling.outbound import dispatcher
 from scheduling.outbound import service as outbound_service
@@ -31,7 +32,7 @@ async def seed_development_data(runtime: ServiceRuntime) -> None:
     async with runtime.sessionmaker() as session:
         if settings.seed_mediators:
             path = Path(str(resources.files("scheduling.data").joinpath("mediators.yaml")))
-            await meeting_service.seed_mediators(session, path)
+            await mediator_service.seed_mediators(session, path)
         if settings.provider_webhook_url and await session.get(WebhookEndpoint, "ep_development") is None:
             await outbound_service.create_endpoint(session, provider_id="kids-send-mediation",
                                                    url=settings.provider_webhook_url, endpoint_id="ep_development",
@@ -56,6 +57,7 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
     app.include_router(webhook_router)
     _document_provider_webhooks(app)
     app.include_router(outbound_router)
+    app.include_router(mediator_router)
     _document_outbound_webhooks(app)
     return app
 

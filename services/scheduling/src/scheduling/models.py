@@ -1,6 +1,6 @@
 """Every table scheduling owns (imported by migrations/env.py)."""
 
-from scheduling.mediator.models import Mediator
+from scheduling.mediator.models import Mediator, MediatorAvailability, MediatorUnavailability
 from scheduling.meeting.models import DisagreementResolutionRequest, InboundWebhook, Meeting, MeetingChange, Referral
 from scheduling.outbound.models import WebhookEndpoint, WebhookMessage
 from shared.inbox import InboxEvent
@@ -11,6 +11,8 @@ __all__ = [
     "InboundWebhook",
     "InboxEvent",
     "Mediator",
+    "MediatorAvailability",
+    "MediatorUnavailability",
     "Meeting",
     "MeetingChange",
     "OutboxEvent",

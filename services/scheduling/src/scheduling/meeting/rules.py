@@ -1,23 +1,17 @@
-"""Pure booking rules (RULES.md R9, R11, R13). No I/O."""
+"""Pure booking-date rules (RULES.md R9, R11, R18); mediator rules are in scheduling.mediator.rules. No I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from scheduling.mediator.models import EmployerKind, Mediator
+from scheduling.mediator.rules import NOT_INDEPENDENT, Choice, choose_mediator, is_independent  # noqa: F401 (moved)
 from shared.calendar import WorkingDayCalendar
 
 NOTICE_CLEAR_WORKING_DAYS = 5  # R11
-NOT_INDEPENDENT = frozenset({EmployerKind.local_authority, EmployerKind.icb, EmployerKind.nhs_england})  # R5, R13
 MEETING_STARTS = time(10, 0)
 MEETING_LENGTH = timedelta(hours=2)
-
-
-def is_independent(mediator: Mediator) -> bool:
-    """R13: no one employed by any LA in England; nor an ICB or NHS England (conservative extension)."""
-    return mediator.employer_kind not in NOT_INDEPENDENT
 
 
 def earliest_meeting_day(notice_given_on: date, calendar: WorkingDayCalendar) -> date:
@@ -37,32 +31,6 @@ def choose_meeting_day(*, notice_given_on: date, mediate_by: date, calendar: Wor
     """The earliest day that gives full notice (R11); late when it falls after the 30-day date (R9, R10)."""
     day = earliest_meeting_day(notice_given_on, calendar)
     return MeetingDay(day=day, late=day > mediate_by)
-
-
-@dataclass(frozen=True)
-class Choice:
-    mediator: Mediator
-    reason: str
-
-
-def choose_mediator(candidates: Sequence[Mediator]) -> Choice | None:
-    """An independent, active mediator, least recently booked first (fair load)."""
-    eligible = [m for m in candidates if m.active and is_independent(m)]
-    refused = sorted(m.id for m in candidates if not is_independent(m))
-    if not eligible:
-        return None
-    chosen = min(eligible, key=lambda m: (_as_utc(m.last_booked_at), -m.capacity_per_week, m.id))
-    reason = "independent (R13); least recently booked of " + ", ".join(sorted(m.id for m in eligible))
-    if refused:
-        reason += "; refused as not independent: " + ", ".join(refused)
-    return Choice(chosen, reason)
-
-
-def _as_utc(moment: datetime | None) -> datetime:
-    """Never booked sorts first; SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
-    if moment is None:
-        return datetime.min.replace(tzinfo=UTC)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def meeting_times(day: date, tz: object) -> tuple[datetime, datetime]:
