@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from scheduling.mediator.rules import NOT_INDEPENDENT, Choice, choose_mediator, is_independent  # noqa: F401 (moved)
+from scheduling.mediator.rules import NOT_INDEPENDENT, Choice, choose_mediator, is_independent
 from shared.calendar import WorkingDayCalendar
+
+#: Moved to scheduling.mediator.rules; re-exported for meeting/service.py.
+__all__ = ["NOT_INDEPENDENT", "Choice", "choose_mediator", "is_independent"]
 
 NOTICE_CLEAR_WORKING_DAYS = 5  # R11
 MEETING_STARTS = time(10, 0)
