@@ -18,6 +18,8 @@ from support import PORTAL, serve
 from scheduling.main import create_app
 from scheduling.meeting import service as meeting_service
 from scheduling.meeting.models import Meeting, MeetingStatus, Referral
+from scheduling.outbound import service as outbound_service
+from scheduling.outbound.models import WebhookMessage
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings
 from shared import webhooks
 from shared.calendar import DEFAULT_CALENDAR
@@ -28,12 +30,14 @@ LONDON = ZoneInfo("Europe/London")
 OPS = {"Authorization": "Bearer dev-only-ops"}
 TODAY = datetime.now(LONDON).date()
 ids = count()
+OTHER_PROVIDER_SECRET = webhooks.generate_secret()
 
 
 @pytest.fixture
 async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                                        kafka_namespace=namespace, environment="test"))
+                                        kafka_namespace=namespace, environment="test",
+                                        other_provider_webhook_secrets={"other-provider": [OTHER_PROVIDER_SECRET]}))
     async with serve(app) as client:
         yield client
 
@@ -46,14 +50,21 @@ def working_days_ahead(n: int) -> date:
     return DEFAULT_CALENDAR.add_working_days(TODAY, n)
 
 
+def submitted(**overrides: Any) -> CaseSubmittedV1:
+    fields: dict[str, Any] = {
+        "case_id": f"case-{next(ids):04d}", "reference": "SEND-TEST0001", "la_code": "E06000033",
+        "decision": "refusal_to_assess", "notice_sent_on": TODAY - timedelta(days=20),
+        "mediate_by": TODAY + timedelta(days=30),
+        "requester": Party(role="parent", name="Alex Example", email="alex@example.org")}
+    return CaseSubmittedV1(**{**fields, **overrides})
+
+
 async def refer(client: httpx.AsyncClient, *, mediate_by: date | None = None, health_issues: bool = False) -> Meeting:
-    case = CaseSubmittedV1(
-        case_id=f"case-{next(ids):04d}", reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
-        notice_sent_on=TODAY - timedelta(days=20), mediate_by=mediate_by or TODAY + timedelta(days=30),
-        health_issues=health_issues, requester=Party(role="parent", name="Alex Example", email="alex@example.org"))
+    case = submitted(mediate_by=mediate_by or TODAY + timedelta(days=30), health_issues=health_issues)
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
         meeting = await meeting_service.book_for_case(session, case, today=TODAY, timezone="Europe/London")
         await session.commit()
+    assert meeting is not None
     return meeting
 
 
@@ -69,9 +80,10 @@ def booking(case_id: str, starts_at: datetime, **overrides: Any) -> dict[str, An
     return {"type": "meeting.booked", "data": {**data, **overrides}}
 
 
-async def send(client: httpx.AsyncClient, payload: dict[str, Any], msg_id: str | None = None) -> httpx.Response:
+async def send(client: httpx.AsyncClient, payload: dict[str, Any], msg_id: str | None = None,
+               secret: str = DEVELOPMENT_PROVIDER_SECRET) -> httpx.Response:
     body = json.dumps(payload).encode()
-    headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id=msg_id or f"msg_{next(ids)}", body=body)
+    headers = webhooks.sign(secret, msg_id=msg_id or f"msg_{next(ids)}", body=body)
     return await client.post("/v1/webhooks/provider", content=body,
                              headers={**headers, "content-type": "application/json"})
 
@@ -293,7 +305,8 @@ async def test_the_provider_webhook_catalogue_is_in_the_openapi_document_with_an
 
     body = document["paths"]["/v1/webhooks/provider"]["post"]["requestBody"]["content"]["application/json"]
     assert set(body["examples"]) == {"meeting.booked", "meeting.rescheduled", "meeting.cancelled",
-                                     "meeting.no_show", "meeting.outcome_reported"}
+                                     "meeting.no_show", "meeting.outcome_reported", "mediator.updated",
+                                     "mediator.availability_updated"}
     assert "ProviderWebhook" in document["components"]["schemas"]
     assert "BookingData" in document["components"]["schemas"]
 
@@ -312,3 +325,71 @@ async def test_r21_the_providers_booking_of_a_disagreement_resolution_awaiting_c
     assert response.json()["errors"] == [
         {"field": "parties", "reason": "no recorded consent from the local_authority (R21)"}]
     assert await events(scheduling) == []
+
+
+# Assignment (R13, conflicts, needs) and the provider's own mediators.
+
+
+async def test_r13_the_assignment_meets_the_cases_language_and_explains_who_was_refused_and_why(scheduling):
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        meeting = await meeting_service.book_for_case(session, submitted(languages=("bfi",)), today=TODAY,
+                                                      timezone="Europe/London")
+        await session.commit()
+
+    assert meeting is not None and meeting.mediator_id == "med-0002"  # the one who mediates in BSL
+    reasons = {c["mediator_id"]: c["reasons"] for c in meeting.assignment["considered"] if not c["eligible"]}
+    assert reasons["med-0001"] == ["does not mediate in bfi"]
+    assert any(r.startswith("not independent (R13)") for r in reasons["med-0005"])
+    assert "Alex" not in json.dumps(meeting.assignment)  # ids and reasons only
+
+
+async def test_when_no_mediator_fits_the_case_is_still_referred_to_the_provider_and_day_30_watched(scheduling):
+    case = submitted(languages=("cy",))  # nobody in the pool mediates in Welsh
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await outbound_service.create_endpoint(session, provider_id="kids-send-mediation",
+                                               url="http://127.0.0.1:9/never-called")
+        meeting = await meeting_service.book_for_case(session, case, today=TODAY, timezone="Europe/London")
+        await session.commit()
+        [message] = (await session.exec(select(WebhookMessage))).all()
+        referral = await session.get(Referral, case.case_id)
+
+    assert meeting is None and referral is not None
+    assert message.payload["data"]["meeting_id"] is None
+    assert any("does not mediate in cy" in c["reasons"] for c in message.payload["data"]["unassigned"])
+    assert await events(scheduling) == []
+
+
+async def test_the_provider_keeps_its_mediators_and_their_availability_by_webhook(scheduling):
+    mediator = {"id": "med-0100", "name": "Rowan Tide", "email": "rowan@kids.example", "employer_kind": "independent",
+                "employer_name": "KIDS", "capacity_per_week": 2, "languages": ["en", "cy"],
+                "accessibility_skills": ["hearing_loop"], "areas": ["E06000033"], "conflicts": []}
+    availability = {"mediator_id": "med-0100", "windows": [
+        {"rrule": "FREQ=WEEKLY;BYDAY=TU,TH", "start_time": "09:00", "end_time": "15:00"}],
+        "exceptions": [{"starts_on": working_days_ahead(10).isoformat(), "ends_on": working_days_ahead(12).isoformat(),
+                        "reason": "leave"}]}
+
+    created = await send(scheduling, {"type": "mediator.updated", "data": mediator})
+    windows = await send(scheduling, {"type": "mediator.availability_updated", "data": availability})
+
+    assert created.status_code == windows.status_code == 200, created.text + windows.text
+    detail = (await scheduling.get("/v1/admin/mediators/med-0100", headers=OPS)).json()
+    assert (detail["provider_id"], detail["languages"]) == ("kids-send-mediation", ["en", "cy"])
+    assert [w["rrule"] for w in detail["windows"]] == ["FREQ=WEEKLY;BYDAY=TU,TH"]
+    assert [e["reason"] for e in detail["exceptions"]] == ["leave"]
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        welsh = await meeting_service.book_for_case(session, submitted(languages=("cy",)), today=TODAY,
+                                                    timezone="Europe/London")
+        await session.commit()
+    assert welsh is not None and welsh.mediator_id == "med-0100"
+    assert welsh.starts_at.astimezone(LONDON).weekday() in (1, 3)  # a Tuesday or Thursday window
+
+
+async def test_a_provider_can_neither_change_another_providers_meeting_nor_book_its_case(scheduling):
+    meeting = await refer(scheduling)
+
+    cancel = await send(scheduling, {"type": "meeting.cancelled", "data": {"meeting_id": meeting.id, "reason": "x"}},
+                        secret=OTHER_PROVIDER_SECRET)
+    book = await send(scheduling, booking(meeting.case_id, meeting.starts_at), secret=OTHER_PROVIDER_SECRET)
+
+    assert cancel.status_code == book.status_code == 404
+    assert (await stored(scheduling, meeting.id)).status is MeetingStatus.scheduled

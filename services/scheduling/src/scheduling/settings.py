@@ -14,8 +14,12 @@ class SchedulingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SCHEDULING_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///.run/db/scheduling.sqlite"
+    #: The provider that signs with ``provider_webhook_secrets``.
+    provider_id: str = "kids-send-mediation"
     #: Secrets the provider may sign inbound webhooks with; more than one during a rotation.
     provider_webhook_secrets: list[str] = Field(default_factory=lambda: [DEVELOPMENT_PROVIDER_SECRET])
+    #: Further providers (a deployment serving several LAs): provider id -> its signing secrets.
+    other_provider_webhook_secrets: dict[str, list[str]] = Field(default_factory=dict)
     #: Load the development pool of mediators (scheduling/data/mediators.yaml) on start.
     seed_mediators: bool = True
     meeting_timezone: str = "Europe/London"
@@ -33,10 +37,15 @@ class SchedulingSettings(ServiceSettings):
     def service_name(self) -> str:
         return "scheduling"
 
+    def webhook_secrets_by_provider(self) -> dict[str, list[str]]:
+        """Who may sign inbound webhooks, and with what: the signature tells which provider sent one."""
+        return {self.provider_id: self.provider_webhook_secrets, **self.other_provider_webhook_secrets}
+
     def secrets(self) -> dict[str, str]:
+        every = [*self.provider_webhook_secrets, *(s for v in self.other_provider_webhook_secrets.values() for s in v)]
         return {
             f"provider_webhook_secrets[{i}]": base64.b64decode(secret.removeprefix("whsec_") + "==").decode("latin-1")
-            for i, secret in enumerate(self.provider_webhook_secrets)
+            for i, secret in enumerate(every)
         }
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -20,6 +20,7 @@ class Referral(SQLModel, table=True):
     """A case referred to the LA's mediation provider: what scheduling needs to book, rebook and watch day 30."""
 
     __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_breach_watch", "breach_raised_on", "mediate_by"),)
 
     case_id: str = Field(primary_key=True, max_length=36)
     reference: str = Field(max_length=32)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from scheduling.mediator.rules import NOT_INDEPENDENT, Choice, choose_mediator, is_independent
+from scheduling.mediator.rules import MEETING_LENGTH, NOT_INDEPENDENT, PREFERRED_START, Choice, choose_mediator, is_independent
 from shared.calendar import WorkingDayCalendar
 
 #: Moved to scheduling.mediator.rules; re-exported for meeting/service.py.
 __all__ = ["NOT_INDEPENDENT", "Choice", "choose_mediator", "is_independent"]
 
 NOTICE_CLEAR_WORKING_DAYS = 5  # R11
-MEETING_STARTS = time(10, 0)
-MEETING_LENGTH = timedelta(hours=2)
+MEETING_STARTS = PREFERRED_START
 
 
 def earliest_meeting_day(notice_given_on: date, calendar: WorkingDayCalendar) -> date:

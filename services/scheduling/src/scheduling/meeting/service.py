@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduling.mediator import rules as mediator_rules
+from scheduling.mediator import service as mediator_service
 from scheduling.mediator.models import Mediator
 from scheduling.meeting import rules
 from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, MeetingChange, MeetingStatus, Referral
@@ -35,8 +35,8 @@ from shared.outbox import add_event
 log = get_logger(__name__)
 
 
-class NoIndependentMediator(Exception):
-    """No active independent mediator is available for the provider (R13)."""
+#: Disagreement resolution has no statutory date: look this far past the earliest day before calling it late.
+DR_BOOKING_WINDOW = timedelta(days=28)
 
 
 class MeetingNotFound(NotFound):
@@ -48,7 +48,8 @@ class MeetingAlreadyConcluded(Conflict):
     title = "The meeting already has an outcome"
 
 
-async def book_for_case(session: AsyncSession, case: CaseSubmittedV1, *, today: date, timezone: str) -> Meeting:
+async def book_for_case(session: AsyncSession, case: CaseSubmittedV1, *, today: date,
+                       timezone: str) -> Meeting | None:
     """Refer the case to the LA's provider, assign an independent mediator and book provisionally (R8, R9, R11,
     R13). The provider confirms or changes the booking with its ``meeting.booked`` webhook."""
     authority = load_directory().get(case.la_code)
@@ -74,7 +75,10 @@ async def _active_meeting(session: AsyncSession, case_id: str) -> Meeting | None
         Meeting.case_id == case_id, Meeting.status == MeetingStatus.scheduled))).first()
 
 
-async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: date, timezone: str) -> Meeting:
+async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: date,
+                timezone: str) -> Meeting | None:
+    """A provisional booking with the fairest eligible mediator; none when nobody fits (independence, conflicts,
+    needs, capacity): the referral then asks the provider to find someone, and day 30 is still watched."""
     existing = (await session.exec(select(Meeting).where(
         Meeting.case_id == referral.case_id, Meeting.status != MeetingStatus.cancelled))).first()
     if existing is not None:  # a redelivered event, or a case already mediated
@@ -82,42 +86,55 @@ async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: 
     authority = load_directory().get(referral.la_code)
     assert authority is not None
     provider = authority.mediation_provider
-    candidates = (await session.exec(select(Mediator).where(Mediator.provider_id == provider.id))).all()
-    choice = rules.choose_mediator(candidates)  # R13 mediators; R21 facilitators: the same independence
-    if choice is None:
-        raise NoIndependentMediator(provider.id or provider.name)
-    if referral.mediate_by is not None:  # R9, R11
-        day = rules.choose_meeting_day(notice_given_on=today, mediate_by=referral.mediate_by,
-                                       calendar=DEFAULT_CALENDAR)
-        earliest, late = day.day, day.late
-    else:  # disagreement resolution: no statutory date, the same notice
-        earliest, late = rules.earliest_meeting_day(today, DEFAULT_CALENDAR), False
-    starts_at, ends_at = rules.meeting_times(earliest, ZoneInfo(timezone))
-    assignment: dict[str, Any] = {"chosen": choice.mediator.id, "reason": choice.reason}
+    earliest = rules.earliest_meeting_day(today, DEFAULT_CALENDAR)  # R11: 5 clear working days
+    # R9: the last working day on or before the 30-day date; disagreement resolution has no statutory date.
+    latest = referral.mediate_by or earliest + DR_BOOKING_WINDOW
+    assignment = await mediator_service.assign(
+        session, provider_id=referral.provider_id, la_code=referral.la_code,
+        school_urn=referral.needs.get("school_urn"), languages=referral.needs.get("languages", ()),
+        accessibility_needs=referral.needs.get("accessibility_needs", ()), earliest=earliest, latest=latest,
+        timezone=timezone)
+    if assignment.mediator is None or assignment.slot is None:
+        log.warning("meeting.no_mediator_assigned", case_id=referral.case_id)
+        await _refer(session, referral, None, kind=kind, assignment=assignment.explanation)
+        await session.flush()
+        return None
+    mediator, slot = assignment.mediator, assignment.slot
+    late = referral.mediate_by is not None and slot.starts_at.astimezone(ZoneInfo(timezone)).date() > referral.mediate_by
     meeting = Meeting(
-        case_id=referral.case_id, la_code=referral.la_code, mediator_id=choice.mediator.id, kind=kind,
-        assignment_reason=choice.reason[:500], assignment=assignment,
+        case_id=referral.case_id, la_code=referral.la_code, mediator_id=mediator.id, kind=kind,
+        assignment_reason=assignment.reason, assignment=assignment.explanation,
         arranging_body=referral.arranging_body,  # R8: intake decides who arranges
-        notice_given_on=today, mediate_by=referral.mediate_by, starts_at=starts_at, ends_at=ends_at,
+        notice_given_on=today, mediate_by=referral.mediate_by, starts_at=slot.starts_at, ends_at=slot.ends_at,
         location=f"Video call arranged by {provider.name}", late=late,
     )
-    choice.mediator.last_booked_at = datetime.now(UTC)
-    session.add_all([meeting, choice.mediator])
+    mediator.last_booked_at = datetime.now(UTC)
+    session.add_all([meeting, mediator])
     await session.flush()
-    _announce_booking(session, meeting, choice.mediator, provider_name=provider.name)
+    _announce_booking(session, meeting, mediator, provider_name=provider.name)
     _record_change(session, meeting, "booked", reason="referral", by="system")
-    if late:
-        _tell_adviser(session, referral, meeting, earliest_possible_on=earliest, today=today)
-    await outbound_service.enqueue(session, provider_id=provider.id or "", case_id=referral.case_id,
-                                   type="case.referred", data={
-                                       "case_id": referral.case_id, "case_reference": referral.reference,
-                                       "kind": kind, "la_code": referral.la_code, "meeting_id": meeting.id,
-                                       "mediator_id": choice.mediator.id, "starts_at": starts_at.isoformat(),
-                                       "ends_at": ends_at.isoformat(),
-                                       "mediate_by": referral.mediate_by.isoformat() if referral.mediate_by else None,
-                                       "health_issues": referral.health_issues, "needs": referral.needs})
+    if late:  # R10: tell the adviser now; the certificate is due within 3 working days
+        _tell_adviser(session, referral, meeting, earliest_possible_on=slot.starts_at.astimezone(ZoneInfo(timezone)).date(),
+                      today=today)
+    await _refer(session, referral, meeting, kind=kind, assignment=assignment.explanation)
     await session.flush()
     return meeting
+
+
+async def _refer(session: AsyncSession, referral: Referral, meeting: Meeting | None, *, kind: str,
+                 assignment: dict[str, Any]) -> None:
+    """The signed ``case.referred`` webhook to the LA's provider: the provisional booking, or none to make."""
+    await outbound_service.enqueue(session, provider_id=referral.provider_id, case_id=referral.case_id,
+                                   type="case.referred", data={
+                                       "case_id": referral.case_id, "case_reference": referral.reference,
+                                       "kind": kind, "la_code": referral.la_code,
+                                       "meeting_id": meeting.id if meeting else None,
+                                       "mediator_id": meeting.mediator_id if meeting else None,
+                                       "starts_at": meeting.starts_at.isoformat() if meeting else None,
+                                       "ends_at": meeting.ends_at.isoformat() if meeting else None,
+                                       "mediate_by": referral.mediate_by.isoformat() if referral.mediate_by else None,
+                                       "health_issues": referral.health_issues, "needs": referral.needs,
+                                       "unassigned": None if meeting else assignment.get("considered", [])})
 
 
 def _announce_booking(session: AsyncSession, meeting: Meeting, mediator: Mediator, *, provider_name: str) -> None:
@@ -177,7 +194,7 @@ async def get_disagreement_resolution(session: AsyncSession, case_id: str) -> Di
 
 
 async def book_disagreement_resolution(session: AsyncSession, case_id: str, *, today: date,
-                                       timezone: str) -> Meeting:
+                                       timezone: str) -> Meeting | None:
     request = await session.get(DisagreementResolutionRequest, case_id)
     if request is None:
         raise MeetingNotFound(f"no disagreement-resolution request for case {case_id}")
@@ -279,17 +296,6 @@ async def record_outcome(session: AsyncSession, *, meeting_id: str, held: bool, 
     return meeting
 
 
-async def seed_mediators(session: AsyncSession, path: Path) -> int:
-    """Insert the development pool; existing mediators are left as they are."""
-    entries = yaml.safe_load(path.read_text())["mediators"]
-    added = 0
-    for entry in entries:
-        if await session.get(Mediator, entry["id"]) is None:
-            session.add(Mediator(**entry))
-            added += 1
-    return added
-
-
 # --- What the provider reports: bookings, changes, no-shows ---------------------------------------------------
 
 
@@ -342,11 +348,13 @@ def _check_time(booking: Booking, *, today: date, timezone: str) -> tuple[date, 
     return day, problems
 
 
-async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *, today: date,
+async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *, provider_id: str, today: date,
                         timezone: str) -> Meeting:
     """The provider's booking for a referred case: confirms or changes the provisional booking, or books anew
     after a cancellation or no-show. Refused whole, naming each field, if it breaks R11, R12, R13 or R14."""
     referral = await session.get(Referral, case_id)
+    if referral is not None and referral.provider_id != provider_id:
+        referral = None  # another provider's case: as if it did not exist
     if referral is None:
         waiting = await session.get(DisagreementResolutionRequest, case_id)
         if waiting is not None:  # R21: not referred until every party consents
@@ -363,8 +371,12 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     mediator = await session.get(Mediator, mediator_id) if mediator_id else None
     if mediator is None or mediator.provider_id != referral.provider_id:
         problems.append(rules.Problem("mediator_id", "not a mediator of this provider"))
-    elif not rules.is_independent(mediator):  # R13, R23
-        problems.append(rules.Problem("mediator_id", f"not independent (R13): employed by {mediator.employer_name}"))
+    else:  # R13 and R23, conflicts with the LA or school, the case's language and accessibility needs
+        needs = mediator_rules.Needs(provider_id=referral.provider_id, la_code=referral.la_code,
+                                     school_urn=referral.needs.get("school_urn"),
+                                     languages=tuple(referral.needs.get("languages", ())),
+                                     accessibility_needs=tuple(referral.needs.get("accessibility_needs", ())))
+        problems += [rules.Problem("mediator_id", reason) for reason in mediator_rules.refusals(mediator, needs)]
     attendees = booking.attendees or []
     problems += rules.attendance_problems(attendees, kind=referral.kind, arranging_body=referral.arranging_body,
                                           health_issues=referral.health_issues)
@@ -422,6 +434,14 @@ def _announce_move(session: AsyncSession, meeting: Meeting, *, reason: str) -> N
 def _provider_name(la_code: str, mediator: Mediator) -> str:
     authority = load_directory().get(la_code)
     return authority.mediation_provider.name if authority else mediator.provider_id
+
+
+async def check_provider(session: AsyncSession, meeting_id: str, provider_id: str) -> None:
+    """A provider sees and changes only the meetings of its own mediators."""
+    meeting = await session.get(Meeting, meeting_id)
+    mediator = await session.get(Mediator, meeting.mediator_id) if meeting else None
+    if mediator is None or mediator.provider_id != provider_id:
+        raise MeetingNotFound(f"no meeting {meeting_id}")
 
 
 async def _scheduled(session: AsyncSession, meeting_id: str) -> Meeting:

@@ -81,10 +81,10 @@ async def replay(message_id: str, session: SessionDep, _: OpsWriter) -> MessageR
              responses={**AUTH_RESPONSES, **meeting_service.ConsentMissing.response(
                  "A party's consent is missing; `errors` names each missing party"),
                  **meeting_service.MeetingNotFound.response("No disagreement-resolution request for this case")})
-async def book_disagreement_resolution(case_id: str, session: SessionDep, _: OpsWriter) -> dict[str, str]:
+async def book_disagreement_resolution(case_id: str, session: SessionDep, _: OpsWriter) -> dict[str, str | None]:
     """R21: refused until every party has consented (normally booking happens by itself once they have)."""
     settings = session.info["settings"]
     meeting = await meeting_service.book_disagreement_resolution(
         session, case_id, today=datetime.now(UTC).date(), timezone=settings.meeting_timezone)
     await session.commit()
-    return {"meeting_id": meeting.id}
+    return {"meeting_id": meeting.id if meeting else None}  # none: no mediator fits; the provider is asked

@@ -12,10 +12,13 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from scheduling.mediator import service as mediator_service
 from scheduling.meeting import service as meeting_service
 from scheduling.meeting.models import InboundWebhook
 from scheduling.webhook.schemas import (
     BookingData,
+    MediatorAvailabilityUpdated,
+    MediatorUpdated,
     MeetingBooked,
     MeetingCancelled,
     MeetingNoShow,
@@ -30,12 +33,15 @@ from shared.errors import InvalidRequest, ServiceError, Unauthorized, field_erro
 
 router = APIRouter(prefix="/v1/webhooks", tags=["provider webhooks"])
 
+WEBHOOK_MODELS = (MeetingBooked, MeetingRescheduled, MeetingCancelled, MeetingNoShow, MeetingOutcomeReported,
+                  MediatorUpdated, MediatorAvailabilityUpdated)
 ProviderWebhook = Annotated[
-    MeetingBooked | MeetingRescheduled | MeetingCancelled | MeetingNoShow | MeetingOutcomeReported,
+    MeetingBooked | MeetingRescheduled | MeetingCancelled | MeetingNoShow | MeetingOutcomeReported | MediatorUpdated
+    | MediatorAvailabilityUpdated,
     Field(discriminator="type")]
 PROVIDER_WEBHOOK: TypeAdapter[Any] = TypeAdapter(ProviderWebhook)
-WEBHOOK_TYPES = frozenset({"meeting.booked", "meeting.rescheduled", "meeting.cancelled", "meeting.no_show",
-                           "meeting.outcome_reported"})
+WEBHOOK_TYPES = frozenset(model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+                          for model in WEBHOOK_MODELS)
 
 
 class BadSignature(Unauthorized):
@@ -61,11 +67,15 @@ def _booking(data: BookingData | RescheduleData) -> meeting_service.Booking:
         short_notice_consent_on=data.short_notice_consent.given_on if data.short_notice_consent else None)
 
 
-async def _apply(session: AsyncSession, payload: BaseModel, *, timezone: str) -> None:
+async def _apply(session: AsyncSession, payload: BaseModel, *, provider_id: str, timezone: str) -> None:
     today = datetime.now(ZoneInfo(timezone)).date()
+    meeting_id = getattr(getattr(payload, "data", None), "meeting_id", None)
+    if meeting_id is not None:  # a provider changes only its own meetings
+        await meeting_service.check_provider(session, meeting_id, provider_id)
     match payload:
         case MeetingBooked(data=data):
-            await meeting_service.provider_book(session, data.case_id, _booking(data), today=today, timezone=timezone)
+            await meeting_service.provider_book(session, data.case_id, _booking(data), provider_id=provider_id,
+                                                today=today, timezone=timezone)
         case MeetingRescheduled(data=data):
             await meeting_service.provider_reschedule(session, data.meeting_id, _booking(data), reason=data.reason,
                                                       today=today, timezone=timezone)
@@ -80,12 +90,31 @@ async def _apply(session: AsyncSession, payload: BaseModel, *, timezone: str) ->
                 concluded_on=data.concluded_on, resolved_issues=data.resolved_issues,
                 unresolved_issues=data.unresolved_issues,
                 agreement_items=[i.model_dump() for i in data.agreement_items], today=today)
+        case MediatorUpdated(data=data):
+            await mediator_service.upsert_mediator(session, provider_id, data)
+        case MediatorAvailabilityUpdated(data=data):
+            mediator = await mediator_service.get(session, data.mediator_id)
+            if mediator.provider_id != provider_id:
+                raise mediator_service.MediatorNotFound(f"no mediator {data.mediator_id}")
+            await mediator_service.replace_availability(session, data.mediator_id, data)
+
+
+def _sender(settings: Any, headers: dict[str, str], body: bytes) -> str:
+    """The provider whose secret signed the webhook (constant-time compare, timestamp tolerance)."""
+    error: webhooks.InvalidWebhook | None = None
+    for provider_id, secrets in settings.webhook_secrets_by_provider().items():
+        try:
+            webhooks.verify(secrets, headers=headers, body=body)
+            return str(provider_id)
+        except webhooks.InvalidWebhook as exc:
+            error = exc
+    raise BadSignature(str(error or "no provider secrets configured"))
 
 
 _EXAMPLES = {model.model_fields["type"].annotation.__args__[0]: {  # type: ignore[union-attr]
     "summary": model.__doc__.splitlines()[0] if model.__doc__ else None,
     "value": model.model_config["json_schema_extra"]["examples"][0]}  # type: ignore[index]
-    for model in (MeetingBooked, MeetingRescheduled, MeetingCancelled, MeetingNoShow, MeetingOutcomeReported)}
+    for model in WEBHOOK_MODELS}
 
 
 @router.post(
@@ -99,7 +128,8 @@ _EXAMPLES = {model.model_fields["type"].annotation.__args__[0]: {  # type: ignor
     responses={**BadSignature.response(), **MalformedWebhook.response(),
                **InvalidRequest.response("Unknown `type`, or a payload or booking that breaks a rule (R9-R14, R18, "
                                          "R23): `errors` names each field"),
-               **meeting_service.MeetingNotFound.response("No such meeting, or no referral for the case"),
+               **meeting_service.MeetingNotFound.response("No such meeting or mediator of this provider, or no "
+                                                          "referral for the case"),
                **meeting_service.MeetingAlreadyConcluded.response(
                    "The meeting is no longer scheduled, already has an outcome, or the case is closed")},
 )
@@ -116,16 +146,16 @@ async def receive_provider_webhook(
 
     Types: `meeting.booked` (the provider's booking for a referred case, with venue or link, attendees (R12, R14),
     the child's views (R14) and any consent to short notice (R11)), `meeting.rescheduled` and `meeting.cancelled`
-    (each with a reason code), `meeting.no_show`, and `meeting.outcome_reported` (R15, R18, R19).
+    (each with a reason code), `meeting.no_show`, `meeting.outcome_reported` (R15, R18, R19), and the provider's
+    mediators: `mediator.updated` (employer for R13, languages, accessibility skills, areas, capacity, conflicts)
+    and `mediator.availability_updated` (recurring windows as RRULEs, with exceptions). The signing secret tells
+    which provider sent it; a provider changes only its own cases, meetings and mediators.
     """
     body = await request.body()
     settings = request.app.state.runtime.settings
     headers = {"webhook-id": webhook_id, "webhook-timestamp": webhook_timestamp,
                "webhook-signature": webhook_signature}
-    try:
-        webhooks.verify(settings.provider_webhook_secrets, headers=headers, body=body)
-    except webhooks.InvalidWebhook as exc:
-        raise BadSignature(str(exc)) from exc
+    provider_id = _sender(settings, headers, body)
     try:
         payload = PROVIDER_WEBHOOK.validate_python(json.loads(body))
     except json.JSONDecodeError as exc:
@@ -137,7 +167,7 @@ async def receive_provider_webhook(
     if await session.get(InboundWebhook, webhook_id) is not None:
         return WebhookAccepted(status="duplicate", webhook_id=webhook_id)
     session.add(InboundWebhook(webhook_id=webhook_id, type=payload.type))
-    await _apply(session, payload, timezone=settings.meeting_timezone)
+    await _apply(session, payload, provider_id=provider_id, timezone=settings.meeting_timezone)
     try:
         await session.commit()
     except IntegrityError:  # the same webhook-id applied concurrently

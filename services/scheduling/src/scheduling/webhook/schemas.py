@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
+from scheduling.mediator.schemas import MEDIATOR_EXAMPLE, WINDOW_EXAMPLE, AvailabilityReplace, MediatorUpsert
 from shared.events.meetings import ReasonCode
 
 AgreementKind = Literal["assess", "reassess", "make_plan", "amend_plan", "change_named_school", "continue_plan",
@@ -191,6 +192,31 @@ class MeetingNoShow(BaseModel):
 
     type: Literal["meeting.no_show"]
     data: NoShowData
+
+
+class MediatorUpdated(BaseModel):
+    """A mediator of the provider, created or changed: employer (R5, R13), languages, accessibility skills,
+    areas, capacity and conflicts of interest. Someone employed by an LA, an ICB or NHS England is kept but
+    never assigned."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"type": "mediator.updated", "data": MEDIATOR_EXAMPLE}]})
+
+    type: Literal["mediator.updated"]
+    data: MediatorUpsert
+
+
+class MediatorAvailabilityUpdated(BaseModel):
+    """A mediator's availability: recurring windows (RFC 5545 RRULE, London times), replacing the previous ones,
+    and, when given, the exceptions (days off) too."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"type": "mediator.availability_updated",
+         "data": {"mediator_id": "med-0001", "windows": [WINDOW_EXAMPLE],
+                  "exceptions": [{"starts_on": "2026-12-21", "ends_on": "2026-12-24", "reason": "leave"}]}}]})
+
+    type: Literal["mediator.availability_updated"]
+    data: AvailabilityReplace
 
 
 class WebhookAccepted(BaseModel):
