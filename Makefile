@@ -1,6 +1,7 @@
 # SEND mediation backend. Two commands set everything up on a fresh machine:
 #   make run    Kafka, an SMTP server and the four services on their embedded defaults
 #   make test   the whole suite against real Kafka, PostgreSQL and SMTP
+#   make bench  benchmarks (numbers only, never pass/fail): rules, intake API, end to end; see README.md
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,7 +11,7 @@ PACKAGES := -e ./shared[localinfra] -e ./services/intake -e ./services/schedulin
             -e ./services/certificates -e ./services/notifications
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test lint asyncapi clean
+.PHONY: install run demo test bench lint asyncapi clean
 
 $(INSTALLED): constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +32,10 @@ test: install
 	$(BIN)/python -m shared.events.asyncapi --check contracts/asyncapi.yaml
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
+
+# Speed is measured here, never asserted in a test; results go to benchmarks/results/ (sizes: README.md).
+bench: install
+	$(BIN)/python -m benchmarks.run
 
 lint: install
 	$(BIN)/ruff check .

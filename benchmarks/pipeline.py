@@ -1,0 +1,282 @@
+"""End to end: mediation requests submitted to intake, until scheduling has booked each one's meeting.
+
+Intake and scheduling run as separate uvicorn processes against one Kafka broker and one PostgreSQL server
+(a database each). For every case the benchmark records:
+
+- ``submitted -> booked in scheduling``: from just before the POST to the ``booked`` change scheduling
+  recorded on the meeting (intake -> outbox relay -> Kafka -> scheduling's consumer -> mediator assignment);
+- ``submitted -> meeting_scheduled in intake``: until intake lists the case as ``meeting_scheduled`` (the way
+  back, scheduling -> Kafka -> intake's timeline), polled every ``BENCH_PIPELINE_POLL_INTERVAL`` seconds with
+  one list request, so this latency is coarser by up to that interval.
+
+Then the catch-up rate (``BENCH_PIPELINE_BACKLOG`` cases, 0 to skip): scheduling is stopped, that many
+cases are submitted and published to Kafka, scheduling is started again, and each case's booking is timed
+from the moment scheduling answers /readyz again.
+
+``BENCH_PIPELINE_WARMUP`` cases go through first, unmeasured, so consumer-group joins are not counted. The
+baseline (``BENCH_BASELINES=0`` to skip) is a raw aiokafka produce -> consume round trip, one message at a
+time, with the services' producer settings (acks=all, idempotent): the floor of one hop.
+
+The development pool of mediators takes about 12 meetings a week for Southend: a large run fills it, so
+later meetings are booked after the 30-day date (``late``, noted) and, past the 90-day horizon, not at all
+(referred without a meeting: ``not booked``, counted as errors). Each run starts with an empty pool.
+
+``python -m benchmarks.pipeline``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from benchmarks.common import (
+    OPS,
+    PORTAL,
+    Infra,
+    Timed,
+    case_payload,
+    env_float,
+    env_int,
+    install_signal_handlers,
+    report,
+    summarise,
+    wait_ready,
+)
+from benchmarks.intake_api import drain_time
+from shared.localinfra.services import ServiceProcess
+
+
+async def kafka_round_trip(bootstrap: str, topic: str, *, messages: int, warmup: int = 10) -> Timed:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    partition = TopicPartition(topic, 0)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+                                isolation_level="read_committed")
+    await producer.start()
+    try:
+        consumer.assign([partition])
+        await consumer.start()
+        try:
+            timed = Timed()
+            payload = b"x" * 1024  # about the size of a case.submitted event
+            for number in range(warmup + messages):
+                if number == warmup:
+                    timed.started = time.perf_counter()
+                begin = time.perf_counter()
+                await producer.send_and_wait(topic, payload, key=str(number).encode())
+                record = await asyncio.wait_for(consumer.getone(partition), timeout=30)
+                if number >= warmup:
+                    timed.latencies.append(time.perf_counter() - begin)
+                assert record.key == str(number).encode(), "records out of order"
+            timed.finished = time.perf_counter()
+            return timed
+        finally:
+            await consumer.stop()
+    finally:
+        await producer.stop()
+
+
+async def listed_as_booked(client: httpx.AsyncClient) -> set[str]:
+    """Every case intake lists as ``meeting_scheduled`` (newest first, paged)."""
+    found: set[str] = set()
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"status": "meeting_scheduled", "limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/v1/cases", params=params, headers=PORTAL)).raise_for_status().json()
+        found.update(item["id"] for item in page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return found
+
+
+async def submit(client: httpx.AsyncClient, *, cases: int, concurrency: int, sent: dict[str, float],
+                 timed: Timed) -> None:
+    counter = iter(range(cases))
+    body = case_payload()
+
+    async def worker() -> None:
+        for number in counter:
+            at, begin = time.time(), time.perf_counter()
+            try:
+                response = await client.post("/v1/cases", json=body, headers={
+                    **PORTAL, "Idempotency-Key": f"bench-{uuid.uuid4().hex}"})
+            except httpx.HTTPError as exc:
+                timed.error(f"case {number}: {type(exc).__name__}: {exc}")
+                continue
+            if response.status_code != 201:
+                timed.error(f"case {number}: HTTP {response.status_code} {response.text[:200]}")
+                continue
+            timed.latencies.append(time.perf_counter() - begin)
+            sent[response.json()["id"]] = at
+
+    timed.started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    timed.finished = time.perf_counter()
+
+
+async def watch(client: httpx.AsyncClient, sent: dict[str, float], seen: dict[str, float], *,
+                submitted: asyncio.Event, timeout: float, interval: float) -> None:
+    """Record when each submitted case is first listed as booked; stop when all are, or ``timeout`` after the
+    last submission."""
+    deadline: float | None = None
+    while True:
+        now = time.time()
+        for case_id in await listed_as_booked(client):
+            if case_id in sent and case_id not in seen:
+                seen[case_id] = now
+        if submitted.is_set():
+            deadline = deadline or time.monotonic() + timeout
+            if len(seen) >= len(sent) or time.monotonic() > deadline:
+                return
+        await asyncio.sleep(interval)
+
+
+async def booked_at(client: httpx.AsyncClient, case_ids: list[str]) -> dict[str, tuple[float, bool]]:
+    """Scheduling's own record of each booking: when its ``booked`` change was made, and whether it is late."""
+    found: dict[str, tuple[float, bool]] = {}
+    gate = asyncio.Semaphore(4)
+
+    async def one(case_id: str) -> None:
+        async with gate:
+            page = (await client.get(f"/v1/cases/{case_id}/meetings", headers=OPS)).raise_for_status().json()
+        for meeting in page["items"]:
+            booked = next((c for c in meeting["changes"] if c["change"] == "booked"), None)
+            if booked is not None:
+                found[case_id] = (datetime.fromisoformat(booked["at"]).timestamp(), meeting["late"])
+                return
+
+    await asyncio.gather(*(one(case_id) for case_id in case_ids))
+    return found
+
+
+async def wait_booked(client: httpx.AsyncClient, case_ids: set[str], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not case_ids <= await listed_as_booked(client):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(case_ids)} cases were not all booked within {timeout}s")
+        await asyncio.sleep(0.2)
+
+
+def run(infra: Infra) -> list[dict[str, Any]]:
+    params = {"cases": env_int("BENCH_PIPELINE_CASES", 30), "concurrency": env_int("BENCH_PIPELINE_CONCURRENCY", 4),
+              "warmup": env_int("BENCH_PIPELINE_WARMUP", 3), "timeout_s": env_float("BENCH_PIPELINE_TIMEOUT", 180),
+              "backlog": env_int("BENCH_PIPELINE_BACKLOG", 30),
+              "poll_interval_s": env_float("BENCH_PIPELINE_POLL_INTERVAL", 0.1),
+              "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200), "baselines": env_int("BENCH_BASELINES", 1)}
+    namespace = infra.new_namespace()
+    processes: list[ServiceProcess] = []
+    try:
+        for name, prefix in (("intake", "INTAKE_"), ("scheduling", "SCHEDULING_")):
+            env = infra.service_env(prefix, database_url=infra.create_database(name), namespace=namespace)
+            processes.append(infra.service(name, f"{name}.main:create_app", prefix, env))
+        rows, notes = asyncio.run(measure(infra, processes[0], processes[1], namespace, params))
+    finally:
+        for process in processes:
+            infra.stop(process)
+    report("pipeline", "End to end: submitted to intake -> booked by scheduling", params=params, rows=rows, notes=notes)
+    return rows
+
+
+async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProcess, namespace: str,
+                  params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    await asyncio.gather(wait_ready(intake), wait_ready(scheduling))
+    if params["baselines"]:
+        timed = await kafka_round_trip(infra.bootstrap, f"{namespace}bench.round-trip", messages=params["kafka_messages"])
+        rows.append(summarise("baseline: Kafka produce -> consume", timed.latencies, duration_s=timed.duration))
+
+    async with httpx.AsyncClient(base_url=intake.url, timeout=60) as portal, \
+            httpx.AsyncClient(base_url=scheduling.url, timeout=60) as ops:
+        if params["warmup"]:
+            warm_sent: dict[str, float] = {}
+            await submit(portal, cases=params["warmup"], concurrency=1, sent=warm_sent, timed=Timed())
+            await wait_booked(portal, set(warm_sent), timeout=params["timeout_s"])
+
+        sent: dict[str, float] = {}
+        seen: dict[str, float] = {}
+        posted = Timed()
+        submitted = asyncio.Event()
+        watcher = asyncio.create_task(watch(portal, sent, seen, submitted=submitted, timeout=params["timeout_s"],
+                                            interval=params["poll_interval_s"]))
+        try:
+            await submit(portal, cases=params["cases"], concurrency=params["concurrency"], sent=sent, timed=posted)
+        finally:
+            submitted.set()
+        await watcher
+        booked = await booked_at(ops, list(sent))
+
+    rows.append(summarise("intake: POST /v1/cases", posted.latencies, duration_s=posted.duration,
+                          errors=posted.errors))
+    notes.extend(f"submission failed: {sample}" for sample in posted.error_samples)
+    first = min(sent.values(), default=0.0)
+    to_booked = [at - sent[case_id] for case_id, (at, _) in booked.items()]
+    rows.append(summarise("submitted -> booked in scheduling", to_booked,
+                          duration_s=max((at for at, _ in booked.values()), default=first) - first,
+                          errors=len(sent) - len(booked)))
+    to_seen = [at - sent[case_id] for case_id, at in seen.items()]
+    rows.append(summarise("submitted -> meeting_scheduled in intake", to_seen,
+                          duration_s=max(seen.values(), default=first) - first, errors=len(sent) - len(seen)))
+    if len(booked) < len(sent):
+        notes.append(f"{len(sent) - len(booked)} of {len(sent)} cases not booked within {params['timeout_s']} s "
+                     "(counted as errors): more cases than the mediator pool can take, or a stalled consumer")
+    late = sum(1 for _, is_late in booked.values() if is_late)
+    if late:
+        notes.append(f"{late} of {len(booked)} meetings booked after the 30-day date (the pool is full)")
+    notes.append("throughput: cases per second from the first submission to the last booking")
+    if params["backlog"]:
+        rows.append(await catch_up(intake, scheduling, params, notes))
+    return rows, notes
+
+
+async def catch_up(intake: ServiceProcess, scheduling: ServiceProcess, params: dict[str, Any],
+                   notes: list[str]) -> dict[str, Any]:
+    """Stop scheduling, build a backlog on Kafka, start it again: how fast does it book its way through?"""
+    await asyncio.to_thread(scheduling.stop)
+    async with httpx.AsyncClient(base_url=intake.url, timeout=60) as portal, \
+            httpx.AsyncClient(base_url=scheduling.url, timeout=60) as ops:
+        sent: dict[str, float] = {}
+        posted = Timed()
+        await submit(portal, cases=params["backlog"], concurrency=params["concurrency"], sent=sent, timed=posted)
+        if await drain_time(portal, timeout=params["timeout_s"]) is None:
+            notes.append("catch-up: intake's outbox was not empty before scheduling restarted")
+        restarted = time.perf_counter()
+        await asyncio.to_thread(scheduling.start, wait=False)
+        await wait_ready(scheduling)
+        ready = time.time()
+        notes.append(f"catch-up: scheduling answered /readyz {time.perf_counter() - restarted:.1f} s after its start; "
+                     f"latency and throughput count from then")
+        with contextlib.suppress(TimeoutError):  # what was not booked is counted below
+            await wait_booked(portal, set(sent), timeout=params["timeout_s"])
+        booked = await booked_at(ops, list(sent))
+    late = sum(1 for _, is_late in booked.values() if is_late)
+    if late:
+        notes.append(f"catch-up: {late} of {len(booked)} meetings booked after the 30-day date (the pool is full)")
+    return summarise("catch-up: backlog booked after restart", [max(0.0, at - ready) for at, _ in booked.values()],
+                     duration_s=max((at for at, _ in booked.values()), default=ready) - ready,
+                     errors=len(sent) - len(booked) + posted.errors)
+
+
+def main() -> None:
+    install_signal_handlers()
+    with Infra() as infra:
+        run(infra)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""``make bench``: the rule micro-benchmarks, then the intake API and the end-to-end pipeline on one Kafka
+broker and one PostgreSQL cluster started for the run (and stopped at the end, whatever happens).
+
+``BENCH_ONLY=micro,intake,pipeline`` picks some; the sizes are in each module's docstring and README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from benchmarks import intake_api, pipeline
+from benchmarks.common import REPO_ROOT, Infra, install_signal_handlers, results_dir, run_id
+
+ALL = ("micro", "intake", "pipeline")
+
+
+def run_micro() -> int:
+    """pytest-benchmark in its own process, before the broker starts, so the rules are timed on a quiet machine."""
+    return subprocess.call([
+        sys.executable, "-m", "pytest", "benchmarks/micro", "-q", "-o", "python_files=bench_*.py", "-p", "no:cacheprovider",
+        f"--benchmark-max-time={os.environ.get('BENCH_MICRO_MAX_TIME', '0.5')}", "--benchmark-sort=name",
+        "--benchmark-columns=median,ops,rounds", f"--benchmark-json={results_dir() / f'micro-pytest-benchmark-{run_id()}.json'}",
+    ], cwd=REPO_ROOT)
+
+
+def main() -> int:
+    install_signal_handlers()
+    chosen = [name.strip() for name in os.environ.get("BENCH_ONLY", ",".join(ALL)).split(",") if name.strip()]
+    unknown = set(chosen) - set(ALL)
+    if unknown:
+        print(f"BENCH_ONLY: unknown {sorted(unknown)}; choose from {', '.join(ALL)}", file=sys.stderr)
+        return 2
+    begin = time.monotonic()
+    failed: list[str] = []
+    try:
+        if "micro" in chosen and run_micro() != 0:
+            failed.append("micro")
+        if {"intake", "pipeline"} & set(chosen):
+            with Infra() as infra:
+                for name, module in (("intake", intake_api), ("pipeline", pipeline)):
+                    if name not in chosen:
+                        continue
+                    try:
+                        module.run(infra)
+                    except Exception as exc:  # report it and go on to the next benchmark
+                        print(f"\nbenchmark {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                        failed.append(name)
+    except KeyboardInterrupt:
+        print("\nInterrupted; everything the benchmark started has been stopped.", file=sys.stderr)
+        return 130
+    print(f"\nmake bench: {time.monotonic() - begin:.0f} s; results in {results_dir()}"
+          + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
