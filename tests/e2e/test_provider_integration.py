@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from support import PORTAL, WebhookReceiver, case_payload, eventually
 
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET
 from shared import webhooks
 from shared.calendar import DEFAULT_CALENDAR
+from shared.outbox import OutboxEvent
 
 pytestmark = pytest.mark.e2e
 LONDON = ZoneInfo("Europe/London")
@@ -89,3 +92,19 @@ async def test_a_referral_booked_and_concluded_by_the_provider_ends_in_the_paren
         certificate = (await certificates.get(f"/v1/certificates/{certificate_id}", headers=PORTAL)).json()
     assert certificate["kind"] == "mediator"
     assert "Section F" not in json.dumps(certificate)  # R20: what was mediated stays in scheduling
+
+    # One trace runs from the portal's request through intake's event into scheduling's booking.
+    [submitted] = await trace_ids(system.database_urls["intake"], "case.submitted.v1")
+    [scheduled] = await trace_ids(system.database_urls["scheduling"], "meeting.scheduled.v1")
+    assert submitted == scheduled
+
+
+async def trace_ids(database_url: str, event_type: str) -> list[str]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text(f"SELECT envelope FROM {OutboxEvent.__tablename__} WHERE type = :t"),
+                                             {"t": event_type})).all()
+    finally:
+        await engine.dispose()
+    return [json.loads(row.envelope)["traceparent"].split("-")[1] for row in rows]

@@ -36,6 +36,13 @@ def _drop_personal(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any
     return event_dict
 
 
+def _add_trace_ids(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Every line inside a request or a consumed event carries its trace id, to join the services' logs."""
+    from shared.tracing import trace_ids
+
+    return {**trace_ids(), **event_dict}
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     global _configured
     shared_processors: list[Any] = [
@@ -43,6 +50,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_trace_ids,
         _drop_personal,
     ]
     structlog.configure(

@@ -22,6 +22,7 @@ from shared.kafka.codec import KafkaMessage, encode
 from shared.kafka.producer import Producer
 from shared.logging import get_logger
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
+from shared.tracing import current_traceparent
 
 log = get_logger(__name__)
 
@@ -43,6 +44,7 @@ class OutboxEvent(SQLModel, table=True):
 
 def add_event(session: AsyncSession, data: EventData, *, subject: str, **attrs: Any) -> Envelope[Any]:
     """Record ``data`` as an event about ``subject`` (the case id) in this transaction."""
+    attrs.setdefault("traceparent", current_traceparent())  # the trace continues in whoever consumes it
     envelope = Envelope.wrap(data, source=session.info["event_source"], subject=subject, **attrs)
     session.add(
         OutboxEvent(

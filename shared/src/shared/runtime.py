@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,7 @@ from shared.logging import configure_logging, get_logger
 from shared.metrics import OUTBOX_BACKLOG, http_metrics_middleware, metrics_response
 from shared.migrations import upgrade_to_head
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing
 from shared.worker import Step, Worker
 
 log = get_logger(__name__)
@@ -196,6 +198,7 @@ def build_app(runtime: ServiceRuntime, *, title: str, description: str, version:
               openapi_tags: list[dict[str, str]] | None = None, union_tags: frozenset[str] = frozenset()) -> FastAPI:
     """A FastAPI app with the lifespan, error handlers, metrics and health routes every service has."""
     configure_logging(runtime.service, runtime.settings.log_level)
+    configure_tracing(runtime.service)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -209,4 +212,6 @@ def build_app(runtime: ServiceRuntime, *, title: str, description: str, version:
     install_error_handlers(app, union_tags=union_tags)
     app.middleware("http")(http_metrics_middleware(runtime.service))
     app.include_router(operations_router(runtime))
+    # A server span per request (not for probes and scrapes); events recorded in it carry its traceparent.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app

@@ -31,7 +31,7 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared import inbox
+from shared import inbox, tracing
 from shared.events.envelope import Envelope, EventData
 from shared.kafka import codec
 from shared.kafka.codec import KafkaMessage, PoisonMessage
@@ -199,7 +199,9 @@ class EventConsumer:
             await self._dead_letter(record, exc, reason="undecodable")
             return
 
-        with bound_contextvars(case_id=envelope.subject, event_id=envelope.id, event_type=envelope.type):
+        with (tracing.consuming(envelope.type, event_id=envelope.id, traceparent=envelope.traceparent,
+                                service=self.service),
+              bound_contextvars(case_id=envelope.subject, event_id=envelope.id, event_type=envelope.type)):
             attempt = 0
             while True:
                 attempt += 1
