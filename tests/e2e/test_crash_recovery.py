@@ -33,7 +33,8 @@ async def issued_certificates(database_url: str) -> list[tuple[str, str]]:
 
 async def certificate_emailed(intake: httpx.AsyncClient, case_id: str) -> bool:
     case = (await intake.get(f"/v1/cases/{case_id}", headers=PORTAL)).raise_for_status().json()
-    return any(e["kind"] == "email_sent" and "certificate_issued" in e["summary"] for e in case["timeline"])
+    return any(e["kind"] == "email_sent" and "'certificate_issued' sent to the requester" in e["summary"]
+               for e in case["timeline"])
 
 
 async def test_killing_certificates_and_notifications_loses_nothing_and_issues_nothing_twice(system):

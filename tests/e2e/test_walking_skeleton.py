@@ -25,12 +25,14 @@ async def timeline_step(client: httpx.AsyncClient, case_id: str, kind: str) -> d
 
 async def certificate_email_sent(client: httpx.AsyncClient, case_id: str) -> dict | None:
     case = (await client.get(f"/v1/cases/{case_id}", headers=PORTAL)).raise_for_status().json()
-    return next((e for e in case["timeline"] if e["kind"] == "email_sent" and "certificate_issued" in e["summary"]),
-                None)
+    return next((e for e in case["timeline"] if e["kind"] == "email_sent"
+                 and "'certificate_issued' sent to the requester" in e["summary"]), None)
 
 
 def emails_about(system, reference: str) -> list:
-    return [m for m in system.smtp.handler.messages() if reference in m.get_body(("plain",)).get_content()]
+    """The parent's emails about the case (the LA officer gets its own: test_notifications_recipients.py)."""
+    return [m for m in system.smtp.handler.messages()
+            if reference in m.get_body(("plain",)).get_content() and m["X-Envelope-To"] == "alex@example.org"]
 
 
 async def test_a_mediation_goes_from_submission_to_a_certificate_in_the_parents_inbox(system):

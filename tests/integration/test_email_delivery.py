@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import AsyncIterator
 from datetime import date, datetime
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +33,7 @@ from shared.outbox import OutboxEvent
 
 OPS = {"Authorization": "Bearer dev-only-ops"}
 CASE_ID = "case-0001"
+PARENT = "alex@example.org"
 
 
 @pytest.fixture
@@ -47,6 +50,25 @@ async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case
     return await handle(client, data, handler, subject=case_id)
 
 
+def mail_to(smtp_server: SmtpServer, address: str = PARENT) -> list[EmailMessage]:
+    """What reached one address (the LA officer and others get their own emails beside the parent's)."""
+    return [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == address]
+
+
+def script_for(smtp_server: SmtpServer, *replies: str, address: str = PARENT) -> None:
+    """The real SMTP server answers DATA for ``address`` with ``replies`` first, then accepts; others it accepts."""
+    pending, original = list(replies), smtp_server.handler.handle_DATA
+
+    async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
+        if address in envelope.rcpt_tos and pending:
+            reply = pending.pop(0)
+            if not reply.startswith("250"):
+                return reply
+        return await original(server, session, envelope)
+
+    smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
+
+
 def submitted() -> CaseSubmittedV1:
     return CaseSubmittedV1(
         case_id=CASE_ID, reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
@@ -55,13 +77,15 @@ def submitted() -> CaseSubmittedV1:
 
 
 async def messages(client: httpx.AsyncClient) -> list[Message]:
+    """The parent's messages (the catalogue's other recipients are tested in test_notifications_recipients.py)."""
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        return list((await session.exec(select(Message))).all())
+        return list((await session.exec(select(Message).where(Message.recipient_role == "requester"))).all())
 
 
 async def outbox_types(client: httpx.AsyncClient) -> list[str]:
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        return [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+        rows = (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()
+    return [row.type for row in rows if json.loads(row.envelope)["data"]["recipient_role"] == "requester"]
 
 
 async def settled(client: httpx.AsyncClient) -> list[Message] | None:
@@ -75,7 +99,7 @@ async def test_a_submitted_case_emails_the_parent_with_the_las_reply_to_and_a_st
 
     [message] = await eventually(lambda: settled(notifications), what="the email sent")
 
-    [email] = smtp_server.handler.messages()
+    [email] = mail_to(smtp_server)
     assert email["To"] == "Alex Example <alex@example.org>"
     assert email["Reply-To"] == "send.mediation@southend.gov.uk"
     assert email["Message-ID"] == message.message_id
@@ -92,28 +116,28 @@ async def test_the_same_event_delivered_twice_sends_one_email(notifications, smt
 
     await eventually(lambda: settled(notifications), what="the email sent")
 
-    assert len(smtp_server.handler.messages()) == 1
+    assert len(mail_to(smtp_server)) == 1
 
 
 async def test_a_temporary_failure_is_retried_and_the_email_delivered_exactly_once(notifications, smtp_server):
-    smtp_server.handler.scripted_replies.extend(["451 4.3.0 Try again later"])
+    script_for(smtp_server, "451 4.3.0 Try again later")
 
     await deliver(notifications, submitted(), handlers.acknowledge_request)
     [message] = await eventually(lambda: settled(notifications), timeout=90, what="the email sent after a retry")
 
     assert message.status is MessageStatus.sent
     assert message.attempts == 2
-    assert len(smtp_server.handler.messages()) == 1
+    assert len(mail_to(smtp_server)) == 1
 
 
 async def test_a_permanent_failure_is_recorded_announced_and_not_retried(notifications, smtp_server):
-    smtp_server.handler.scripted_replies.extend(["550 5.1.1 No such mailbox"])
+    script_for(smtp_server, "550 5.1.1 No such mailbox")
 
     await deliver(notifications, submitted(), handlers.acknowledge_request)
     [message] = await eventually(lambda: settled(notifications), what="the email failed")
 
     assert (message.status, message.attempts, message.last_error) == (MessageStatus.failed, 1, "SMTP 550")
-    assert smtp_server.handler.messages() == []
+    assert mail_to(smtp_server) == []
     assert await outbox_types(notifications) == ["notification.failed.v1"]
     log = (await notifications.get("/v1/messages?status=failed", headers=OPS)).json()["items"]
     assert [entry["id"] for entry in log] == [message.id]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import date
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -23,6 +25,7 @@ from shared.outbox import OutboxEvent
 
 OPS = {"Authorization": "Bearer dev-only-ops"}
 CASE_ID = "case-0001"
+PARENT = "alex@example.org"
 REQUESTER = Party(role="parent", name="Alex Example", email="alex@example.org")
 
 
@@ -40,6 +43,25 @@ async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case
     return await handle(client, data, handler, subject=case_id)
 
 
+def mail_to(smtp_server: SmtpServer, address: str = PARENT) -> list[EmailMessage]:
+    """What reached one address (the LA officer and others get their own emails beside the parent's)."""
+    return [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == address]
+
+
+def script_for(smtp_server: SmtpServer, *replies: str, address: str = PARENT) -> None:
+    """The real SMTP server answers DATA for ``address`` with ``replies`` first, then accepts; others it accepts."""
+    pending, original = list(replies), smtp_server.handler.handle_DATA
+
+    async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
+        if address in envelope.rcpt_tos and pending:
+            reply = pending.pop(0)
+            if not reply.startswith("250"):
+                return reply
+        return await original(server, session, envelope)
+
+    smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
+
+
 def submitted(case_id: str = CASE_ID) -> CaseSubmittedV1:
     return CaseSubmittedV1(case_id=case_id, reference="SEND-TEST0001", la_code="E06000033",
                            decision="refusal_to_assess", notice_sent_on=date(2026, 11, 3),
@@ -55,13 +77,14 @@ def declined(case_id: str = CASE_ID) -> CaseMediationDeclinedV1:
 
 async def settled(client: httpx.AsyncClient, count: int) -> list[Message] | None:
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        found = list((await session.exec(select(Message))).all())
+        found = list((await session.exec(select(Message).where(Message.recipient_role == "requester"))).all())
     return found if len(found) == count and all(m.status is not MessageStatus.pending for m in found) else None
 
 
 async def outbox(client: httpx.AsyncClient) -> list[OutboxEvent]:
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        return list((await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all())
+        rows = (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()
+    return [row for row in rows if json.loads(row.envelope)["data"]["recipient_role"] == "requester"]
 
 
 async def alerts_counted(client: httpx.AsyncClient, template: str) -> float:
@@ -72,7 +95,7 @@ async def alerts_counted(client: httpx.AsyncClient, template: str) -> float:
 
 async def test_a_deadline_bound_email_that_fails_permanently_raises_an_ops_alert(notifications, smtp_server):
     before = await alerts_counted(notifications, "decline_received")
-    smtp_server.handler.scripted_replies.extend(["550 5.1.1 No such mailbox"])
+    script_for(smtp_server, "550 5.1.1 No such mailbox")
 
     await deliver(notifications, declined(), handlers.acknowledge_decline)
     [message] = await eventually(lambda: settled(notifications, 1), what="the email failed")
@@ -89,7 +112,7 @@ async def test_a_deadline_bound_email_that_fails_permanently_raises_an_ops_alert
 
 async def test_a_failed_email_not_tied_to_a_deadline_raises_no_alert(notifications, smtp_server):
     before = await alerts_counted(notifications, "case_received")
-    smtp_server.handler.scripted_replies.extend(["550 5.1.1 No such mailbox"])
+    script_for(smtp_server, "550 5.1.1 No such mailbox")
 
     await deliver(notifications, submitted(), handlers.acknowledge_request)
     await eventually(lambda: settled(notifications, 1), what="the email failed")
@@ -104,8 +127,9 @@ async def test_the_delivery_log_filters_by_template_and_by_deadline(notification
     await eventually(lambda: settled(notifications, 2), what="both emails sent")
 
     by_template = (await notifications.get("/v1/messages?template=decline_received", headers=OPS)).json()["items"]
-    bound = (await notifications.get("/v1/messages?deadline_bound=true", headers=OPS)).json()["items"]
-    unbound = (await notifications.get("/v1/messages?deadline_bound=false", headers=OPS)).json()["items"]
+    family = "recipient_role=requester"
+    bound = (await notifications.get(f"/v1/messages?deadline_bound=true&{family}", headers=OPS)).json()["items"]
+    unbound = (await notifications.get(f"/v1/messages?deadline_bound=false&{family}", headers=OPS)).json()["items"]
     by_role = (await notifications.get("/v1/messages?recipient_role=requester", headers=OPS)).json()["items"]
 
     assert [(m["case_id"], m["template"], m["deadline_bound"]) for m in by_template] == [

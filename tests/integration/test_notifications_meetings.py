@@ -31,6 +31,7 @@ LONDON = ZoneInfo("Europe/London")
 CASE_ID = "case-0001"
 MEETING_ID = "meeting-1"
 UID = "meeting-1@send-mediation.example"
+PARENT = "alex@example.org"
 
 
 def settings_for(database_url: str, kafka_bootstrap: str, namespace: str, smtp_server: SmtpServer,
@@ -91,8 +92,17 @@ async def rows(client: httpx.AsyncClient, model: type) -> list:
         return list((await session.exec(select(model))).all())
 
 
+async def meeting_reminders(client: httpx.AsyncClient) -> list[Reminder]:
+    return [r for r in await rows(client, Reminder) if r.kind == "meeting"]
+
+
+async def family_messages(client: httpx.AsyncClient) -> list[Message]:
+    """The parent's messages (the LA officer, the mediator and others: test_notifications_recipients.py)."""
+    return [m for m in await rows(client, Message) if m.recipient_role == "requester"]
+
+
 async def all_sent(client: httpx.AsyncClient, count: int) -> list[Message] | None:
-    found = await rows(client, Message)
+    found = await family_messages(client)
     return found if len(found) == count and all(m.status is MessageStatus.sent for m in found) else None
 
 
@@ -104,7 +114,7 @@ def calendar_of(email: EmailMessage) -> tuple[icalendar.Calendar, icalendar.Even
 
 
 def email_with_subject(smtp_server: SmtpServer, subject: str) -> EmailMessage:
-    [email] = [e for e in smtp_server.handler.messages() if e["Subject"] == subject]
+    [email] = [e for e in smtp_server.handler.messages() if e["Subject"] == subject and e["X-Envelope-To"] == PARENT]
     return email
 
 
@@ -155,11 +165,11 @@ async def test_each_change_raises_the_sequence_even_when_scheduling_does_not(not
 
     await eventually(lambda: all_sent(notifications, 5), what="five emails sent")
 
-    sequences = sorted(int(calendar_of(e)[1]["SEQUENCE"]) for e in smtp_server.handler.messages()
-                       if e["Subject"] != "We have received your request for mediation")
+    invitations = [e for e in smtp_server.handler.messages()
+                   if e["X-Envelope-To"] == PARENT and e["Subject"] != "We have received your request for mediation"]
+    sequences = sorted(int(calendar_of(e)[1]["SEQUENCE"]) for e in invitations)
     assert sequences == [0, 1, 2, 3]
-    assert {str(calendar_of(e)[1]["UID"]) for e in smtp_server.handler.messages()
-            if e["Subject"] != "We have received your request for mediation"} == {UID}
+    assert {str(calendar_of(e)[1]["UID"]) for e in invitations} == {UID}
 
 
 async def test_a_cancellation_that_arrives_twice_sends_one_cancellation(notifications, smtp_server):
@@ -183,7 +193,7 @@ async def test_a_booking_plans_a_reminder_two_working_days_before_at_nine(notifi
     await deliver(notifications, scheduled(starts), handlers.invite_to_meeting)
     await eventually(lambda: all_sent(notifications, 2), what="acknowledgement and invitation sent")
 
-    [reminder] = await rows(notifications, Reminder)
+    [reminder] = await meeting_reminders(notifications)
     expected_day = starts.date()
     for _ in range(2):
         expected_day = DEFAULT_CALENDAR.latest_working_day_on_or_before(expected_day - timedelta(days=1))
@@ -200,7 +210,7 @@ async def test_a_reschedule_cancels_the_reminder_and_plans_one_for_the_new_time(
     await deliver(notifications, rescheduled(moved), handlers.update_meeting_invitation)
     await eventually(lambda: all_sent(notifications, 3), what="three emails sent")
 
-    reminders = sorted(await rows(notifications, Reminder), key=lambda r: r.due_at)
+    reminders = sorted(await meeting_reminders(notifications), key=lambda r: r.due_at)
     assert [(r.status, r.expires_at) for r in reminders] == [(ReminderStatus.cancelled, first),
                                                               (ReminderStatus.pending, moved)]
     assert reminders[1].due_at == meeting_reminder_due(moved, working_days=2, at=time(9, 0))
@@ -214,14 +224,14 @@ async def test_a_cancellation_cancels_the_meetings_reminder(notifications):
     await deliver(notifications, cancelled(sequence=1), handlers.cancel_meeting_invitation)
     await eventually(lambda: all_sent(notifications, 3), what="three emails sent")
 
-    [reminder] = await rows(notifications, Reminder)
+    [reminder] = await meeting_reminders(notifications)
     assert reminder.status is ReminderStatus.cancelled
 
 
 async def _make_due(client: httpx.AsyncClient, *, expired: bool = False) -> None:
     """Time passes while the service is down: the reminder's due time (and maybe the meeting) is now past."""
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        for reminder in (await session.exec(select(Reminder))).all():
+        for reminder in (await session.exec(select(Reminder).where(Reminder.kind == "meeting"))).all():
             reminder.due_at = datetime.now(UTC) - timedelta(minutes=5)
             if expired:
                 reminder.expires_at = datetime.now(UTC) - timedelta(minutes=1)
@@ -240,7 +250,7 @@ async def test_a_reminder_scheduled_before_a_restart_fires_after_it(database_url
         await deliver(client, submitted(), handlers.acknowledge_request)
         await deliver(client, scheduled(starts), handlers.invite_to_meeting)
         await eventually(lambda: all_sent(client, 2), what="acknowledgement and invitation sent")
-        [reminder] = await rows(client, Reminder)
+        [reminder] = await meeting_reminders(client)
         assert reminder.status is ReminderStatus.pending
         await _make_due(client)  # stopped before it could see this
 
@@ -249,7 +259,7 @@ async def test_a_reminder_scheduled_before_a_restart_fires_after_it(database_url
         client.app = after  # type: ignore[attr-defined]
         [message] = await eventually(
             lambda: _sent_with_template(client, "meeting_reminder"), what="the reminder sent after the restart")
-        [reminder] = await rows(client, Reminder)
+        [reminder] = await meeting_reminders(client)
 
     assert (reminder.status, reminder.message_uuid) == (ReminderStatus.sent, message.id)
     [email] = [e for e in smtp_server.handler.messages() if e["Subject"] == "Reminder: your mediation meeting"]
@@ -259,7 +269,7 @@ async def test_a_reminder_scheduled_before_a_restart_fires_after_it(database_url
 
 
 async def _sent_with_template(client: httpx.AsyncClient, template: str) -> list[Message] | None:
-    found = [m for m in await rows(client, Message) if m.template == template and m.status is MessageStatus.sent]
+    found = [m for m in await family_messages(client) if m.template == template and m.status is MessageStatus.sent]
     return found or None
 
 
@@ -272,12 +282,12 @@ async def test_a_reminder_that_falls_due_only_after_the_meeting_began_is_not_sen
     notifications.app.state.runtime.wake("reminder_scheduler")
 
     async def settled_reminder() -> Reminder | None:
-        [reminder] = await rows(notifications, Reminder)
+        [reminder] = await meeting_reminders(notifications)
         return reminder if reminder.status is not ReminderStatus.pending else None
 
     reminder = await eventually(settled_reminder, what="the overdue reminder handled")
     assert reminder.status is ReminderStatus.expired
-    assert len(await rows(notifications, Message)) == 2
+    assert len(await family_messages(notifications)) == 2
 
 
 async def test_a_cancelled_reminder_never_fires(notifications, smtp_server):
@@ -290,6 +300,6 @@ async def test_a_cancelled_reminder_never_fires(notifications, smtp_server):
     await eventually(lambda: all_sent(notifications, 3), what="three emails sent")
     await asyncio.sleep(2)  # several polls of the reminder worker (every 0.5 s here)
 
-    [reminder] = await rows(notifications, Reminder)
+    [reminder] = await meeting_reminders(notifications)
     assert reminder.status is ReminderStatus.cancelled
     assert "meeting_reminder" not in {m.template for m in await rows(notifications, Message)}

@@ -199,7 +199,6 @@ async def remember_disagreement_resolution_parties(event: Envelope[CaseDisagreem
     await message_service.remember_audience(
         session, case_id=event.subject, la_code=data.la_code, reference=data.reference, dr_type=data.dr_type,
         family=(family.name, family.email) if family is not None and family.email else None)
-    await message_service.remember_case(session, case_id=data.case_id, la_code=data.la_code, reference=data.reference)
     await _notify(session, event, la_code=data.la_code,
                   context={"dr_type": data.dr_type, "all_consented": data.all_consented,
                            "parties": ", ".join(p.role.replace("_", " ") for p in data.parties)})

@@ -70,8 +70,10 @@ async def case_has_requester(session: AsyncSession, case_id: str) -> bool:
 async def remember_audience(session: AsyncSession, *, case_id: str, la_code: str, reference: str, dr_type: int,
                             family: tuple[str, str] | None) -> None:
     """A disagreement-resolution case: its parent or young person (name, email), or none at all (type 4, R21)."""
-    session.add(await session.get(CaseAudience, case_id) or CaseAudience(
-        case_id=case_id, has_requester=family is not None, dr_type=dr_type))
+    audience = await session.get(CaseAudience, case_id) or CaseAudience(
+        case_id=case_id, has_requester=family is not None, dr_type=dr_type)
+    audience.la_code, audience.reference = la_code, reference
+    session.add(audience)
     if family is not None:
         name, email = family
         recipient = await session.get(Recipient, (case_id, REQUESTER)) or Recipient(
@@ -248,7 +250,7 @@ async def _smtp_deliver(email: EmailMessage, settings: NotificationsSettings) ->
         async with asyncio.timeout(min(5.0, settings.smtp_timeout_seconds)):
             await client.quit()
     client.close()
-    return response.code, response.message
+    return 250, str(response)  # aiosmtplib raises on any reply to DATA but 250; it returns the reply text
 
 
 async def _record_attempt(session: AsyncSession, message: Message, outcome: AttemptOutcome, *,

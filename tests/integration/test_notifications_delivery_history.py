@@ -1,0 +1,193 @@
+"""Every SMTP attempt in the delivery log, and a shutdown that never waits on a stalled SMTP server.
+
+Over real PostgreSQL, Kafka and an aiosmtpd server whose DATA replies the tests script or stall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+from support import eventually, handle, serve
+
+from notifications.main import create_app
+from notifications.message import handlers
+from notifications.message.models import Message, MessageAttempt, MessageStatus
+from notifications.settings import NotificationsSettings
+from shared.events import CaseSubmittedV1, Party
+from shared.localinfra.smtp import SmtpServer
+
+OPS = {"Authorization": "Bearer dev-only-ops"}
+CASE_ID = "case-0001"
+PARENT = "alex@example.org"
+
+
+def settings_for(database_url: str, kafka_bootstrap: str, namespace: str, smtp_server: SmtpServer,
+                 **overrides: object) -> NotificationsSettings:
+    return NotificationsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                 kafka_namespace=namespace, environment="test", smtp_port=smtp_server.port, **overrides)
+
+
+@pytest.fixture
+async def notifications(database_url, kafka_bootstrap, namespace, smtp_server) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(create_app(settings_for(database_url, kafka_bootstrap, namespace, smtp_server))) as client:
+        yield client
+
+
+def submitted() -> CaseSubmittedV1:
+    return CaseSubmittedV1(
+        case_id=CASE_ID, reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
+        notice_sent_on=date(2026, 11, 3), mediate_by=date(2026, 12, 20),
+        requester=Party(role="parent", name="Alex Example", email=PARENT))
+
+
+def script_for(smtp_server: SmtpServer, *replies: str, address: str = PARENT) -> None:
+    """The real SMTP server answers DATA for ``address`` with ``replies`` first, then accepts; others it accepts."""
+    pending, original = list(replies), smtp_server.handler.handle_DATA
+
+    async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
+        if address in envelope.rcpt_tos and pending:
+            reply = pending.pop(0)
+            if not reply.startswith("250"):
+                return reply
+        return await original(server, session, envelope)
+
+    smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
+
+
+class Stall:
+    """The server takes the parent's DATA and then says nothing until released (a hung relay)."""
+
+    def __init__(self, smtp_server: SmtpServer) -> None:
+        self.entered, self.released = threading.Event(), threading.Event()
+        original = smtp_server.handler.handle_DATA
+
+        async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
+            if PARENT in envelope.rcpt_tos and not self.released.is_set():
+                self.entered.set()
+                while not self.released.is_set():
+                    await asyncio.sleep(0.05)
+                return "451 4.3.0 Stalled, try again"
+            return await original(server, session, envelope)
+
+        smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
+
+    async def reached(self) -> bool:
+        return self.entered.is_set()
+
+
+async def family_message(client: httpx.AsyncClient) -> Message | None:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        return (await session.exec(select(Message).where(Message.recipient_role == "requester"))).first()
+
+
+async def attempts(client: httpx.AsyncClient) -> list[MessageAttempt]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        message = (await session.exec(select(Message).where(Message.recipient_role == "requester"))).one()
+        return list((await session.exec(select(MessageAttempt).where(MessageAttempt.message_uuid == message.id)
+                                        .order_by(MessageAttempt.attempt))).all())
+
+
+async def settled(client: httpx.AsyncClient) -> Message | None:
+    message = await family_message(client)
+    return message if message is not None and message.status is not MessageStatus.pending else None
+
+
+async def test_each_smtp_attempt_is_in_the_delivery_log_with_its_code_and_a_short_reply_without_the_address(
+        notifications, smtp_server):
+    script_for(smtp_server, "451 4.2.2 Mailbox of <alex@example.org> is full, try later")
+
+    await handle(notifications, submitted(), handlers.acknowledge_request, subject=CASE_ID)
+    message = await eventually(lambda: settled(notifications), timeout=90, what="sent after a retry")
+    response = await notifications.get(f"/v1/messages/{message.id}", headers=OPS)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["attempts"]) == ("sent", 2)
+    assert [(a["attempt"], a["outcome"], a["smtp_code"], a["reply"]) for a in body["delivery_attempts"]] == [
+        (1, "temporary_failure", 451, "4.2.2 Mailbox of <<address>> is full, try later"),
+        (2, "delivered", 250, "Message accepted for delivery"),
+    ]
+    assert PARENT not in response.text
+    assert "Dear" not in response.text
+
+
+async def test_a_resend_after_a_permanent_failure_continues_the_same_history(notifications, smtp_server):
+    script_for(smtp_server, "550 5.1.1 No such mailbox")
+    await handle(notifications, submitted(), handlers.acknowledge_request, subject=CASE_ID)
+    message = await eventually(lambda: settled(notifications), what="the email failed")
+
+    await notifications.post(f"/v1/messages/{message.id}/resend", headers=OPS)
+    await eventually(lambda: _with_status(notifications, MessageStatus.sent), what="the resend delivered")
+
+    history = (await notifications.get(f"/v1/messages/{message.id}", headers=OPS)).json()["delivery_attempts"]
+    assert [(a["attempt"], a["outcome"], a["smtp_code"]) for a in history] == [
+        (1, "permanent_failure", 550), (2, "delivered", 250)]
+
+
+async def _with_status(client: httpx.AsyncClient, status: MessageStatus) -> Message | None:
+    message = await family_message(client)
+    return message if message is not None and message.status is status else None
+
+
+async def test_an_unknown_message_answers_404(notifications):
+    response = await notifications.get("/v1/messages/no-such-message", headers=OPS)
+
+    assert response.status_code == 404
+
+
+async def test_a_server_that_never_answers_is_cut_off_by_the_whole_send_timeout(database_url, kafka_bootstrap,
+                                                                               namespace, smtp_server):
+    stall = Stall(smtp_server)
+    settings = settings_for(database_url, kafka_bootstrap, namespace, smtp_server, smtp_timeout_seconds=300,
+                            smtp_send_timeout_seconds=1)
+    try:
+        async with serve(create_app(settings)) as client:
+            await handle(client, submitted(), handlers.acknowledge_request, subject=CASE_ID)
+            first, *_ = await eventually(lambda: attempts(client), what="the stalled attempt cut off")
+            stall.released.set()
+
+            message = await eventually(lambda: settled(client), timeout=90, what="delivered on the retry")
+    finally:
+        stall.released.set()
+
+    assert (first.outcome, first.smtp_code, first.reply) == ("temporary_failure", None, "TimeoutError")
+    assert message.status is MessageStatus.sent
+
+
+async def test_a_shutdown_during_an_smtp_send_neither_hangs_nor_loses_the_message(database_url, kafka_bootstrap,
+                                                                                 namespace, smtp_server):
+    # The server would keep the connection for 300 s; the shutdown must not wait for it (it did: QUIT on cancel).
+    stall = Stall(smtp_server)
+    settings = settings_for(database_url, kafka_bootstrap, namespace, smtp_server, smtp_timeout_seconds=300,
+                            smtp_send_timeout_seconds=300, smtp_shutdown_grace_seconds=0.2)
+    try:
+        stack = contextlib.AsyncExitStack()
+        client = await stack.enter_async_context(serve(create_app(settings)))
+        await handle(client, submitted(), handlers.acknowledge_request, subject=CASE_ID)
+        await eventually(stall.reached, what="the parent's email in flight")
+
+        await asyncio.wait_for(stack.aclose(), timeout=60)  # a deadline far below the 300 s the old code waited
+
+        stall.released.set()
+        async with serve(create_app(settings.model_copy(update={"run_workers": False, "run_consumer": False}))) as stopped:
+            interrupted, pending = await attempts(stopped), await family_message(stopped)
+        async with serve(create_app(settings)) as restarted:
+            message = await eventually(lambda: settled(restarted), what="sent after the restart")
+            history = await attempts(restarted)
+    finally:
+        stall.released.set()
+
+    assert [(a.attempt, a.outcome, a.reply) for a in interrupted] == [(1, "temporary_failure", "interrupted by shutdown")]
+    assert pending is not None and pending.status is MessageStatus.pending
+    assert message.status is MessageStatus.sent
+    assert [a.outcome for a in history] == ["temporary_failure", "delivered"]
+    [email] = [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT]
+    assert email["Message-ID"] == message.message_id
