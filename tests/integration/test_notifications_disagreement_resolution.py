@@ -24,7 +24,7 @@ from shared.localinfra.smtp import SmtpServer
 
 LONDON = ZoneInfo("Europe/London")
 CASE_ID = "case-dr-0001"
-PARENT = "alex@example.org"
+PARENT_EMAIL = "alex@example.org"
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ async def test_a_type_4_case_queues_no_invitation_or_reminder_for_a_parent(notif
 
     assert await family_messages(notifications) == []
     assert await rows(notifications, Reminder) == []
-    assert [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT] == []
+    assert [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT_EMAIL] == []
 
 
 async def test_an_invitation_queued_before_the_case_turned_out_to_be_type_4_is_never_sent(notifications, smtp_server):
@@ -90,7 +90,7 @@ async def test_an_invitation_queued_before_the_case_turned_out_to_be_type_4_is_n
     await deliver(notifications, requested(4, LA, ICB), handlers.remember_disagreement_resolution_parties)
 
     assert await family_messages(notifications) == []
-    assert [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT] == []
+    assert [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT_EMAIL] == []
 
 
 async def test_a_case_with_a_parent_party_invites_the_parent(notifications, smtp_server):
@@ -104,6 +104,6 @@ async def test_a_case_with_a_parent_party_invites_the_parent(notifications, smtp
 
     [message] = await eventually(sent, what="the invitation sent")
     assert message.template == "meeting_scheduled"
-    [email] = [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT]
+    [email] = [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT_EMAIL]
     assert email["To"] == "Alex Example <alex@example.org>"
     assert len(await rows(notifications, Reminder)) == 1
