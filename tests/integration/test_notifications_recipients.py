@@ -93,12 +93,12 @@ def meeting_start(working_days_ahead: int = 10) -> datetime:
 
 
 def scheduled(*, mediator_email: str | None = MEDIATOR, arranging_body: str = "local_authority",
-              kind: str = "mediation") -> MeetingScheduledV1:
+              kind: str = "mediation", **more: object) -> MeetingScheduledV1:
     starts = meeting_start()
     return MeetingScheduledV1(
         meeting_id=MEETING_ID, case_id=CASE_ID, mediator_id="med-0001", mediator_name="Jordan Avery",
         provider_name="KIDS", starts_at=starts, ends_at=starts + timedelta(hours=2), location="Video call",
-        arranging_body=arranging_body, kind=kind, mediator_email=mediator_email)  # type: ignore[arg-type]
+        arranging_body=arranging_body, kind=kind, mediator_email=mediator_email, **more)  # type: ignore[arg-type]
 
 
 def concluded(*, held: bool = True, concluded_on: date | None = None) -> MeetingConcludedV1:
@@ -230,6 +230,18 @@ async def test_a_booking_invites_the_la_the_mediator_and_the_health_body_each_wi
     assert mediator_email["To"] == f"Jordan Avery <{MEDIATOR}>"
     assert_names_no_family(mediator_email)
     assert len({e["Message-ID"] for found in invitations.values() for e in found}) == 4
+
+
+async def test_r8_a_booking_with_health_issues_that_arrives_before_the_case_still_invites_the_la_and_health_body(
+        notifications, smtp_server):
+    await deliver(notifications, scheduled(health_issues=True, la_code="E06000033"), handlers.invite_to_meeting)
+    await deliver(notifications, submitted(health_issues=True), handlers.acknowledge_request)
+
+    async def both_invited() -> bool:
+        return bool(mail_to(smtp_server, ICB) and mail_to(smtp_server, LA_OFFICER))
+
+    await eventually(both_invited, what="the health body's and the LA's invitations")
+    assert "Meeting booked" in [e["Subject"] for e in mail_to(smtp_server, ICB)]
 
 
 async def test_a_booking_without_the_mediators_email_invites_no_mediator_and_no_health_body(notifications,

@@ -43,6 +43,10 @@ class MeetingScheduledV1(EventData):
     mediator_email: OptionalPersonal = None
     #: R11: booked with less than 5 clear working days' notice because the parent or young person consented.
     short_notice_consented: bool = False
+    #: R8/R12: health issues are in dispute, so the health commissioning body is invited too.
+    health_issues: bool = False
+    #: The case's LA (ONS code), so its officers are invited even if this arrives before the case's own event.
+    la_code: str = ""
 
 
 class MeetingConcludedV1(EventData):

@@ -20,14 +20,16 @@ from shared.localinfra.services import SERVICES, ServiceProcess
 from shared.localinfra.smtp import SmtpServer
 
 
-def service_env(name: str, prefix: str, *, state: Path, port: int, bootstrap: str, smtp_port: int) -> dict[str, str]:
+def service_env(name: str, prefix: str, *, state: Path, port: int, bootstrap: str, smtp_port: int,
+                certificates_url: str = "http://127.0.0.1:8003") -> dict[str, str]:
     env = {
         f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{state / 'db' / f'{name}.sqlite'}",
         f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         f"{prefix}PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
     if name == "notifications":
-        env.update({f"{prefix}SMTP_HOST": "127.0.0.1", f"{prefix}SMTP_PORT": str(smtp_port)})
+        env.update({f"{prefix}SMTP_HOST": "127.0.0.1", f"{prefix}SMTP_PORT": str(smtp_port),
+                    f"{prefix}CERTIFICATES_PUBLIC_BASE_URL": certificates_url})  # the link in certificate emails
     return env
 
 
@@ -56,10 +58,11 @@ def main(argv: list[str] | None = None) -> int:
                                  keep_data=True).start()
             bootstrap = broker.bootstrap_servers
         smtp = SmtpServer(folder=state / "mail", port=int(os.environ.get("SEND_SMTP_PORT", "8025"))).start()
+        ports = {spec.name: int(os.environ.get(f"SEND_{spec.name.upper()}_PORT", spec.default_port)) for spec in SERVICES}
         for spec in SERVICES:
-            port = int(os.environ.get(f"SEND_{spec.name.upper()}_PORT", spec.default_port))
+            port = ports[spec.name]
             env = service_env(spec.name, spec.env_prefix, state=state, port=port, bootstrap=bootstrap,
-                              smtp_port=smtp.port)
+                              smtp_port=smtp.port, certificates_url=f"http://127.0.0.1:{ports['certificates']}")
             processes.append(ServiceProcess(spec, port, env, state / "logs" / f"{spec.name}.log").start(wait=False))
         for process in processes:
             process.wait_until_listening(timeout=120)

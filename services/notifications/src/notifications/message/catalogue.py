@@ -48,12 +48,12 @@ class Template:
 # To the parent or young person.
 CASE_RECEIVED = Template("case_received", "We have received your request for mediation", False)
 DECLINE_RECEIVED = Template("decline_received", "Your mediation certificate is on its way", True)
-MEETING_SCHEDULED = Template("meeting_scheduled", "Your mediation meeting is booked", True)
+MEETING_SCHEDULED = Template("meeting_scheduled", "Your {{ meeting_words | default('mediation meeting') }} is booked", True)
 CERTIFICATE_ISSUED = Template("certificate_issued", "Your mediation certificate", True)
-MEETING_RESCHEDULED = Template("meeting_rescheduled", "Your mediation meeting has moved", True)
-MEETING_CANCELLED = Template("meeting_cancelled", "Your mediation meeting is cancelled", True)
-MEETING_REMINDER = Template("meeting_reminder", "Reminder: your mediation meeting", False)
-MEETING_NO_SHOW = Template("meeting_no_show", "Your mediation meeting did not go ahead", False)
+MEETING_RESCHEDULED = Template("meeting_rescheduled", "Your {{ meeting_words | default('mediation meeting') }} has moved", True)
+MEETING_CANCELLED = Template("meeting_cancelled", "Your {{ meeting_words | default('mediation meeting') }} is cancelled", True)
+MEETING_REMINDER = Template("meeting_reminder", "Reminder: your {{ meeting_words | default('mediation meeting') }}", False)
+MEETING_NO_SHOW = Template("meeting_no_show", "Your {{ meeting_words | default('mediation meeting') }} did not go ahead", False)
 DEADLINE_MISSED = Template("deadline_missed", "Your mediation could not be arranged in time", True)
 
 # To the LA, the mediator, the health commissioning bodies, the adviser, the provider and ops.

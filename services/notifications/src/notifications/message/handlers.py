@@ -121,9 +121,10 @@ async def _la_code(session: AsyncSession, case_id: str) -> str:
     return recipient.la_code if recipient else ""
 
 
-def _meeting_conditions(meeting: MeetingInvitation, case: CaseAudience | None) -> set[str]:
+def _meeting_conditions(meeting: MeetingInvitation, case: CaseAudience | None, *, health_issues: bool = False) -> set[str]:
+    """``health_issues`` from the booking itself: the meetings topic may run ahead of the case's own event."""
     conditions = {MEDIATOR_KNOWN} if meeting.mediator_email else set()
-    if (meeting.arranging_body == "health_commissioning_body" or (case is not None and case.health_issues)
+    if (meeting.arranging_body == "health_commissioning_body" or health_issues or (case is not None and case.health_issues)
             or (case is not None and case.dr_type == 4)):
         conditions.add(HEALTH_MEETING)
     return conditions
@@ -224,8 +225,9 @@ async def invite_to_meeting(event: Envelope[MeetingScheduledV1], session: AsyncS
     """Invitations (METHOD:REQUEST, SEQUENCE 0) to every party and a reminder for the family before the meeting."""
     settings = _settings(session)
     meeting = await meeting_service.record_booking(session, event.data, domain=settings.message_id_domain)
-    la_code, case = await _la_code(session, event.subject), await _case(session, event.subject)
-    await _notify(session, event, la_code=la_code, meeting=meeting, conditions=_meeting_conditions(meeting, case),
+    la_code, case = event.data.la_code or await _la_code(session, event.subject), await _case(session, event.subject)
+    await _notify(session, event, la_code=la_code, meeting=meeting,
+                  conditions=_meeting_conditions(meeting, case, health_issues=event.data.health_issues),
                   context={"invitation": meeting_service.invitation(meeting, method="REQUEST"),
                            **meeting_service.details(meeting)})
     await _plan_meeting_reminder(session, meeting, la_code=la_code)

@@ -30,11 +30,12 @@ def environment() -> Environment:
 
 def render_bodies(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     spec = TEMPLATES[template]
-    full = {**context, "subject": spec.subject}
     env = environment()
+    subject = env.from_string(spec.subject).render(context)  # "Your disagreement resolution meeting ..."
+    full = {**context, "subject": subject}
     text = env.get_template(f"{template}.txt.j2").render(full)
     html = env.get_template(f"{template}.html.j2").render(full)
-    return spec.subject, text, html
+    return subject, text, html
 
 
 CalendarMethod = Literal["REQUEST", "CANCEL"]
@@ -65,7 +66,8 @@ def meeting_invitation(*, uid: str, sequence: int, starts_at: datetime, ends_at:
     event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "TRUE"})
     calendar.add_component(event)
     calendar.add_missing_timezones()  # the VTIMEZONE that TZID=Europe/London refers to (RFC 5545 3.2.19)
-    return calendar.to_ical().decode()
+    ical: bytes = calendar.to_ical()
+    return ical.decode()
 
 
 def stable_message_uuid(event_id: str, template: str, role: str) -> str:

@@ -111,7 +111,7 @@ async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: 
     mediator.last_booked_at = datetime.now(UTC)
     session.add_all([meeting, mediator])
     await session.flush()
-    _announce_booking(session, meeting, mediator, provider_name=provider.name)
+    _announce_booking(session, meeting, mediator, provider_name=provider.name, health_issues=referral.health_issues)
     _record_change(session, meeting, "booked", reason="referral", by="system")
     if late:  # R10: tell the adviser now; the certificate is due within 3 working days
         _tell_adviser(session, referral, meeting, earliest_possible_on=slot.starts_at.astimezone(ZoneInfo(timezone)).date(),
@@ -137,14 +137,16 @@ async def _refer(session: AsyncSession, referral: Referral, meeting: Meeting | N
                                        "unassigned": None if meeting else assignment.get("considered", [])})
 
 
-def _announce_booking(session: AsyncSession, meeting: Meeting, mediator: Mediator, *, provider_name: str) -> None:
+def _announce_booking(session: AsyncSession, meeting: Meeting, mediator: Mediator, *, provider_name: str,
+                      health_issues: bool) -> None:
     add_event(session, MeetingScheduledV1(
         meeting_id=meeting.id, case_id=meeting.case_id, mediator_id=mediator.id, mediator_name=mediator.name,
         mediator_email=getattr(mediator, "email", None), provider_name=provider_name, starts_at=meeting.starts_at,
         ends_at=meeting.ends_at, location=meeting.location,
         arranging_body=meeting.arranging_body,
         kind=meeting.kind,
-        short_notice_consented=meeting.short_notice_consent_on is not None,
+        short_notice_consented=meeting.short_notice_consent_on is not None, health_issues=health_issues,
+        la_code=meeting.la_code,
     ), subject=meeting.case_id)
 
 
@@ -412,7 +414,8 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     session.add_all([meeting, mediator])
     await session.flush()
     if created:
-        _announce_booking(session, meeting, mediator, provider_name=provider_name)
+        _announce_booking(session, meeting, mediator, provider_name=provider_name,
+                          health_issues=referral.health_issues)
         _record_change(session, meeting, "booked", reason="booked_by_provider", by="provider")
     elif moved:
         _announce_move(session, meeting, reason="booked_by_provider")
