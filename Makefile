@@ -27,8 +27,8 @@ run: install
 demo: install
 	$(BIN)/python deploy/local/demo.py --state-dir $(STATE)
 
-# pytest exits 5 when it collected no test: that is a failure here.
-test: install
+# Lint (ruff, mypy --strict) and the AsyncAPI check first; pytest exits 5 when it collected no test: a failure here.
+test: install lint
 	$(BIN)/python -m shared.events.asyncapi --check contracts/asyncapi.yaml
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
