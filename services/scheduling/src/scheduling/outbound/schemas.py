@@ -75,15 +75,18 @@ class CaseReferredData(BaseModel):
     case_reference: str = Field(examples=["SEND-7K2M9QXA"])
     kind: str = Field(examples=["mediation"], description="`mediation` or `disagreement_resolution`")
     la_code: str = Field(examples=["E06000033"])
-    meeting_id: str
-    mediator_id: str = Field(examples=["med-0001"])
-    starts_at: datetime
-    ends_at: datetime
+    meeting_id: str | None = Field(description="The provisional booking; none when no mediator of yours fits")
+    mediator_id: str | None = Field(examples=["med-0001"])
+    starts_at: datetime | None
+    ends_at: datetime | None
     mediate_by: str | None = Field(description="R8/R9: the last day the mediation may take place")
     health_issues: bool
     needs: dict[str, Any] = Field(default_factory=dict, description="`languages` (BCP 47), `accessibility_needs` "
                                   "(codes) and `school_urn`: what the mediator must meet, and who they must be "
                                   "free of conflict with")
+    unassigned: list[dict[str, Any]] | None = Field(
+        default=None, description="Only when nobody was booked: each of your mediators considered, with why they "
+                                  "could not be assigned (ids and reasons). Find someone and send `meeting.booked`.")
 
 
 class MeetingCancelledData(BaseModel):
