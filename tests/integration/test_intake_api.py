@@ -68,6 +68,24 @@ async def test_the_meeting_needs_travel_to_scheduling_in_case_submitted(intake):
         ["pl", "bfi"], ["step_free_access"], "114820")
 
 
+async def test_r8_a_request_with_health_issues_sends_the_issues_and_provision_wanted_only_to_the_health_referral(
+        intake):
+    response = await intake.post("/v1/cases", json=case_payload(
+        health_issues=True, mediation_issues=["Section G: speech and language therapy"],
+        health_provision_wanted="Weekly therapy in school"), headers=PORTAL)
+
+    assert response.status_code == 201
+    async with intake.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        rows = {row.type: row for row in (await session.exec(select(OutboxEvent))).all()}
+    assert set(rows) == {"case.submitted.v1", "case.health_referral.v1"}
+    referral = rows["case.health_referral.v1"]
+    assert referral.topic == "intake.health-referrals"  # read by notifications alone
+    data = json.loads(referral.envelope)["data"]
+    assert (data["mediation_issues"], data["health_provision_wanted"], data["tell_by"]) == (
+        ["Section G: speech and language therapy"], "Weekly therapy in school", response.json()["health_bodies_told_by"])
+    assert "speech and language" not in rows["case.submitted.v1"].envelope
+
+
 async def test_a_decline_is_stored_and_announces_case_mediation_declined_with_its_certificate_due_date(intake):
     response = await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
                                  headers=PORTAL)
@@ -115,6 +133,7 @@ async def test_an_idempotency_key_reused_with_another_body_is_refused(intake):
         ({"meeting_needs": {"languages": ["Polish!"]}}, "body.meeting_needs.languages.0"),
         ({"meeting_needs": {"school_urn": "the local school"}}, "body.meeting_needs.school_urn"),
         ({"meeting_needs": {"dietary": ["vegan"]}}, "body.meeting_needs.dietary"),
+        ({"health_provision_wanted": "Weekly therapy"}, "body"),  # R7: health provision only with health issues
     ],
 )
 async def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored_or_emitted(intake, overrides, field):

@@ -38,7 +38,7 @@ from shared.events import (
     MeetingScheduledV1,
     Party,
 )
-from shared.events.cases import CaseDisagreementResolutionRequestedV1, DrPartyFact
+from shared.events.cases import CaseDisagreementResolutionRequestedV1, CaseHealthReferralV1, DrPartyFact
 from shared.events.meetings import MeetingDeadlineBreachedV1, MeetingDeadlineMissedV1, MeetingNoShowV1
 from shared.localinfra.smtp import SmtpServer
 
@@ -72,6 +72,14 @@ async def notifications(database_url, kafka_bootstrap, namespace, smtp_server) -
 
 async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case_id: str = CASE_ID) -> Envelope:
     return await handle(client, data, handler, subject=case_id)
+
+
+def health_referral() -> CaseHealthReferralV1:
+    return CaseHealthReferralV1(
+        case_id=CASE_ID, reference="SEND-TEST0001", la_code="E06000033", health_only=False,
+        mediate_by=TODAY + timedelta(days=30), tell_by=DEFAULT_CALENDAR.add_working_days(TODAY, 3),
+        mediation_issues=("Section G: speech and language therapy",),
+        health_provision_wanted="Weekly therapy in school")
 
 
 def submitted(*, health_issues: bool = False, mediate_by: date | None = None) -> CaseSubmittedV1:
@@ -146,6 +154,7 @@ def assert_names_no_family(email: EmailMessage) -> None:
 async def test_a_new_request_tells_the_la_officer_and_with_health_issues_each_health_body_r8(notifications,
                                                                                              smtp_server):
     await deliver(notifications, submitted(health_issues=True), handlers.acknowledge_request)
+    await deliver(notifications, health_referral(), handlers.notify_health_bodies)
 
     await eventually(lambda: all_sent(notifications, 3), what="parent, LA officer and ICB emailed")
 
@@ -159,6 +168,9 @@ async def test_a_new_request_tells_the_la_officer_and_with_health_issues_each_he
     assert f"The meeting must take place by {mediate_by} (30 days, R8)." in text_of(la)
     assert "within 3 working days (R8)" in text_of(la)
     assert "SEND-TEST0001" in text_of(icb)
+    assert "- Section G: speech and language therapy" in text_of(icb)  # R8: the issues and provision wanted
+    assert "Weekly therapy in school" in text_of(icb)
+    assert "speech and language" not in text_of(la) + text_of(parent)
     for staff in (la, icb):
         assert_names_no_family(staff)
 
@@ -236,12 +248,13 @@ async def test_r8_a_booking_with_health_issues_that_arrives_before_the_case_stil
         notifications, smtp_server):
     await deliver(notifications, scheduled(health_issues=True, la_code="E06000033"), handlers.invite_to_meeting)
     await deliver(notifications, submitted(health_issues=True), handlers.acknowledge_request)
+    await deliver(notifications, health_referral(), handlers.notify_health_bodies)
 
     async def both_invited() -> bool:
-        return bool(mail_to(smtp_server, ICB) and mail_to(smtp_server, LA_OFFICER))
+        return all("Meeting booked" in [e["Subject"] for e in mail_to(smtp_server, address)]
+                   for address in (ICB, LA_OFFICER))
 
     await eventually(both_invited, what="the health body's and the LA's invitations")
-    assert "Meeting booked" in [e["Subject"] for e in mail_to(smtp_server, ICB)]
 
 
 async def test_a_booking_without_the_mediators_email_invites_no_mediator_and_no_health_body(notifications,

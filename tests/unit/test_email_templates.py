@@ -57,7 +57,9 @@ CONTEXTS = {
     # To the LA, the mediator, the health bodies, the adviser, the provider and ops.
     "new_request_notice": {"mediate_by": "20 December 2026", "arranging_body": "the local authority",
                            "health_issues": True, "health_only": False},
-    "health_body_notice": {"mediate_by": "20 December 2026", "health_only": False},
+    "health_body_notice": {"mediate_by": "20 December 2026", "tell_by": "25 November 2026", "health_only": False,
+                           "mediation_issues": ["Section G: speech and language therapy"],
+                           "health_provision_wanted": "Weekly therapy in school"},
     "decline_notice": {"certificate_due_on": "25 November 2026", "told_adviser_on": "20 November 2026"},
     "withdrawal_notice": {"withdrawn_on": "24 November 2026", "reason": "the decision is no longer disputed"},
     "dr_request_notice": {"dr_type": 4, "all_consented": False, "parties": "local authority, health commissioning body"},
@@ -426,3 +428,12 @@ def test_r21_a_disagreement_resolution_meeting_is_called_so_to_the_family(templa
 
     assert "mediation meeting" not in subject + text + html
     assert "disagreement resolution meeting" in text
+
+
+def test_r8_the_health_bodies_notice_gives_the_issues_the_provision_wanted_and_its_due_date():
+    _, text, html = render_bodies("health_body_notice", full_context("health_body_notice"))
+
+    for body in (text, html):
+        assert "Section G: speech and language therapy" in body
+        assert "Weekly therapy in school" in body
+        assert "25 November 2026" in body

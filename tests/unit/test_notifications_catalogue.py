@@ -56,10 +56,9 @@ def test_a_deadline_breach_goes_to_the_la_and_to_ops():  # R10, day 30
     assert {send.to for send in CATALOGUE["meeting.deadline_breached.v1"]} == {LA_OFFICER, OPS}
 
 
-def test_the_health_bodies_are_told_of_a_request_only_when_it_has_health_issues():  # R8
-    [health] = [send for send in CATALOGUE["case.submitted.v1"] if send.to == HEALTH_BODY]
-
-    assert health.when == "health_issues"
+def test_the_health_bodies_are_told_of_a_request_only_by_the_health_referral_with_its_issues():  # R8
+    assert not [send for send in CATALOGUE["case.submitted.v1"] if send.to == HEALTH_BODY]
+    assert [send.to for send in CATALOGUE["case.health_referral.v1"]] == [HEALTH_BODY]
 
 
 @pytest.mark.parametrize("event", ["meeting.scheduled.v1", "meeting.rescheduled.v1", "meeting.cancelled.v1"])

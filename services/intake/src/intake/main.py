@@ -9,6 +9,7 @@ from intake.case.routes import exemption_router
 from intake.case.routes import router as case_router
 from intake.consumers import SUBSCRIPTIONS
 from intake.settings import IntakeSettings, get_settings
+from shared.events.cases import HEALTH_REFERRALS_TOPIC
 from shared.events.cases import TOPIC as CASES_TOPIC
 from shared.runtime import ServiceRuntime, build_app
 
@@ -16,7 +17,7 @@ from shared.runtime import ServiceRuntime, build_app
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings=settings or get_settings(), service="intake", migrations="intake:migrations",
-        subscriptions=SUBSCRIPTIONS, produces_topics=(CASES_TOPIC,),
+        subscriptions=SUBSCRIPTIONS, produces_topics=(CASES_TOPIC, HEALTH_REFERRALS_TOPIC),
     )
     app = build_app(
         runtime, title="SEND mediation: intake",

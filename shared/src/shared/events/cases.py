@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.envelope import EventData, OptionalPersonal, Personal
 
 TOPIC = "intake.cases"
+#: R8's notice to the health commissioning bodies, which carries the mediation issues: on its own topic, so
+#: that only notifications (which sends it) reads them.
+HEALTH_REFERRALS_TOPIC = "intake.health-referrals"
 
 DecisionKind = Literal[
     "refusal_to_assess",
@@ -136,3 +139,24 @@ class CaseConsentRecordedV1(EventData):
     consented_on: date
     all_consented: bool
     missing: tuple[str, ...] = ()
+
+
+class CaseHealthReferralV1(EventData):
+    """R8: a mediation with health issues. Within 3 working days (``tell_by``) the LA gives each responsible
+    health commissioning body the mediation issues and the health care provision wanted.
+
+    On its own topic (``intake.health-referrals``) because it carries the issues in the family's words: only
+    notifications reads it, to send the notice. The issues never appear in logs.
+    """
+
+    type: ClassVar[str] = "case.health_referral.v1"
+    topic: ClassVar[str] = HEALTH_REFERRALS_TOPIC
+
+    case_id: str
+    reference: str
+    la_code: str
+    health_only: bool
+    mediate_by: date
+    tell_by: date
+    mediation_issues: tuple[str, ...] = Field(repr=False)
+    health_provision_wanted: OptionalPersonal = None

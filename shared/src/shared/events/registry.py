@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.events.cases import (
     CaseConsentRecordedV1,
     CaseDisagreementResolutionRequestedV1,
+    CaseHealthReferralV1,
     CaseMediationDeclinedV1,
     CaseSubmittedV1,
     CaseWithdrawnV1,
@@ -35,6 +36,7 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     CaseWithdrawnV1,
     CaseDisagreementResolutionRequestedV1,
     CaseConsentRecordedV1,
+    CaseHealthReferralV1,
     MeetingScheduledV1,
     MeetingConcludedV1,
     MeetingRescheduledV1,

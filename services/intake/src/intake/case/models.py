@@ -57,6 +57,7 @@ class Case(SQLModel, table=True):
     contact_window_ends_on: date | None = None
     late_contact: bool = False
     health_only: bool = False
+    health_provision_wanted: str | None = Field(default=None, max_length=2000)
     arranging_body: ArrangingBody = ArrangingBody.local_authority
     health_bodies_told_by: date | None = None
     mediate_by: date | None = None

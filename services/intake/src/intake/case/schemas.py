@@ -71,6 +71,10 @@ class MediationCreate(BaseModel):
                                         description="Required for mediation (R7)")
     health_issues: bool = Field(default=False, description="Any health care issue in the mediation (R8)")
     health_only: bool = Field(default=False, description="Only health issues: the commissioning body arranges (R8)")
+    health_provision_wanted: str | None = Field(
+        default=None, min_length=1, max_length=2000,
+        description="R7/R8: the health care provision wanted, when it is missing from the plan; given to each health "
+                    "commissioning body with the mediation issues")
     meeting_needs: MeetingNeeds = Field(default_factory=MeetingNeeds,
                                         description="Language, accessibility and conflict-of-interest needs for the meeting")
 
@@ -80,6 +84,9 @@ class MediationCreate(BaseModel):
             raise ValueError("mediation_issues: a mediation request must name at least one issue (R7)")
         if self.health_only and not self.health_issues:
             raise ValueError("health_only: a health-only mediation must have health_issues true (R8)")
+        if self.health_provision_wanted and not self.health_issues:
+            raise ValueError("health_provision_wanted: only a mediation with health_issues true names health care "
+                             "provision (R7)")
         return self
 
 

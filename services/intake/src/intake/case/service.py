@@ -22,6 +22,7 @@ from shared.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFo
 from shared.events.cases import (
     CaseConsentRecordedV1,
     CaseDisagreementResolutionRequestedV1,
+    CaseHealthReferralV1,
     CaseMediationDeclinedV1,
     CaseSubmittedV1,
     CaseWithdrawnV1,
@@ -184,6 +185,7 @@ def _mediation(session: AsyncSession, body: MediationCreate, *, la_code: str, to
         appeal_deadline_reason=appeal.reason, contact_window_ends_on=deadlines.contact_window_ends_on,
         late_contact=deadlines.late_contact, mediate_by=deadlines.mediate_by,
         certificate_due_on=deadlines.certificate_due_on, meeting_needs=body.meeting_needs.model_dump(),
+        health_provision_wanted=body.health_provision_wanted,
     )
     if declined:
         _announce_decline(session, case)
@@ -211,6 +213,12 @@ def _announce_mediation(session: AsyncSession, case: Case) -> None:
                                        accessibility_needs=tuple(case.meeting_needs.get("accessibility_needs", ())),
                                        school_urn=case.meeting_needs.get("school_urn")),
               subject=case.id)
+    if case.health_issues and case.health_bodies_told_by is not None:  # R8: the notice to the health bodies
+        add_event(session, CaseHealthReferralV1(
+            case_id=case.id, reference=case.reference, la_code=case.la_code, health_only=case.health_only,
+            mediate_by=case.mediate_by, tell_by=case.health_bodies_told_by,
+            mediation_issues=tuple(case.mediation_issues), health_provision_wanted=case.health_provision_wanted,
+        ), subject=case.id)
 
 
 def _announce_decline(session: AsyncSession, case: Case) -> None:

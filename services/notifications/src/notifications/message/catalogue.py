@@ -83,11 +83,9 @@ TEMPLATES = {t.name: t for t in (
 )}
 
 # Conditions a send may depend on; the handler works out which hold for the event in hand.
-HEALTH_ISSUES = "health_issues"
 HEALTH_MEETING = "health_meeting"
 MEDIATOR_KNOWN = "mediator_known"
 CONDITIONS = {
-    HEALTH_ISSUES: "if the case has health issues (R8)",
     HEALTH_MEETING: "if the health body arranges, the case has health issues, or it is type-4 DR",
     MEDIATOR_KNOWN: "if the mediator's email is known",
 }
@@ -105,7 +103,9 @@ CATALOGUE: dict[str, tuple[Send, ...]] = {
     "case.submitted.v1": (
         Send(REQUESTER, CASE_RECEIVED),
         Send(LA_OFFICER, NEW_REQUEST_NOTICE),
-        Send(HEALTH_BODY, HEALTH_BODY_NOTICE, when=HEALTH_ISSUES),
+    ),
+    "case.health_referral.v1": (  # R8: the issues and provision wanted, to each health commissioning body
+        Send(HEALTH_BODY, HEALTH_BODY_NOTICE),
     ),
     "case.mediation_declined.v1": (
         Send(REQUESTER, DECLINE_RECEIVED),

@@ -24,7 +24,6 @@ from notifications.message.catalogue import (
     DEADLINE_AT_RISK_ALERT,
     FAMILY_ROLES,
     HEALTH_BODY,
-    HEALTH_ISSUES,
     HEALTH_MEETING,
     LA_OFFICER,
     MEDIATOR,
@@ -51,7 +50,7 @@ from shared.events import (
     MeetingConcludedV1,
     MeetingScheduledV1,
 )
-from shared.events.cases import CaseDisagreementResolutionRequestedV1
+from shared.events.cases import CaseDisagreementResolutionRequestedV1, CaseHealthReferralV1
 from shared.events.meetings import (
     MeetingCancelledV1,
     MeetingDeadlineBreachedV1,
@@ -133,6 +132,17 @@ def _meeting_conditions(meeting: MeetingInvitation, case: CaseAudience | None, *
 # Cases.
 
 
+async def notify_health_bodies(event: Envelope[CaseHealthReferralV1], session: AsyncSession) -> None:
+    """R8: each responsible health commissioning body gets the mediation issues and the provision wanted."""
+    data = event.data
+    await message_service.remember_case(session, case_id=data.case_id, la_code=data.la_code, reference=data.reference,
+                                        health_issues=True)
+    await _notify(session, event, la_code=data.la_code,
+                  context={"mediate_by": _day(data.mediate_by), "tell_by": _day(data.tell_by),
+                           "health_only": data.health_only, "mediation_issues": list(data.mediation_issues),
+                           "health_provision_wanted": data.health_provision_wanted or ""})
+
+
 async def acknowledge_request(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
     """The parent's acknowledgement, the LA's new request, the health bodies' notice (R8); an at-risk alert planned."""
     data, settings = event.data, _settings(session)
@@ -141,7 +151,7 @@ async def acknowledge_request(event: Envelope[CaseSubmittedV1], session: AsyncSe
                                         health_issues=data.health_issues)
     authority = load_directory().get(data.la_code)
     provider = authority.mediation_provider if authority else None
-    await _notify(session, event, la_code=data.la_code, conditions={HEALTH_ISSUES} if data.health_issues else (),
+    await _notify(session, event, la_code=data.la_code,
                   context={"mediate_by": _day(data.mediate_by),
                            "provider_name": provider.name if provider else "The mediation provider",
                            "provider_phone": (provider.phone if provider else None) or "",
