@@ -204,7 +204,22 @@ async def test_a_cancelled_meeting_keeps_its_reason_and_the_provider_can_book_th
     assert await events(scheduling) == ["meeting.scheduled.v1", "meeting.cancelled.v1", "meeting.scheduled.v1"]
     [_, again] = await envelopes(scheduling, "meeting.scheduled.v1")
     assert again["mediator_id"] == "med-0002" and again["meeting_id"] != meeting.id
+    assert rebooked.json()["meeting_id"] == again["meeting_id"]  # the provider learns the new meeting's id
     assert (await envelopes(scheduling, "meeting.cancelled.v1"))[0]["reason"] == "mediator_unavailable"
+
+
+async def test_a_booking_with_another_mediator_withdraws_the_old_booking_and_makes_a_new_one(scheduling):
+    meeting = await refer(scheduling)
+    other = "med-0003" if meeting.mediator_id != "med-0003" else "med-0002"
+
+    response = await send(scheduling, booking(meeting.case_id, meeting.starts_at, mediator_id=other))
+
+    assert response.status_code == 200, response.text
+    assert await events(scheduling) == ["meeting.scheduled.v1", "meeting.cancelled.v1", "meeting.scheduled.v1"]
+    [cancelled] = await envelopes(scheduling, "meeting.cancelled.v1")
+    assert (cancelled["meeting_id"], cancelled["reason"]) == (meeting.id, "mediator_changed")
+    new_id = response.json()["meeting_id"]
+    assert new_id != meeting.id and (await stored(scheduling, new_id)).mediator_id == other
 
 
 async def test_a_reschedule_and_its_reason_are_kept_in_the_meetings_history(scheduling):

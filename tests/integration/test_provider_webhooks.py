@@ -67,7 +67,7 @@ async def test_a_signed_outcome_concludes_the_meeting_and_announces_it(schedulin
     response = await post(scheduling, body, webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_1", body=body))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "applied", "webhook_id": "msg_1"}
+    assert response.json() == {"status": "applied", "webhook_id": "msg_1", "meeting_id": meeting.id}
     assert await state(scheduling, meeting.id) == (
         MeetingStatus.concluded, ["meeting.scheduled.v1", "meeting.concluded.v1"], 1)
 

@@ -390,6 +390,11 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     assert mediator is not None
     late = referral.mediate_by is not None and day > referral.mediate_by
     provider_name = _provider_name(referral.la_code, mediator)
+    if meeting is not None and meeting.mediator_id != mediator.id:
+        # Another mediator: the old booking is withdrawn (its invitations cancelled, the old mediator's included)
+        # and a new one made, so that every party's calendar and inbox name the right mediator.
+        await _cancel(session, meeting, reason="mediator_changed", by="provider")
+        meeting = None
     if meeting is None:
         meeting = Meeting(case_id=case_id, la_code=referral.la_code, mediator_id=mediator.id, kind=referral.kind,
                           assignment_reason="chosen by the provider", assignment={"chosen": mediator.id, "by": "provider"},
@@ -399,10 +404,7 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     else:
         created = False
     moved = not created and (meeting.starts_at != booking.starts_at or meeting.ends_at != booking.ends_at
-                             or meeting.location != booking.location or meeting.mediator_id != mediator.id)
-    if mediator.id != meeting.mediator_id:
-        meeting.assignment = {"chosen": mediator.id, "by": "provider", "previous": meeting.assignment}
-        meeting.assignment_reason = "chosen by the provider"
+                             or meeting.location != booking.location)
     meeting.mediator_id, meeting.starts_at, meeting.ends_at = mediator.id, booking.starts_at, booking.ends_at
     meeting.location, meeting.venue, meeting.remote_url = booking.location[:300], booking.venue, booking.remote_url
     meeting.attendees, meeting.child_views = attendees, booking.child_views

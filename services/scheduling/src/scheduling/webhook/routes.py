@@ -67,15 +67,17 @@ def _booking(data: BookingData | RescheduleData) -> meeting_service.Booking:
         short_notice_consent_on=data.short_notice_consent.given_on if data.short_notice_consent else None)
 
 
-async def _apply(session: AsyncSession, payload: BaseModel, *, provider_id: str, timezone: str) -> None:
+async def _apply(session: AsyncSession, payload: BaseModel, *, provider_id: str, timezone: str) -> str | None:
+    """Apply one webhook; the id of the meeting it applied to, if any."""
     today = datetime.now(ZoneInfo(timezone)).date()
     meeting_id = getattr(getattr(payload, "data", None), "meeting_id", None)
     if meeting_id is not None:  # a provider changes only its own meetings
         await meeting_service.check_provider(session, meeting_id, provider_id)
     match payload:
         case MeetingBooked(data=data):
-            await meeting_service.provider_book(session, data.case_id, _booking(data), provider_id=provider_id,
-                                                today=today, timezone=timezone)
+            booked = await meeting_service.provider_book(session, data.case_id, _booking(data), provider_id=provider_id,
+                                                         today=today, timezone=timezone)
+            return booked.id
         case MeetingRescheduled(data=data):
             await meeting_service.provider_reschedule(session, data.meeting_id, _booking(data), reason=data.reason,
                                                       today=today, timezone=timezone)
@@ -97,6 +99,7 @@ async def _apply(session: AsyncSession, payload: BaseModel, *, provider_id: str,
             if mediator.provider_id != provider_id:
                 raise mediator_service.MediatorNotFound(f"no mediator {data.mediator_id}")
             await mediator_service.replace_availability(session, data.mediator_id, data)
+    return str(meeting_id) if meeting_id is not None else None
 
 
 def _sender(settings: Any, headers: dict[str, str], body: bytes) -> str:
@@ -167,13 +170,13 @@ async def receive_provider_webhook(
     if await session.get(InboundWebhook, webhook_id) is not None:
         return WebhookAccepted(status="duplicate", webhook_id=webhook_id)
     session.add(InboundWebhook(webhook_id=webhook_id, type=payload.type))
-    await _apply(session, payload, provider_id=provider_id, timezone=settings.meeting_timezone)
+    meeting_id = await _apply(session, payload, provider_id=provider_id, timezone=settings.meeting_timezone)
     try:
         await session.commit()
     except IntegrityError:  # the same webhook-id applied concurrently
         await session.rollback()
         return WebhookAccepted(status="duplicate", webhook_id=webhook_id)
-    return WebhookAccepted(status="applied", webhook_id=webhook_id)
+    return WebhookAccepted(status="applied", webhook_id=webhook_id, meeting_id=meeting_id)
 
 
 def provider_webhook_schemas() -> dict[str, Any]:

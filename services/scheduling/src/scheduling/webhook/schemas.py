@@ -223,3 +223,6 @@ class WebhookAccepted(BaseModel):
     status: Literal["applied", "duplicate"] = Field(
         description="`duplicate` when this webhook-id was already applied: nothing changed")
     webhook_id: str
+    meeting_id: str | None = Field(default=None, description="The meeting a `meeting.*` webhook applied to: for "
+                                   "`meeting.booked`, use it in later changes and the outcome (a new booking, or a "
+                                   "change of mediator, gives a new meeting)")
