@@ -6,7 +6,6 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import date, datetime
-from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,25 +49,6 @@ async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case
     return await handle(client, data, handler, subject=case_id)
 
 
-def mail_to(smtp_server: SmtpServer, address: str = PARENT) -> list[EmailMessage]:
-    """What reached one address (the LA officer and others get their own emails beside the parent's)."""
-    return [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == address]
-
-
-def script_for(smtp_server: SmtpServer, *replies: str, address: str = PARENT) -> None:
-    """The real SMTP server answers DATA for ``address`` with ``replies`` first, then accepts; others it accepts."""
-    pending, original = list(replies), smtp_server.handler.handle_DATA
-
-    async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
-        if address in envelope.rcpt_tos and pending:
-            reply = pending.pop(0)
-            if not reply.startswith("250"):
-                return reply
-        return await original(server, session, envelope)
-
-    smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
-
-
 def submitted() -> CaseSubmittedV1:
     return CaseSubmittedV1(
         case_id=CASE_ID, reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
@@ -99,7 +79,7 @@ async def test_a_submitted_case_emails_the_parent_with_the_las_reply_to_and_a_st
 
     [message] = await eventually(lambda: settled(notifications), what="the email sent")
 
-    [email] = mail_to(smtp_server)
+    [email] = smtp_server.handler.messages(to=PARENT)
     assert email["To"] == "Alex Example <alex@example.org>"
     assert email["Reply-To"] == "send.mediation@southend.gov.uk"
     assert email["Message-ID"] == message.message_id
@@ -116,28 +96,28 @@ async def test_the_same_event_delivered_twice_sends_one_email(notifications, smt
 
     await eventually(lambda: settled(notifications), what="the email sent")
 
-    assert len(mail_to(smtp_server)) == 1
+    assert len(smtp_server.handler.messages(to=PARENT)) == 1
 
 
 async def test_a_temporary_failure_is_retried_and_the_email_delivered_exactly_once(notifications, smtp_server):
-    script_for(smtp_server, "451 4.3.0 Try again later")
+    smtp_server.handler.script("451 4.3.0 Try again later", to=PARENT)
 
     await deliver(notifications, submitted(), handlers.acknowledge_request)
     [message] = await eventually(lambda: settled(notifications), timeout=90, what="the email sent after a retry")
 
     assert message.status is MessageStatus.sent
     assert message.attempts == 2
-    assert len(mail_to(smtp_server)) == 1
+    assert len(smtp_server.handler.messages(to=PARENT)) == 1
 
 
 async def test_a_permanent_failure_is_recorded_announced_and_not_retried(notifications, smtp_server):
-    script_for(smtp_server, "550 5.1.1 No such mailbox")
+    smtp_server.handler.script("550 5.1.1 No such mailbox", to=PARENT)
 
     await deliver(notifications, submitted(), handlers.acknowledge_request)
     [message] = await eventually(lambda: settled(notifications), what="the email failed")
 
     assert (message.status, message.attempts, message.last_error) == (MessageStatus.failed, 1, "SMTP 550")
-    assert mail_to(smtp_server) == []
+    assert smtp_server.handler.messages(to=PARENT) == []
     assert await outbox_types(notifications) == ["notification.failed.v1"]
     log = (await notifications.get("/v1/messages?status=failed", headers=OPS)).json()["items"]
     assert [entry["id"] for entry in log] == [message.id]

@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import AsyncIterator
 from datetime import date
-from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -43,25 +42,6 @@ async def deliver(client: httpx.AsyncClient, data: EventData, handler: Any, case
     return await handle(client, data, handler, subject=case_id)
 
 
-def mail_to(smtp_server: SmtpServer, address: str = PARENT) -> list[EmailMessage]:
-    """What reached one address (the LA officer and others get their own emails beside the parent's)."""
-    return [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == address]
-
-
-def script_for(smtp_server: SmtpServer, *replies: str, address: str = PARENT) -> None:
-    """The real SMTP server answers DATA for ``address`` with ``replies`` first, then accepts; others it accepts."""
-    pending, original = list(replies), smtp_server.handler.handle_DATA
-
-    async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
-        if address in envelope.rcpt_tos and pending:
-            reply = pending.pop(0)
-            if not reply.startswith("250"):
-                return reply
-        return await original(server, session, envelope)
-
-    smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
-
-
 def submitted(case_id: str = CASE_ID) -> CaseSubmittedV1:
     return CaseSubmittedV1(case_id=case_id, reference="SEND-TEST0001", la_code="E06000033",
                            decision="refusal_to_assess", notice_sent_on=date(2026, 11, 3),
@@ -95,7 +75,7 @@ async def alerts_counted(client: httpx.AsyncClient, template: str) -> float:
 
 async def test_a_deadline_bound_email_that_fails_permanently_raises_an_ops_alert(notifications, smtp_server):
     before = await alerts_counted(notifications, "decline_received")
-    script_for(smtp_server, "550 5.1.1 No such mailbox")
+    smtp_server.handler.script("550 5.1.1 No such mailbox", to=PARENT)
 
     await deliver(notifications, declined(), handlers.acknowledge_decline)
     [message] = await eventually(lambda: settled(notifications, 1), what="the email failed")
@@ -112,7 +92,7 @@ async def test_a_deadline_bound_email_that_fails_permanently_raises_an_ops_alert
 
 async def test_a_failed_email_not_tied_to_a_deadline_raises_no_alert(notifications, smtp_server):
     before = await alerts_counted(notifications, "case_received")
-    script_for(smtp_server, "550 5.1.1 No such mailbox")
+    smtp_server.handler.script("550 5.1.1 No such mailbox", to=PARENT)
 
     await deliver(notifications, submitted(), handlers.acknowledge_request)
     await eventually(lambda: settled(notifications, 1), what="the email failed")

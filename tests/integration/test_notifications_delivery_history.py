@@ -48,20 +48,6 @@ def submitted() -> CaseSubmittedV1:
         requester=Party(role="parent", name="Alex Example", email=PARENT))
 
 
-def script_for(smtp_server: SmtpServer, *replies: str, address: str = PARENT) -> None:
-    """The real SMTP server answers DATA for ``address`` with ``replies`` first, then accepts; others it accepts."""
-    pending, original = list(replies), smtp_server.handler.handle_DATA
-
-    async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
-        if address in envelope.rcpt_tos and pending:
-            reply = pending.pop(0)
-            if not reply.startswith("250"):
-                return reply
-        return await original(server, session, envelope)
-
-    smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
-
-
 class Stall:
     """The server takes the parent's DATA and then says nothing until released (a hung relay)."""
 
@@ -102,7 +88,7 @@ async def settled(client: httpx.AsyncClient) -> Message | None:
 
 async def test_each_smtp_attempt_is_in_the_delivery_log_with_its_code_and_a_short_reply_without_the_address(
         notifications, smtp_server):
-    script_for(smtp_server, "451 4.2.2 Mailbox of <alex@example.org> is full, try later")
+    smtp_server.handler.script("451 4.2.2 Mailbox of <alex@example.org> is full, try later", to=PARENT)
 
     await handle(notifications, submitted(), handlers.acknowledge_request, subject=CASE_ID)
     message = await eventually(lambda: settled(notifications), timeout=90, what="sent after a retry")
@@ -120,7 +106,7 @@ async def test_each_smtp_attempt_is_in_the_delivery_log_with_its_code_and_a_shor
 
 
 async def test_a_resend_after_a_permanent_failure_continues_the_same_history(notifications, smtp_server):
-    script_for(smtp_server, "550 5.1.1 No such mailbox")
+    smtp_server.handler.script("550 5.1.1 No such mailbox", to=PARENT)
     await handle(notifications, submitted(), handlers.acknowledge_request, subject=CASE_ID)
     message = await eventually(lambda: settled(notifications), what="the email failed")
 

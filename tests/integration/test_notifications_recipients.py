@@ -124,10 +124,6 @@ async def all_sent(client: httpx.AsyncClient, count: int) -> list[Message] | Non
     return found if len(found) == count and all(m.status is MessageStatus.sent for m in found) else None
 
 
-def mail_to(smtp_server: SmtpServer, address: str) -> list[EmailMessage]:
-    return [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == address]
-
-
 def text_of(email: EmailMessage) -> str:
     return email.get_body(("plain",)).get_content()
 
@@ -158,7 +154,7 @@ async def test_a_new_request_tells_the_la_officer_and_with_health_issues_each_he
 
     await eventually(lambda: all_sent(notifications, 3), what="parent, LA officer and ICB emailed")
 
-    [la], [icb], [parent] = mail_to(smtp_server, LA_OFFICER), mail_to(smtp_server, ICB), mail_to(smtp_server, PARENT)
+    [la], [icb], [parent] = (smtp_server.handler.messages(to=address) for address in (LA_OFFICER, ICB, PARENT))
     assert la["Subject"] == "New mediation request"
     assert icb["Subject"] == "Mediation request with health issues"
     assert parent["Subject"] == "We have received your request for mediation"
@@ -180,8 +176,8 @@ async def test_a_request_without_health_issues_tells_no_health_body(notification
 
     await eventually(lambda: all_sent(notifications, 2), what="parent and LA officer emailed")
 
-    assert mail_to(smtp_server, ICB) == []
-    assert len(mail_to(smtp_server, LA_OFFICER)) == 1
+    assert smtp_server.handler.messages(to=ICB) == []
+    assert len(smtp_server.handler.messages(to=LA_OFFICER)) == 1
 
 
 async def test_a_withdrawal_tells_the_la_and_the_booked_mediator_and_cancels_every_reminder(notifications, smtp_server):
@@ -192,9 +188,9 @@ async def test_a_withdrawal_tells_the_la_and_the_booked_mediator_and_cancels_eve
                                                  reason="no_longer_disputed"), handlers.note_withdrawal)
     await eventually(lambda: all_sent(notifications, 7), what="2 acknowledgements, 3 invitations, 2 withdrawals")
 
-    assert [e["Subject"] for e in mail_to(smtp_server, MEDIATOR)] == ["Meeting booked", "Case withdrawn"]
-    assert "Case withdrawn" in [e["Subject"] for e in mail_to(smtp_server, LA_OFFICER)]
-    assert "Case withdrawn" not in [e["Subject"] for e in mail_to(smtp_server, PARENT)]
+    assert [e["Subject"] for e in smtp_server.handler.messages(to=MEDIATOR)] == ["Meeting booked", "Case withdrawn"]
+    assert "Case withdrawn" in [e["Subject"] for e in smtp_server.handler.messages(to=LA_OFFICER)]
+    assert "Case withdrawn" not in [e["Subject"] for e in smtp_server.handler.messages(to=PARENT)]
     reminders = await rows(notifications, Reminder)
     assert {r.kind for r in reminders} == {"meeting", "deadline_at_risk"}
     assert {r.status for r in reminders} == {ReminderStatus.cancelled}
@@ -212,10 +208,10 @@ async def test_a_type_4_request_tells_the_la_and_its_meeting_invites_the_la_and_
                   handlers.invite_to_meeting)
     await eventually(lambda: all_sent(notifications, 3), what="DR notice and two invitations")
 
-    assert mail_to(smtp_server, PARENT) == []
-    assert [e["Subject"] for e in mail_to(smtp_server, LA_OFFICER)] == ["New disagreement resolution request",
+    assert smtp_server.handler.messages(to=PARENT) == []
+    assert [e["Subject"] for e in smtp_server.handler.messages(to=LA_OFFICER)] == ["New disagreement resolution request",
                                                                           "Meeting booked"]
-    [icb] = mail_to(smtp_server, ICB)
+    [icb] = smtp_server.handler.messages(to=ICB)
     assert "A disagreement resolution meeting is booked" in text_of(icb)
     assert str(calendar_event(icb)["SUMMARY"]) == "SEND disagreement resolution meeting"
 
@@ -230,7 +226,7 @@ async def test_a_booking_invites_the_la_the_mediator_and_the_health_body_each_wi
     await deliver(notifications, scheduled(arranging_body="health_commissioning_body"), handlers.invite_to_meeting)
     await eventually(lambda: all_sent(notifications, 6), what="2 acknowledgements and 4 invitations")
 
-    invitations = {address: [e for e in mail_to(smtp_server, address) if e["Subject"] in
+    invitations = {address: [e for e in smtp_server.handler.messages(to=address) if e["Subject"] in
                              ("Your mediation meeting is booked", "Meeting booked")]
                    for address in (PARENT, LA_OFFICER, MEDIATOR, ICB)}
     assert all(len(found) == 1 for found in invitations.values())
@@ -251,7 +247,7 @@ async def test_r8_a_booking_with_health_issues_that_arrives_before_the_case_stil
     await deliver(notifications, health_referral(), handlers.notify_health_bodies)
 
     async def both_invited() -> bool:
-        return all("Meeting booked" in [e["Subject"] for e in mail_to(smtp_server, address)]
+        return all("Meeting booked" in [e["Subject"] for e in smtp_server.handler.messages(to=address)]
                    for address in (ICB, LA_OFFICER))
 
     await eventually(both_invited, what="the health body's and the LA's invitations")
@@ -264,8 +260,8 @@ async def test_a_booking_without_the_mediators_email_invites_no_mediator_and_no_
     await deliver(notifications, scheduled(mediator_email=None), handlers.invite_to_meeting)
     await eventually(lambda: all_sent(notifications, 4), what="2 acknowledgements and 2 invitations")
 
-    assert mail_to(smtp_server, MEDIATOR) == []
-    assert mail_to(smtp_server, ICB) == []
+    assert smtp_server.handler.messages(to=MEDIATOR) == []
+    assert smtp_server.handler.messages(to=ICB) == []
 
 
 async def test_a_concluded_meeting_tells_the_la_only_held_and_agreement_and_reminds_the_mediator_r15_r20(
@@ -276,7 +272,7 @@ async def test_a_concluded_meeting_tells_the_la_only_held_and_agreement_and_remi
     await deliver(notifications, concluded(), handlers.note_meeting_concluded)
     await eventually(lambda: all_sent(notifications, 6), what="acknowledgements, invitations, concluded notice")
 
-    [notice] = [e for e in mail_to(smtp_server, LA_OFFICER) if e["Subject"] == "Mediation concluded: certificate due"]
+    [notice] = [e for e in smtp_server.handler.messages(to=LA_OFFICER) if e["Subject"] == "Mediation concluded: certificate due"]
     due_on = DEFAULT_CALENDAR.add_working_days(TODAY, 3)
     assert "Meeting held: yes" in text_of(notice)
     assert "Outcome: partial agreement" in text_of(notice)
@@ -295,8 +291,8 @@ async def test_a_no_show_tells_the_parent_and_the_la_in_neutral_words(notificati
                                                  absent_party="parent", reason="did_not_attend"), handlers.note_no_show)
     await eventually(lambda: all_sent(notifications, 4), what="acknowledgements and no-show emails")
 
-    [parent] = [e for e in mail_to(smtp_server, PARENT) if e["Subject"] == "Your mediation meeting did not go ahead"]
-    [la] = [e for e in mail_to(smtp_server, LA_OFFICER) if e["Subject"] == "Meeting did not go ahead"]
+    [parent] = [e for e in smtp_server.handler.messages(to=PARENT) if e["Subject"] == "Your mediation meeting did not go ahead"]
+    [la] = [e for e in smtp_server.handler.messages(to=LA_OFFICER) if e["Subject"] == "Meeting did not go ahead"]
     assert "did not go ahead" in text_of(parent)
     assert "not every party was able to attend" in text_of(la)
     for email in (parent, la):  # no party is named or blamed, and the reason code stays out
@@ -313,9 +309,9 @@ async def test_a_missed_30_days_tells_the_parent_and_the_la_a_certificate_follow
     await eventually(lambda: all_sent(notifications, 4), what="acknowledgements and deadline-missed emails")
 
     due_on = DEFAULT_CALENDAR.add_working_days(TODAY, 3).strftime("%-d %B %Y")
-    [parent] = [e for e in mail_to(smtp_server, PARENT) if e["Subject"] == "Your mediation could not be arranged in time"]
+    [parent] = [e for e in smtp_server.handler.messages(to=PARENT) if e["Subject"] == "Your mediation could not be arranged in time"]
     assert f"will issue your mediation certificate by {due_on}" in text_of(parent)
-    [la] = [e for e in mail_to(smtp_server, LA_OFFICER) if e["Subject"] == "Mediation not arranged within 30 days"]
+    [la] = [e for e in smtp_server.handler.messages(to=LA_OFFICER) if e["Subject"] == "Mediation not arranged within 30 days"]
     assert f"must issue the certificate by {due_on}" in text_of(la)
     [reminder] = [r for r in await rows(notifications, Reminder) if r.kind == "certificate_due"]
     assert (reminder.recipient_role, reminder.context["rule"]) == ("adviser", "R10")
@@ -336,7 +332,7 @@ async def test_a_deadline_breach_alerts_the_la_officer_and_ops_and_counts_it(not
     await eventually(lambda: all_sent(notifications, 4), what="acknowledgements and the breach alerts")
 
     for address in (LA_OFFICER, OPS_EMAIL):
-        [alert] = [e for e in mail_to(smtp_server, address) if e["Subject"].startswith("Deadline breach")]
+        [alert] = [e for e in smtp_server.handler.messages(to=address) if e["Subject"].startswith("Deadline breach")]
         assert "no mediation meeting has been held (R10)" in text_of(alert)
         assert_names_no_family(alert)
     assert await _ops_alerts(notifications, "deadline_breached") == before + 1
@@ -357,8 +353,8 @@ async def test_the_certificate_pdf_goes_only_to_the_parent_and_both_emails_link_
     await eventually(lambda: all_sent(notifications, 4), what="acknowledgements and certificate emails")
 
     link = "https://certificates.example/v1/verify?number=MC-2026-000001-1"
-    [parent] = [e for e in mail_to(smtp_server, PARENT) if e["Subject"] == "Your mediation certificate"]
-    [la] = [e for e in mail_to(smtp_server, LA_OFFICER) if e["Subject"] == "Mediation certificate issued"]
+    [parent] = [e for e in smtp_server.handler.messages(to=PARENT) if e["Subject"] == "Your mediation certificate"]
+    [la] = [e for e in smtp_server.handler.messages(to=LA_OFFICER) if e["Subject"] == "Mediation certificate issued"]
     assert [(a.get_filename(), a.get_content()) for a in parent.iter_attachments()] == [("MC-2026-000001-1.pdf", pdf)]
     assert list(la.iter_attachments()) == []
     for email in (parent, la):
@@ -390,7 +386,7 @@ async def test_a_decline_reminds_the_adviser_the_working_day_before_the_certific
     await _make_due(notifications, "certificate_due")
     await eventually(lambda: all_sent(notifications, 3), what="the adviser reminded")
 
-    [email] = mail_to(smtp_server, ADVISER)
+    [email] = smtp_server.handler.messages(to=ADVISER)
     assert email["Subject"] == "Reminder: mediation certificate due"
     assert f"due by {due_on.strftime('%-d %B %Y')} (R6: 3 working days)" in text_of(email)
     assert_names_no_family(email)
@@ -408,7 +404,7 @@ async def test_an_issued_certificate_cancels_its_due_reminder(notifications, smt
 
     [reminder] = await rows(notifications, Reminder)
     assert reminder.status is ReminderStatus.cancelled
-    assert mail_to(smtp_server, ADVISER) == []
+    assert smtp_server.handler.messages(to=ADVISER) == []
 
 
 async def test_a_certificate_reminder_planned_before_a_restart_fires_after_it(database_url, kafka_bootstrap, namespace,
@@ -430,7 +426,7 @@ async def test_a_certificate_reminder_planned_before_a_restart_fires_after_it(da
         [reminder] = [r for r in await rows(client, Reminder) if r.kind == "certificate_due"]
 
     assert (reminder.recipient_role, reminder.status) == ("provider", ReminderStatus.sent)
-    assert [e["Subject"] for e in mail_to(smtp_server, ADVISER)] == ["Reminder: mediation certificate due"]
+    assert [e["Subject"] for e in smtp_server.handler.messages(to=ADVISER)] == ["Reminder: mediation certificate due"]
 
 
 async def test_a_request_plans_a_deadline_at_risk_alert_to_the_la_and_ops_five_working_days_before(notifications):
@@ -456,7 +452,7 @@ async def test_a_deadline_at_risk_alert_fires_to_the_la_and_ops_when_no_meeting_
     await eventually(lambda: all_sent(notifications, 5), what="acknowledgements, concluded notice, two alerts")
 
     for address in (LA_OFFICER, OPS_EMAIL):
-        [alert] = [e for e in mail_to(smtp_server, address) if e["Subject"] == "Deadline at risk: no mediation held yet"]
+        [alert] = [e for e in smtp_server.handler.messages(to=address) if e["Subject"] == "Deadline at risk: no mediation held yet"]
         assert "5 working days away" in text_of(alert)
     assert await _ops_alerts(notifications, "deadline_at_risk") == before + 1
 
@@ -470,7 +466,7 @@ async def test_a_held_meeting_cancels_the_deadline_at_risk_alert(notifications, 
 
     at_risk = [r for r in await rows(notifications, Reminder) if r.kind == "deadline_at_risk"]
     assert {r.status for r in at_risk} == {ReminderStatus.cancelled}
-    assert mail_to(smtp_server, OPS_EMAIL) == []
+    assert smtp_server.handler.messages(to=OPS_EMAIL) == []
 
 
 async def test_a_decline_cancels_the_deadline_at_risk_alert(notifications):

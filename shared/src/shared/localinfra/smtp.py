@@ -19,22 +19,34 @@ from shared.localinfra.ports import free_port
 class MailFolder:
     """The aiosmtpd handler: writes each accepted message to ``<folder>/<n>.eml``.
 
-    ``scripted_replies`` lets a test make the server answer, say, ``451`` and
-    then accept, or refuse with ``550``; each DATA takes the next reply.
+    ``script`` lets a test make the server answer, say, ``451`` and then
+    accept, or refuse with ``550``: each DATA (for the scripted recipient, or
+    any) takes the next scripted reply, then is accepted.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.scripted_replies: deque[str] = deque()
+        self._scripts: list[tuple[str | None, deque[str]]] = []
         self._counter = itertools.count(len(list(folder.glob("*.eml"))) + 1)
         self._lock = threading.Lock()
 
+    def script(self, *replies: str, to: str | None = None) -> None:
+        """Answer the next DATA commands for ``to`` (any recipient when None) with ``replies``, in order."""
+        with self._lock:
+            self._scripts.append((to, deque(replies)))
+
+    def _next_scripted_reply(self, recipients: list[str]) -> str | None:
+        with self._lock:
+            for to, replies in self._scripts:
+                if replies and (to is None or to in recipients):
+                    return replies.popleft()
+        return None
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.scripted_replies:
-            reply = self.scripted_replies.popleft()
-            if not reply.startswith("250"):
-                return reply
+        reply = self._next_scripted_reply(envelope.rcpt_tos)
+        if reply is not None and not reply.startswith("250"):
+            return reply
         with self._lock:
             number = next(self._counter)
         path = self.folder / f"{number:06d}.eml"
@@ -42,11 +54,11 @@ class MailFolder:
         path.write_bytes(headers.encode() + envelope.original_content)
         return "250 Message accepted for delivery"
 
-    def messages(self) -> list[EmailMessage]:
-        return [
-            message_from_bytes(path.read_bytes(), policy=policy.default)
-            for path in sorted(self.folder.glob("*.eml"))
-        ]
+    def messages(self, *, to: str | None = None) -> list[EmailMessage]:
+        """Every accepted message, oldest first; only those delivered to ``to`` when given."""
+        every = [message_from_bytes(path.read_bytes(), policy=policy.default)
+                 for path in sorted(self.folder.glob("*.eml"))]
+        return [m for m in every if to is None or to in str(m["X-Envelope-To"]).split(", ")]
 
 
 @dataclass
