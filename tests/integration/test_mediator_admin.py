@@ -12,6 +12,7 @@ from support import serve
 
 from scheduling.main import create_app
 from scheduling.mediator import service as mediator_service
+from scheduling.mediator.rules import Needs
 from scheduling.meeting.models import Meeting
 from scheduling.settings import SchedulingSettings
 
@@ -168,10 +169,10 @@ async def test_assign_reads_availability_and_booked_meetings_from_the_database(s
                             ends_at=datetime(2026, 11, 30, 12, tzinfo=UTC), location="Video call"))
         await session.commit()
 
-        assignment = await mediator_service.assign(
-            session, provider_id="kids-send-mediation", la_code="E06000033", school_urn=None, languages=("pl",),
-            accessibility_needs=("hearing_loop",), earliest=date(2026, 11, 30), latest=date(2026, 12, 18),
-            timezone="Europe/London")
+        needs = Needs(provider_id="kids-send-mediation", la_code="E06000033", languages=("pl",),
+                      accessibility_needs=("hearing_loop",))
+        assignment = await mediator_service.assign(session, needs, earliest=date(2026, 11, 30),
+                                                   latest=date(2026, 12, 18), timezone="Europe/London")
 
     assert assignment.mediator is not None and assignment.mediator.id == "med-c"  # med-a is at capacity that week
     assert assignment.slot is not None and assignment.slot.starts_at == datetime(2026, 11, 30, 10, tzinfo=LONDON)

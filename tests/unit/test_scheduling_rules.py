@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from scheduling.mediator import rules as mediator_rules
-from scheduling.mediator.models import EmployerKind, Mediator
+from scheduling.mediator.models import EmployerKind, Mediator, MediatorAvailability
+from scheduling.mediator.rules import Diary, Needs
 from scheduling.meeting import rules
 from shared.calendar import WorkingDayCalendar
 
@@ -37,28 +38,40 @@ def test_r13_la_icb_and_nhs_england_employees_are_not_independent(kind):
     assert mediator_rules.is_independent(mediator("m1", employer_kind=kind)) is False
 
 
-def test_r13_la_icb_and_nhs_england_employees_are_refused_and_named_in_the_reason():
+def pick(candidates: list[Mediator], *, earliest: date = date(2026, 11, 30), latest: date = date(2026, 12, 18)
+         ) -> mediator_rules.Assignment:
+    """The live assignment rule, everyone free on weekdays 09:30-16:30 and nobody booked yet."""
+    weekdays = MediatorAvailability(mediator_id="m", rrule="FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+                                    start_time=time(9, 30), end_time=time(16, 30))
+    return mediator_rules.assign(candidates, Needs(provider_id="prov-1", la_code="E06000033"), earliest=earliest,
+                                 latest=latest, diaries={m.id: Diary(windows=[weekdays]) for m in candidates},
+                                 calendar=WorkingDayCalendar())
+
+
+def refused(assignment: mediator_rules.Assignment) -> dict[str, list[str]]:
+    return {c["mediator_id"]: c["reasons"] for c in assignment.explanation["considered"] if not c["eligible"]}
+
+
+def test_r13_la_icb_and_nhs_england_employees_are_refused_and_named_in_the_explanation():
     candidates = [
-        mediator("la-1", employer_kind=EmployerKind.local_authority),
-        mediator("nhse-1", employer_kind=EmployerKind.nhs_england),
+        mediator("la-1", employer_kind=EmployerKind.local_authority, employer_name="Essex County Council"),
+        mediator("nhse-1", employer_kind=EmployerKind.nhs_england, employer_name="NHS England"),
         mediator("ind-1"),
-        mediator("icb-1", employer_kind=EmployerKind.icb),
+        mediator("icb-1", employer_kind=EmployerKind.icb, employer_name="NHS Mid and South Essex ICB"),
     ]
 
-    choice = mediator_rules.choose_mediator(candidates)
+    assignment = pick(candidates)
 
-    assert choice is not None
-    assert choice.mediator.id == "ind-1"
-    assert choice.reason == (
-        "independent (R13); least recently booked of ind-1; refused as not independent: icb-1, la-1, nhse-1"
-    )
+    assert assignment.mediator is not None and assignment.mediator.id == "ind-1"
+    assert refused(assignment) == {
+        "la-1": ["not independent (R13): employed by Essex County Council"],
+        "nhse-1": ["not independent (R13): employed by NHS England"],
+        "icb-1": ["not independent (R13): employed by NHS Mid and South Essex ICB"],
+    }
 
 
-def test_r13_reason_does_not_mention_refusal_when_everyone_is_independent():
-    choice = mediator_rules.choose_mediator([mediator("b"), mediator("a")])
-
-    assert choice is not None
-    assert choice.reason == "independent (R13); least recently booked of a, b"
+def test_r13_nobody_is_refused_when_everyone_is_independent():
+    assert refused(pick([mediator("b"), mediator("a")])) == {}
 
 
 def test_r13_least_recently_booked_independent_mediator_is_chosen():
@@ -68,59 +81,43 @@ def test_r13_least_recently_booked_independent_mediator_is_chosen():
         mediator("middle", last_booked_at=datetime(2026, 11, 1, 9, 0, tzinfo=UTC)),
     ]
 
-    choice = mediator_rules.choose_mediator(candidates)
+    assignment = pick(candidates)
 
-    assert choice is not None
-    assert choice.mediator.id == "longest-ago"
+    assert assignment.mediator is not None and assignment.mediator.id == "longest-ago"
 
 
 def test_r13_a_never_booked_mediator_is_chosen_before_one_already_booked():
-    candidates = [
-        mediator("booked", last_booked_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
-        mediator("never-booked"),
-    ]
+    assignment = pick([mediator("booked", last_booked_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+                       mediator("never-booked")])
 
-    choice = mediator_rules.choose_mediator(candidates)
-
-    assert choice is not None
-    assert choice.mediator.id == "never-booked"
+    assert assignment.mediator is not None and assignment.mediator.id == "never-booked"
 
 
 def test_r13_naive_utc_and_aware_booking_times_are_compared_as_utc():
-    candidates = [
-        mediator("aware", last_booked_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
-        mediator("naive", last_booked_at=datetime(2026, 11, 20, 8, 59)),
-    ]
+    assignment = pick([mediator("aware", last_booked_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+                       mediator("naive", last_booked_at=datetime(2026, 11, 20, 8, 59))])
 
-    choice = mediator_rules.choose_mediator(candidates)
-
-    assert choice is not None
-    assert choice.mediator.id == "naive"
+    assert assignment.mediator is not None and assignment.mediator.id == "naive"
 
 
 def test_r13_inactive_mediators_are_skipped():
-    candidates = [mediator("a-inactive", active=False), mediator("b-active")]
+    assignment = pick([mediator("a-inactive", active=False), mediator("b-active")])
 
-    choice = mediator_rules.choose_mediator(candidates)
-
-    assert choice is not None
-    assert choice.mediator.id == "b-active"
+    assert assignment.mediator is not None and assignment.mediator.id == "b-active"
 
 
 def test_r13_no_choice_when_no_mediator_is_independent_and_active():
-    candidates = [
+    assignment = pick([
         mediator("la-1", employer_kind=EmployerKind.local_authority),
         mediator("icb-1", employer_kind=EmployerKind.icb),
         mediator("ind-inactive", active=False),
-    ]
+    ])
 
-    choice = mediator_rules.choose_mediator(candidates)
-
-    assert choice is None
+    assert assignment.mediator is None and assignment.slot is None
 
 
 def test_r13_no_choice_from_an_empty_pool():
-    assert mediator_rules.choose_mediator([]) is None
+    assert pick([]).mediator is None
 
 
 # R11 with T4: 5 clear working days between the notice and the meeting.
@@ -156,42 +153,39 @@ def test_r11_august_days_count_as_clear_working_days(calendar):
     assert day == date(2026, 8, 11)  # clear: Tue 4 - Mon 10
 
 
-def test_r11_meeting_day_is_on_time_when_it_is_the_mediate_by_date(calendar):
-    meeting = rules.choose_meeting_day(notice_given_on=date(2026, 12, 24), mediate_by=date(2027, 1, 6),
-                                       calendar=calendar)
+def booked_day(notice_given_on: date, mediate_by: date, calendar: WorkingDayCalendar) -> tuple[date, bool]:
+    """What scheduling books: from the first day with full notice (R11), late after the 30-day date (R9)."""
+    assignment = pick([mediator("m1")], earliest=rules.earliest_meeting_day(notice_given_on, calendar),
+                      latest=mediate_by)
+    assert assignment.slot is not None
+    return assignment.slot.starts_at.date(), assignment.late
 
-    assert meeting == rules.MeetingDay(day=date(2027, 1, 6), late=False)
+
+def test_r11_meeting_day_is_on_time_when_it_is_the_mediate_by_date(calendar):
+    assert booked_day(date(2026, 12, 24), date(2027, 1, 6), calendar) == (date(2027, 1, 6), False)
 
 
 def test_r11_meeting_day_is_late_when_full_notice_pushes_it_past_mediate_by(calendar):
-    meeting = rules.choose_meeting_day(notice_given_on=date(2026, 12, 24), mediate_by=date(2027, 1, 5),
-                                       calendar=calendar)
-
-    assert meeting == rules.MeetingDay(day=date(2027, 1, 6), late=True)
+    assert booked_day(date(2026, 12, 24), date(2027, 1, 5), calendar) == (date(2027, 1, 6), True)
 
 
 def test_r9_a_30_day_date_on_a_sunday_is_not_moved_so_the_following_monday_is_late(calendar):
-    meeting = rules.choose_meeting_day(notice_given_on=date(2026, 10, 23), mediate_by=date(2026, 11, 1),
-                                       calendar=calendar)
-
-    assert meeting == rules.MeetingDay(day=date(2026, 11, 2), late=True)
+    assert booked_day(date(2026, 10, 23), date(2026, 11, 1), calendar) == (date(2026, 11, 2), True)
 
 
 def test_r9_a_30_day_date_on_a_sunday_is_met_by_the_friday_before(calendar):
-    meeting = rules.choose_meeting_day(notice_given_on=date(2026, 10, 22), mediate_by=date(2026, 11, 1),
-                                       calendar=calendar)
-
-    assert meeting == rules.MeetingDay(day=date(2026, 10, 30), late=False)
+    assert booked_day(date(2026, 10, 22), date(2026, 11, 1), calendar) == (date(2026, 10, 30), False)
 
 
-def test_meeting_times_are_two_hours_from_10am_in_the_given_zone():
+def test_meetings_are_two_hours_from_10am_london_time():
     london = ZoneInfo("Europe/London")
 
-    starts, ends = rules.meeting_times(date(2026, 7, 6), london)
+    assignment = pick([mediator("m1")], earliest=date(2026, 7, 6), latest=date(2026, 7, 6))
 
-    assert starts == datetime(2026, 7, 6, 10, 0, tzinfo=london)
-    assert ends == datetime(2026, 7, 6, 12, 0, tzinfo=london)
-    assert starts.utcoffset().total_seconds() == 3600  # BST
+    assert assignment.slot is not None
+    assert assignment.slot.starts_at == datetime(2026, 7, 6, 10, 0, tzinfo=london)
+    assert assignment.slot.ends_at == datetime(2026, 7, 6, 12, 0, tzinfo=london)
+    assert assignment.slot.starts_at.utcoffset().total_seconds() == 3600  # BST
 
 
 def test_r18_an_agreement_to_assess_sets_the_tribunal_order_limits():

@@ -39,25 +39,6 @@ def is_independent(mediator: Mediator) -> bool:
     return mediator.employer_kind not in NOT_INDEPENDENT
 
 
-@dataclass(frozen=True)
-class Choice:
-    mediator: Mediator
-    reason: str
-
-
-def choose_mediator(candidates: Sequence[Mediator]) -> Choice | None:
-    """An independent, active mediator, least recently booked first (fair load)."""
-    eligible = [m for m in candidates if m.active and is_independent(m)]
-    refused = sorted(m.id for m in candidates if not is_independent(m))
-    if not eligible:
-        return None
-    chosen = min(eligible, key=lambda m: (_as_utc(m.last_booked_at), -m.capacity_per_week, m.id))
-    reason = "independent (R13); least recently booked of " + ", ".join(sorted(m.id for m in eligible))
-    if refused:
-        reason += "; refused as not independent: " + ", ".join(refused)
-    return Choice(chosen, reason)
-
-
 def _as_utc(moment: datetime | None) -> datetime:
     """Never booked sorts first; SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
     if moment is None:

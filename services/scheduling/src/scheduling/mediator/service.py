@@ -123,15 +123,12 @@ async def remove_exception(session: AsyncSession, mediator_id: str, exception_id
     await session.flush()
 
 
-async def assign(session: AsyncSession, *, provider_id: str, la_code: str, school_urn: str | None,
-                 languages: Sequence[str], accessibility_needs: Sequence[str], earliest: date, latest: date,
-                 timezone: str, calendar: WorkingDayCalendar = DEFAULT_CALENDAR,
+async def assign(session: AsyncSession, needs: rules.Needs, *, earliest: date, latest: date, timezone: str,
+                 calendar: WorkingDayCalendar = DEFAULT_CALENDAR,
                  horizon_days: int = rules.HORIZON_DAYS) -> rules.Assignment:
-    """Choose a mediator of ``provider_id`` and a slot from ``earliest`` (late after ``latest``): see
+    """Choose a mediator of ``needs.provider_id`` and a slot from ``earliest`` (late after ``latest``): see
     ``rules.assign``. Nothing is booked here; the caller books and sets ``last_booked_at``."""
-    needs = rules.Needs(provider_id=provider_id, la_code=la_code, school_urn=school_urn,
-                        languages=tuple(languages), accessibility_needs=tuple(accessibility_needs))
-    candidates = (await session.exec(select(Mediator).where(Mediator.provider_id == provider_id))).all()
+    candidates = (await session.exec(select(Mediator).where(Mediator.provider_id == needs.provider_id))).all()
     assignment = rules.assign(candidates, needs, earliest=earliest, latest=latest, calendar=calendar,
                               tz=ZoneInfo(timezone), horizon_days=horizon_days,
                               diaries=await _diaries(session, [m.id for m in candidates], earliest=earliest,

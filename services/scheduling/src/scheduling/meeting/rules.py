@@ -1,19 +1,15 @@
-"""Pure booking-date rules (RULES.md R9, R11, R18); mediator rules are in scheduling.mediator.rules. No I/O."""
+"""Pure booking rules (RULES.md R10, R11, R12, R14, R18, R21, R23); who mediates is in scheduling.mediator.rules.
+No I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from scheduling.mediator.rules import MEETING_LENGTH, NOT_INDEPENDENT, PREFERRED_START, Choice, choose_mediator, is_independent
 from shared.calendar import WorkingDayCalendar
 
-#: Moved to scheduling.mediator.rules; re-exported for meeting/service.py.
-__all__ = ["NOT_INDEPENDENT", "Choice", "choose_mediator", "is_independent"]
-
 NOTICE_CLEAR_WORKING_DAYS = 5  # R11
-MEETING_STARTS = PREFERRED_START
 
 
 def earliest_meeting_day(notice_given_on: date, calendar: WorkingDayCalendar) -> date:
@@ -21,23 +17,6 @@ def earliest_meeting_day(notice_given_on: date, calendar: WorkingDayCalendar) ->
     day = calendar.add_working_days(notice_given_on, NOTICE_CLEAR_WORKING_DAYS + 1)
     assert calendar.clear_working_days_between(notice_given_on, day) >= NOTICE_CLEAR_WORKING_DAYS
     return day
-
-
-@dataclass(frozen=True)
-class MeetingDay:
-    day: date
-    late: bool
-
-
-def choose_meeting_day(*, notice_given_on: date, mediate_by: date, calendar: WorkingDayCalendar) -> MeetingDay:
-    """The earliest day that gives full notice (R11); late when it falls after the 30-day date (R9, R10)."""
-    day = earliest_meeting_day(notice_given_on, calendar)
-    return MeetingDay(day=day, late=day > mediate_by)
-
-
-def meeting_times(day: date, tz: object) -> tuple[datetime, datetime]:
-    starts = datetime.combine(day, MEETING_STARTS, tzinfo=tz)  # type: ignore[arg-type]
-    return starts, starts + MEETING_LENGTH
 
 
 # --- R11, R23: a booking the provider makes ----------------------------------------------------------

@@ -70,6 +70,14 @@ async def book_for_case(session: AsyncSession, case: CaseSubmittedV1, *, today: 
     return await _book(session, referral, kind="mediation", today=today, timezone=timezone)
 
 
+def _needs(referral: Referral) -> mediator_rules.Needs:
+    """What the mediator must meet for this case, as the assignment rules read it."""
+    return mediator_rules.Needs(provider_id=referral.provider_id, la_code=referral.la_code,
+                                school_urn=referral.needs.get("school_urn"),
+                                languages=tuple(referral.needs.get("languages", ())),
+                                accessibility_needs=tuple(referral.needs.get("accessibility_needs", ())))
+
+
 async def _active_meeting(session: AsyncSession, case_id: str) -> Meeting | None:
     return (await session.exec(select(Meeting).where(
         Meeting.case_id == case_id, Meeting.status == MeetingStatus.scheduled))).first()
@@ -89,11 +97,8 @@ async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: 
     earliest = rules.earliest_meeting_day(today, DEFAULT_CALENDAR)  # R11: 5 clear working days
     # R9: the last working day on or before the 30-day date; disagreement resolution has no statutory date.
     latest = referral.mediate_by or earliest + DR_BOOKING_WINDOW
-    assignment = await mediator_service.assign(
-        session, provider_id=referral.provider_id, la_code=referral.la_code,
-        school_urn=referral.needs.get("school_urn"), languages=referral.needs.get("languages", ()),
-        accessibility_needs=referral.needs.get("accessibility_needs", ()), earliest=earliest, latest=latest,
-        timezone=timezone)
+    assignment = await mediator_service.assign(session, _needs(referral), earliest=earliest, latest=latest,
+                                               timezone=timezone)
     if assignment.mediator is None or assignment.slot is None:
         log.warning("meeting.no_mediator_assigned", case_id=referral.case_id)
         await _refer(session, referral, None, kind=kind, assignment=assignment.explanation)
@@ -141,7 +146,7 @@ def _announce_booking(session: AsyncSession, meeting: Meeting, mediator: Mediato
                       health_issues: bool) -> None:
     add_event(session, MeetingScheduledV1(
         meeting_id=meeting.id, case_id=meeting.case_id, mediator_id=mediator.id, mediator_name=mediator.name,
-        mediator_email=getattr(mediator, "email", None), provider_name=provider_name, starts_at=meeting.starts_at,
+        mediator_email=mediator.email, provider_name=provider_name, starts_at=meeting.starts_at,
         ends_at=meeting.ends_at, location=meeting.location,
         arranging_body=meeting.arranging_body,
         kind=meeting.kind,
@@ -374,11 +379,8 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     if mediator is None or mediator.provider_id != referral.provider_id:
         problems.append(rules.Problem("mediator_id", "not a mediator of this provider"))
     else:  # R13 and R23, conflicts with the LA or school, the case's language and accessibility needs
-        needs = mediator_rules.Needs(provider_id=referral.provider_id, la_code=referral.la_code,
-                                     school_urn=referral.needs.get("school_urn"),
-                                     languages=tuple(referral.needs.get("languages", ())),
-                                     accessibility_needs=tuple(referral.needs.get("accessibility_needs", ())))
-        problems += [rules.Problem("mediator_id", reason) for reason in mediator_rules.refusals(mediator, needs)]
+        problems += [rules.Problem("mediator_id", reason)
+                     for reason in mediator_rules.refusals(mediator, _needs(referral))]
     attendees = booking.attendees or []
     problems += rules.attendance_problems(attendees, kind=referral.kind, arranging_body=referral.arranging_body,
                                           health_issues=referral.health_issues)

@@ -40,8 +40,14 @@ ProviderWebhook = Annotated[
     | MediatorAvailabilityUpdated,
     Field(discriminator="type")]
 PROVIDER_WEBHOOK: TypeAdapter[Any] = TypeAdapter(ProviderWebhook)
-WEBHOOK_TYPES = frozenset(model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
-                          for model in WEBHOOK_MODELS)
+
+
+def _type_of(model: type[BaseModel]) -> str:
+    """The webhook type a model's ``type: Literal[...]`` field names."""
+    return str(model.model_fields["type"].annotation.__args__[0])  # type: ignore[union-attr]
+
+
+WEBHOOK_TYPES = frozenset(_type_of(model) for model in WEBHOOK_MODELS)
 
 
 class BadSignature(Unauthorized):
@@ -114,7 +120,7 @@ def _sender(settings: Any, headers: dict[str, str], body: bytes) -> str:
     raise BadSignature(str(error or "no provider secrets configured"))
 
 
-_EXAMPLES = {model.model_fields["type"].annotation.__args__[0]: {  # type: ignore[union-attr]
+_EXAMPLES = {_type_of(model): {
     "summary": model.__doc__.splitlines()[0] if model.__doc__ else None,
     "value": model.model_config["json_schema_extra"]["examples"][0]}  # type: ignore[index]
     for model in WEBHOOK_MODELS}
