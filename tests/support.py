@@ -53,7 +53,11 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float
         await asyncio.sleep(interval)
 
 
+#: The instant the fixed-date tests start at (their payloads name dates around it).
+NOVEMBER_2026 = "2026-11-25T10:00:00+00:00"
+
 PORTAL = {"Authorization": "Bearer dev-only-southend-portal"}
+OPS = {"Authorization": "Bearer dev-only-ops"}
 
 
 def case_payload(**overrides: Any) -> dict[str, Any]:

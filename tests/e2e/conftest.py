@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from support import common_env
+from support import OPS, common_env
 
+from shared import clock, scenario_clock
 from shared.localinfra.ports import free_port
 from shared.localinfra.services import SERVICES, ServiceProcess
 from shared.localinfra.smtp import SmtpServer
 from shared.testing.plugin import PostgresServer
+
+#: The services follow this scenario clock, set to the test's own clock before they start.
+SCENARIO_CLOCK = "suite"
 
 
 @dataclass
@@ -27,6 +34,13 @@ class System:
     def kill(self, *services: str) -> None:
         for service in services:
             self.processes[service].kill()
+
+    def advance_clock(self, delta: timedelta) -> None:
+        """Move the scenario clock through intake's ops API; every service, and this test, follow it."""
+        response = httpx.post(f"{self.url('intake')}/v1/ops/clock", headers=OPS,
+                              json={"advance": f"PT{int(delta.total_seconds())}S"}, timeout=30)
+        response.raise_for_status()
+        clock.CLOCK.set_offset(timedelta(seconds=response.json()["offset_seconds"]))
 
     def start(self, *services: str) -> None:
         for service in services:
@@ -52,9 +66,12 @@ def system(postgres: PostgresServer, kafka_bootstrap: str, namespace: str, smtp_
                          namespace=namespace)
         if spec.name == "notifications":
             env |= {"NOTIFICATIONS_SMTP_PORT": str(smtp_server.port)}
+        env |= {f"{spec.env_prefix}SCENARIO_CLOCK": SCENARIO_CLOCK}
         env |= system_env.get(spec.name, {})
         processes[spec.name] = ServiceProcess(spec, free_port(), env, tmp_path / "logs" / f"{spec.name}.log")
     system = System(processes, urls, smtp_server)
+    asyncio.run(scenario_clock.publish(kafka_bootstrap, namespace=namespace, name=SCENARIO_CLOCK,
+                                       offset=clock.CLOCK.offset, set_by="test suite"))
     try:
         system.start(*processes)
         yield system

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -13,7 +12,7 @@ import pytest
 from support import PORTAL, case_payload, eventually
 
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET
-from shared import webhooks
+from shared import clock, webhooks
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +54,7 @@ async def test_killing_certificates_and_notifications_loses_nothing_and_issues_n
         for case in cases[DECLINES:]:  # the provider reports outcomes while certificates is down
             meeting_id = await eventually(lambda case=case: booked(case["id"]), what="the meeting booked")
             body = json.dumps({"type": "meeting.outcome_reported", "data": {
-                "meeting_id": meeting_id, "held": True, "concluded_on": datetime.now(UTC).date().isoformat(),
+                "meeting_id": meeting_id, "held": True, "concluded_on": clock.today().isoformat(),
                 "agreement": "full"}}).encode()
             headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id=f"msg_{uuid.uuid4().hex}", body=body)
             httpx.post(f"{system.url('scheduling')}/v1/webhooks/provider", content=body,

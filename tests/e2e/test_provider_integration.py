@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from support import PORTAL, WebhookReceiver, case_payload, eventually
 
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET
-from shared import webhooks
+from shared import clock, webhooks
 from shared.calendar import DEFAULT_CALENDAR
 from shared.outbox import OutboxEvent
 
@@ -57,7 +57,7 @@ async def test_a_referral_booked_and_concluded_by_the_provider_ends_in_the_paren
             return None
 
         referred = await eventually(referral, what="the signed referral at the provider's endpoint")
-        day = DEFAULT_CALENDAR.add_working_days(datetime.now(LONDON).date(), 8)
+        day = DEFAULT_CALENDAR.add_working_days(clock.today(), 8)
         starts_at = datetime.combine(day, time(14), tzinfo=LONDON)
         booked = signed_post(system.url("scheduling"), {"type": "meeting.booked", "data": {
             "case_id": case["id"], "starts_at": starts_at.isoformat(),
@@ -75,7 +75,7 @@ async def test_a_referral_booked_and_concluded_by_the_provider_ends_in_the_paren
 
         concluded = signed_post(system.url("scheduling"), {"type": "meeting.outcome_reported", "data": {
             "meeting_id": referred["meeting_id"], "held": True, "agreement": "partial",
-            "concluded_on": datetime.now(LONDON).date().isoformat(),
+            "concluded_on": clock.today().isoformat(),
             "resolved_issues": ["Section F speech and language therapy"], "unresolved_issues": ["Section I"]}})
         assert concluded.status_code == 200, concluded.text
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pypdf
@@ -13,7 +12,7 @@ import pytest
 from support import PORTAL, case_payload, eventually
 
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET
-from shared import webhooks
+from shared import clock, webhooks
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +41,7 @@ async def test_a_mediation_goes_from_submission_to_a_certificate_in_the_parents_
         booked = await eventually(lambda: timeline_step(intake, case["id"], "meeting_scheduled"),
                                   what="the meeting booked")
         body = json.dumps({"type": "meeting.outcome_reported", "data": {
-            "meeting_id": booked["reference"], "held": True, "concluded_on": datetime.now(UTC).date().isoformat(),
+            "meeting_id": booked["reference"], "held": True, "concluded_on": clock.today().isoformat(),
             "agreement": "none"}}).encode()
         headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id=f"msg_{uuid.uuid4().hex}", body=body)
         outcome = httpx.post(f"{system.url('scheduling')}/v1/webhooks/provider", content=body,

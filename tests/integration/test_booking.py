@@ -8,13 +8,16 @@ from datetime import date
 import httpx
 import pytest
 from sqlmodel import select
-from support import serve
+from support import NOVEMBER_2026, OPS, serve
 
 from scheduling.main import create_app
 from scheduling.meeting import service as meeting_service
 from scheduling.settings import SchedulingSettings
 from shared.events import CaseSubmittedV1, Party
 from shared.outbox import OutboxEvent
+
+#: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
+pytestmark = pytest.mark.clock(NOVEMBER_2026)
 
 
 @pytest.fixture
@@ -75,7 +78,6 @@ async def test_a_parent_who_declines_and_then_asks_again_gets_a_new_meeting(sche
     assert cancelled is not None and cancelled.id not in events[2].envelope
 
 
-OPS = {"Authorization": "Bearer dev-only-ops"}
 
 
 async def test_r21_disagreement_resolution_is_not_booked_until_every_party_has_consented(scheduling):

@@ -19,7 +19,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlmodel import col, select
-from support import PORTAL, eventually, serve
+from support import NOVEMBER_2026, OPS, PORTAL, eventually, serve
 
 from certificates.certificate import service as certificate_service
 from certificates.certificate.models import Certificate, CertificateKind, CertificateStatus
@@ -34,8 +34,10 @@ from shared.kafka import codec
 from shared.kafka.admin import ensure_topics
 from shared.outbox import OutboxEvent
 
+#: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
+pytestmark = pytest.mark.clock(NOVEMBER_2026)
+
 SOUTHEND = "E06000033"
-OPS = {"Authorization": "Bearer dev-only-ops"}
 SOUTHEND_WRITER = {"Authorization": "Bearer dev-only-southend-writer"}
 OTHER_LA = {"Authorization": "Bearer dev-only-other-portal"}
 NOTICE_SENT_ON = date(2026, 11, 3)
@@ -241,6 +243,14 @@ async def test_a_trigger_that_cannot_be_served_past_its_due_date_is_visible_to_o
 async def test_a_certificate_issued_on_time_is_not_reported_late(certificates):
     await given_an_issued_certificate(certificates, "case-ontime-0001")
 
+    assert await outbox(certificates, "certificate.issued_late.v1") == []
+
+
+@pytest.mark.clock("2026-07-01T23:30:00+00:00")  # 00:30 BST on Thu 2 July in England
+async def test_r16_a_certificate_issued_half_an_hour_after_midnight_bst_is_dated_that_london_day(certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-midnight-0001", told=date(2026, 7, 2))
+
+    assert certificate.issued_on == date(2026, 7, 2)  # the UTC date is still 1 July
     assert await outbox(certificates, "certificate.issued_late.v1") == []
 
 

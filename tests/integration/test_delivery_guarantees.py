@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from support import eventually
+from support import NOVEMBER_2026, eventually
 
 from shared import outbox
 from shared.db import create_engine, create_sessionmaker
@@ -26,6 +26,9 @@ from shared.kafka.consumer import EventConsumer
 from shared.kafka.producer import Producer
 from shared.outbox import OutboxEvent
 from shared.worker import Worker
+
+#: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
+pytestmark = pytest.mark.clock(NOVEMBER_2026)
 
 SERVICE = "plumbing"
 

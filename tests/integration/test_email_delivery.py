@@ -13,7 +13,7 @@ import httpx
 import icalendar
 import pytest
 from sqlmodel import select
-from support import eventually, handle, serve
+from support import NOVEMBER_2026, OPS, eventually, handle, serve
 
 from notifications.main import create_app
 from notifications.message import handlers
@@ -30,7 +30,9 @@ from shared.events import (
 from shared.localinfra.smtp import SmtpServer
 from shared.outbox import OutboxEvent
 
-OPS = {"Authorization": "Bearer dev-only-ops"}
+#: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
+pytestmark = pytest.mark.clock(NOVEMBER_2026)
+
 CASE_ID = "case-0001"
 PARENT = "alex@example.org"
 

@@ -10,7 +10,7 @@ from datetime import date
 import httpx
 import pytest
 from sqlmodel import func, select
-from support import PORTAL, case_payload, serve
+from support import NOVEMBER_2026, PORTAL, case_payload, serve
 
 from intake.case import service as case_service
 from intake.case.models import Case
@@ -18,6 +18,9 @@ from intake.main import create_app
 from intake.settings import IntakeSettings
 from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
 from shared.outbox import OutboxEvent
+
+#: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
+pytestmark = pytest.mark.clock(NOVEMBER_2026)
 
 OTHER_LA = {"Authorization": "Bearer dev-only-other-portal"}
 
@@ -93,6 +96,16 @@ async def test_a_decline_is_stored_and_announces_case_mediation_declined_with_it
     assert response.status_code == 201
     assert response.json()["certificate_due_on"] == "2026-11-25"  # R6: Fri 20 Nov + 3 working days
     assert await outbox_types(intake) == ["case.mediation_declined.v1"]
+
+
+@pytest.mark.clock("2026-07-01T23:30:00+00:00")  # 00:30 BST on Thu 2 July in England
+async def test_r23_a_portal_told_today_just_after_midnight_bst_is_not_told_it_is_in_the_future(intake):
+    body = case_payload(decision_date="2026-06-01", notice_sent_on="2026-06-02", told_on="2026-07-02")
+
+    response = await intake.post("/v1/cases", json=body, headers=PORTAL)
+
+    assert response.status_code == 201, response.text
+    assert response.json()["mediate_by"] == "2026-08-01"  # R8: told Thu 2 July + 30 days
 
 
 async def test_a_retry_with_the_same_idempotency_key_returns_the_original_case(intake):

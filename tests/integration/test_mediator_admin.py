@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from support import serve
+from support import NOVEMBER_2026, OPS, serve
 
 from scheduling.main import create_app
 from scheduling.mediator import service as mediator_service
@@ -16,7 +16,9 @@ from scheduling.mediator.rules import Needs
 from scheduling.meeting.models import Meeting
 from scheduling.settings import SchedulingSettings
 
-OPS = {"Authorization": "Bearer dev-only-ops"}
+#: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
+pytestmark = pytest.mark.clock(NOVEMBER_2026)
+
 PORTAL = {"Authorization": "Bearer dev-only-southend-portal"}
 LONDON = ZoneInfo("Europe/London")
 

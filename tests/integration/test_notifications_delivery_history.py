@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import select
-from support import eventually, handle, serve
+from support import NOVEMBER_2026, OPS, eventually, handle, serve
 
 from notifications.main import create_app
 from notifications.message import handlers
@@ -24,7 +24,9 @@ from notifications.settings import NotificationsSettings
 from shared.events import CaseSubmittedV1, Party
 from shared.localinfra.smtp import SmtpServer
 
-OPS = {"Authorization": "Bearer dev-only-ops"}
+#: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
+pytestmark = pytest.mark.clock(NOVEMBER_2026)
+
 CASE_ID = "case-0001"
 PARENT = "alex@example.org"
 

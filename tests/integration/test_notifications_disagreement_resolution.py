@@ -17,6 +17,7 @@ from notifications.message import handlers
 from notifications.message.models import Message, MessageStatus
 from notifications.reminder.models import Reminder
 from notifications.settings import NotificationsSettings
+from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
 from shared.events import Envelope, EventData, MeetingScheduledV1
 from shared.events.cases import CaseDisagreementResolutionRequestedV1, DrPartyFact
@@ -54,7 +55,7 @@ PARENT = DrPartyFact(role="parent", name="Alex Example", email="alex@example.org
 
 
 def meeting() -> MeetingScheduledV1:
-    day = DEFAULT_CALENDAR.add_working_days(datetime.now(LONDON).date(), 10)
+    day = DEFAULT_CALENDAR.add_working_days(clock.today(), 10)
     starts = datetime.combine(day, time(10, 0), tzinfo=LONDON)
     return MeetingScheduledV1(meeting_id="meeting-dr-1", case_id=CASE_ID, mediator_id="med-0001",
                               mediator_name="Jordan Avery", provider_name="KIDS", starts_at=starts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from notifications.message.models import Message, MessageStatus
 from notifications.reminder.models import Reminder, ReminderStatus
 from notifications.reminder.rules import meeting_reminder_due
 from notifications.settings import NotificationsSettings
+from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
 from shared.events import CaseSubmittedV1, Envelope, EventData, MeetingScheduledV1, Party
 from shared.events.meetings import MeetingCancelledV1, MeetingRescheduledV1
@@ -66,7 +67,7 @@ def submitted() -> CaseSubmittedV1:
 
 def meeting_day(working_days_ahead: int) -> datetime:
     """10:00 London time on a working day safely after today, so its reminder lies in the future."""
-    day = DEFAULT_CALENDAR.add_working_days(datetime.now(LONDON).date(), working_days_ahead)
+    day = DEFAULT_CALENDAR.add_working_days(clock.today(), working_days_ahead)
     return datetime.combine(day, time(10, 0), tzinfo=LONDON)
 
 
@@ -232,9 +233,9 @@ async def _make_due(client: httpx.AsyncClient, *, expired: bool = False) -> None
     """Time passes while the service is down: the reminder's due time (and maybe the meeting) is now past."""
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
         for reminder in (await session.exec(select(Reminder).where(Reminder.kind == "meeting"))).all():
-            reminder.due_at = datetime.now(UTC) - timedelta(minutes=5)
+            reminder.due_at = clock.now() - timedelta(minutes=5)
             if expired:
-                reminder.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+                reminder.expires_at = clock.now() - timedelta(minutes=1)
             session.add(reminder)
         await session.commit()
 

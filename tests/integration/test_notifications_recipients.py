@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from notifications.message import handlers
 from notifications.message.models import Message, MessageStatus
 from notifications.reminder.models import Reminder, ReminderStatus
 from notifications.settings import NotificationsSettings
+from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
 from shared.events import (
     CaseMediationDeclinedV1,
@@ -52,7 +53,7 @@ MEDIATOR = "jordan.avery@mediators.example"
 ADVISER = "mediationlondon@kids.org.uk"  # the directory's adviser for E06000033; its provider has the same mailbox
 OPS_EMAIL = "ops@send-mediation.example"
 REPLY_TO = "send.mediation@southend.gov.uk"
-TODAY = datetime.now(LONDON).date()
+TODAY = clock.today()
 
 
 def settings_for(database_url: str, kafka_bootstrap: str, namespace: str, smtp_server: SmtpServer,
@@ -368,7 +369,7 @@ async def test_the_certificate_pdf_goes_only_to_the_parent_and_both_emails_link_
 async def _make_due(client: httpx.AsyncClient, kind: str) -> None:
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
         for reminder in (await session.exec(select(Reminder).where(Reminder.kind == kind))).all():
-            reminder.due_at = datetime.now(UTC) - timedelta(minutes=5)
+            reminder.due_at = clock.now() - timedelta(minutes=5)
             session.add(reminder)
         await session.commit()
     client.app.state.runtime.wake("reminder_scheduler")  # type: ignore[attr-defined]
@@ -417,7 +418,7 @@ async def test_a_certificate_reminder_planned_before_a_restart_fires_after_it(da
         await eventually(lambda: all_sent(client, 3), what="acknowledgements and the concluded notice")
         async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
             for reminder in (await session.exec(select(Reminder).where(Reminder.kind == "certificate_due"))).all():
-                reminder.due_at = datetime.now(UTC) - timedelta(minutes=5)  # fell due while the service was down
+                reminder.due_at = clock.now() - timedelta(minutes=5)  # fell due while the service was down
                 session.add(reminder)
             await session.commit()
 

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
 from sqlmodel import select
-from support import WebhookReceiver, eventually, serve
+from support import NOVEMBER_2026, OPS, WebhookReceiver, eventually, serve
 
 from scheduling.main import create_app
 from scheduling.meeting import service as meeting_service
 from scheduling.meeting.models import Meeting, MeetingStatus
 from scheduling.outbound.models import DeliveryStatus, WebhookEndpoint, WebhookMessage
 from scheduling.settings import SchedulingSettings
-from shared import webhooks
+from shared import clock, webhooks
 from shared.events import CaseSubmittedV1, Party
 from shared.outbox import OutboxEvent
 
-OPS = {"Authorization": "Bearer dev-only-ops"}
+#: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
+pytestmark = pytest.mark.clock(NOVEMBER_2026)
 
 
 @pytest.fixture
@@ -124,7 +125,7 @@ async def test_410_gone_disables_the_endpoint_tells_ops_and_recovery_sends_again
     assert "provider.endpoint_disabled.v1" in events
     assert message.attempts == 1
 
-    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    since = (clock.now() - timedelta(hours=1)).isoformat()
     recovered = await scheduling.post(f"/v1/admin/webhook-endpoints/{endpoint['endpoint_id']}/recover",
                                       headers=OPS, json={"since": since})
     [again] = await eventually(lambda: delivered(scheduling), what="the recovered delivery")

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sqlmodel import select
-from support import PORTAL, serve
+from support import OPS, PORTAL, serve
 
 from scheduling.main import create_app
 from scheduling.meeting import service as meeting_service
@@ -21,14 +21,13 @@ from scheduling.meeting.models import Meeting, MeetingStatus, Referral
 from scheduling.outbound import service as outbound_service
 from scheduling.outbound.models import WebhookMessage
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings
-from shared import webhooks
+from shared import clock, webhooks
 from shared.calendar import DEFAULT_CALENDAR
 from shared.events import CaseSubmittedV1, Party
 from shared.outbox import OutboxEvent
 
 LONDON = ZoneInfo("Europe/London")
-OPS = {"Authorization": "Bearer dev-only-ops"}
-TODAY = datetime.now(LONDON).date()
+TODAY = clock.today()
 ids = count()
 OTHER_PROVIDER_SECRET = webhooks.generate_secret()
 

@@ -19,6 +19,9 @@ from shared import webhooks
 from shared.events import CaseSubmittedV1, Party
 from shared.outbox import OutboxEvent
 
+#: The meeting is booked on Fri 20 Nov for Mon 30 Nov; the provider reports after it, on Fri 4 Dec.
+pytestmark = pytest.mark.clock("2026-12-04T10:00:00+00:00")
+
 
 @pytest.fixture
 async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) -> AsyncIterator[httpx.AsyncClient]:
@@ -43,7 +46,7 @@ async def meeting(scheduling: httpx.AsyncClient) -> Meeting:
 
 
 def outcome(meeting_id: str, **overrides: object) -> bytes:
-    data = {"meeting_id": meeting_id, "held": True, "concluded_on": "2026-11-27", "agreement": "partial"}
+    data = {"meeting_id": meeting_id, "held": True, "concluded_on": "2026-11-30", "agreement": "partial"}
     return json.dumps({"type": "meeting.outcome_reported", "data": {**data, **overrides}}).encode()
 
 
@@ -128,6 +131,19 @@ async def test_an_unknown_type_or_invalid_payload_is_refused_naming_the_problem(
     assert await state(scheduling, meeting.id) == (MeetingStatus.scheduled, ["meeting.scheduled.v1"], 0)
 
 
+@pytest.mark.clock("2026-11-27T10:00:00+00:00")
+async def test_r15_an_outcome_for_a_meeting_whose_day_has_not_come_is_refused(scheduling, meeting):
+    body = outcome(meeting.id, concluded_on="2026-11-27")  # the meeting is on Mon 30 Nov
+
+    response = await post(scheduling, body, webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_early", body=body))
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "body.data.meeting_id"
+    assert "2026-11-30" in error["reason"] and "has not taken place yet" in error["reason"]
+    assert await state(scheduling, meeting.id) == (MeetingStatus.scheduled, ["meeting.scheduled.v1"], 0)
+
+
 async def test_an_outcome_for_an_unknown_meeting_is_refused_and_its_id_not_burnt(scheduling, meeting):
     body = outcome("no-such-meeting")
     headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_3", body=body)
@@ -158,8 +174,8 @@ async def test_r18_r19_the_outcome_keeps_issues_and_follow_up_deadlines_in_sched
         stored = await session.get(Meeting, meeting.id)
         events = [row.envelope for row in (await session.exec(select(OutboxEvent))).all()]
     assert stored.outcome["follow_ups"] == [
-        {"kind": "amend_plan", "step": "amend_plan", "due_on": "2027-01-01"},  # 27 Nov + 5 weeks
-        {"kind": "change_named_school", "step": "change_named_school", "due_on": "2026-12-18"},  # agreed: 21 days
+        {"kind": "amend_plan", "step": "amend_plan", "due_on": "2027-01-04"},  # 30 Nov + 5 weeks
+        {"kind": "change_named_school", "step": "change_named_school", "due_on": "2026-12-21"},  # agreed: 21 days
     ]
     assert stored.outcome["unresolved_issues"] == ["Section I placement"]
     assert not any("Section" in envelope for envelope in events)  # R20: nothing of it in events

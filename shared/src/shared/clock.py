@@ -105,6 +105,12 @@ def today() -> date:
     return CLOCK.today()
 
 
+def real_now() -> datetime:
+    """The machine's own time, never moved: only for protocols whose far side checks it against its wall
+    clock (webhook signature timestamps, HTTP dates, X.509 validity). Never a statutory date."""
+    return datetime.now(UTC)
+
+
 def london(instant: datetime) -> datetime:
     return instant.astimezone(LONDON)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared import clock
 
 
 class InboxEvent(SQLModel, table=True):
@@ -13,7 +15,7 @@ class InboxEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     type: str = Field(max_length=200)
-    handled_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    handled_at: datetime = Field(default_factory=clock.now)
 
 
 async def already_handled(session: AsyncSession, event_id: str) -> bool:

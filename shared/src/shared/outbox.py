@@ -7,7 +7,7 @@ published; a poll is the safety net for wake-ups lost to a crash.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import clock
 from shared.db import wake_after_commit
 from shared.events.envelope import Envelope, EventData
 from shared.events.registry import model_for
@@ -38,7 +39,7 @@ class OutboxEvent(SQLModel, table=True):
     type: str = Field(max_length=200)
     subject: str = Field(max_length=64)
     envelope: str
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
     published_at: datetime | None = Field(default=None, index=True)
 
 
@@ -84,7 +85,7 @@ async def publish_pending(
             OUTBOX_BACKLOG.labels(service).set(0)
             return False
         await producer.send_all([_to_message(row, namespace) for row in rows])
-        now = datetime.now(UTC)
+        now = clock.now()
         for row in rows:
             row.published_at = now
             EVENTS_PUBLISHED.labels(service, row.topic).inc()

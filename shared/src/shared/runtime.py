@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from shared import outbox
+from shared import clock, outbox, scenario_clock
+from shared.clock_routes import clock_router
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_error_handlers
 from shared.kafka.admin import ensure_topics
@@ -65,6 +66,7 @@ class ServiceRuntime:
         )
         self.producer = Producer(self.settings.kafka_bootstrap_servers, client_id=self.service)
         self.consumer: EventConsumer | None = None
+        self.clock_follower: scenario_clock.ScenarioClockFollower | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -76,6 +78,19 @@ class ServiceRuntime:
         if worker in self._workers:
             self._workers[worker].wake()
 
+    def wake_all(self) -> None:
+        """The clock moved: every worker re-checks what has fallen due."""
+        for worker in self._workers.values():
+            worker.wake()
+
+    async def _follow_scenario_clock(self, name: str) -> None:
+        settings = self.settings
+        await scenario_clock.ensure_topic(settings.kafka_bootstrap_servers, namespace=settings.kafka_namespace)
+        self.clock_follower = scenario_clock.ScenarioClockFollower(
+            settings.kafka_bootstrap_servers, namespace=settings.kafka_namespace, name=name)
+        await self.clock_follower.start()
+        self._spawn(self.clock_follower.run(), "scenario-clock")
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[ServiceRuntime]:
         settings = self.settings
@@ -86,10 +101,13 @@ class ServiceRuntime:
             topics.update(model.topic for model in self.subscriptions)
             await ensure_topics(settings.kafka_bootstrap_servers, {settings.kafka_namespace + t for t in topics},
                                 partitions=settings.kafka_topic_partitions)
-        if self.on_start is not None:
-            await self.on_start(self)
-        await self.producer.start()
+        if settings.scenario_clock:
+            await self._follow_scenario_clock(settings.scenario_clock)
+        stop_listening = clock.CLOCK.on_change(self.wake_all)
         try:
+            if self.on_start is not None:
+                await self.on_start(self)
+            await self.producer.start()
             if settings.run_workers:
                 relay = Worker(
                     outbox.RELAY,
@@ -113,9 +131,12 @@ class ServiceRuntime:
             log.info("service.started", workers=sorted(self._workers), consumes=self.consumer.topics if self.consumer else [])
             yield self
         finally:
+            stop_listening()
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self.clock_follower is not None:
+                await self.clock_follower.stop()
             if self.consumer is not None:
                 await self.consumer.stop()
             await self.producer.stop()
@@ -212,6 +233,7 @@ def build_app(runtime: ServiceRuntime, *, title: str, description: str, version:
     install_error_handlers(app, union_tags=union_tags)
     app.middleware("http")(http_metrics_middleware(runtime.service))
     app.include_router(operations_router(runtime))
+    app.include_router(clock_router(runtime))
     # A server span per request (not for probes and scrapes); events recorded in it carry its traceparent.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app

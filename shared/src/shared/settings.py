@@ -34,6 +34,9 @@ class ServiceSettings(BaseSettings):
     #: bearer token -> client; JSON in the environment, e.g.
     #: {"<token>": {"name": "Southend portal", "la_code": "E06000033", "scopes": ["cases:read"]}}
     api_clients: dict[str, ApiClient] = Field(default_factory=lambda: dict(DEVELOPMENT_CLIENTS))
+    #: Follow the named scenario clock (shared.scenario_clock) instead of the system clock: development and
+    #: staging only, so a council can rehearse a case across its time limits. Production refuses it.
+    scenario_clock: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     @property
     def service_name(self) -> str:
@@ -45,6 +48,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> ServiceSettings:
+        if self.environment == "production" and self.scenario_clock:
+            raise ValueError("a scenario clock cannot run with production settings: statutory dates follow real time")
         if self.environment == "production":
             secrets = {**self.secrets(), **{f"api_clients[{c.name}]": token for token, c in self.api_clients.items()}}
             weak = [name for name, value in secrets.items() if DEVELOPMENT_SECRET_MARKER in value]

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from shared import clock
+
 
 class InvalidWebhook(Exception):
     """The signature, timestamp or headers do not verify."""
@@ -19,7 +21,7 @@ def generate_secret() -> str:
 
 def sign(secret: str, *, msg_id: str, body: bytes, timestamp: datetime | None = None) -> dict[str, str]:
     """The three headers a sender attaches to ``body``."""
-    at = (timestamp or datetime.now(UTC)).astimezone(UTC)  # the library signs the UTC wall time
+    at = (timestamp or clock.real_now()).astimezone(UTC)  # the far side checks it against its wall clock
     signature = Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=body.decode())
     return {
         "webhook-id": msg_id,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared import clock
 
 SPECVERSION = "1.0"
 
@@ -42,7 +44,7 @@ class Envelope(BaseModel, Generic[DataT]):
     source: str
     specversion: str = SPECVERSION
     type: str
-    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    time: datetime = Field(default_factory=clock.now)
     subject: str = Field(description="The case id; also the Kafka message key.")
     datacontenttype: str = "application/json"
     traceparent: str | None = None

@@ -3,7 +3,10 @@
 - ``kafka_bootstrap``: a broker for the whole session, or KAFKA_BOOTSTRAP_SERVERS;
 - ``postgres``: a throw-away cluster for the session, or TEST_DATABASE_URL (an admin URL);
 - ``database_url``: a fresh, empty database per test;
-- ``smtp_server``: a fresh SMTP server per test writing .eml files to tmp_path.
+- ``smtp_server``: a fresh SMTP server per test writing .eml files to tmp_path;
+- the project clock: every test starts at the suite's instant (``SEND_TEST_NOW``, default below), never at
+  the day the suite happens to run; ``@pytest.mark.clock("2026-07-01T23:30:00+00:00")`` starts a test at its
+  own instant. The clock then ticks in real time, so retries and timeouts behave as in production.
 
 Everything started here is stopped at the end, on free ports, so the suite can
 run beside ``make run``.
@@ -14,13 +17,42 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from shared.clock import CLOCK, Clock
 from shared.localinfra.kafka import KafkaBroker, wait_for_kafka
 from shared.localinfra.postgres import PostgresCluster, create_database_at
 from shared.localinfra.smtp import SmtpServer
+
+#: A Wednesday in term time, far from any day the suite runs; CI also runs the suite at other instants.
+DEFAULT_TEST_NOW = "2026-11-25T10:00:00+00:00"
+
+
+def suite_now() -> datetime:
+    instant = datetime.fromisoformat(os.environ.get("SEND_TEST_NOW") or DEFAULT_TEST_NOW)
+    if instant.tzinfo is None:
+        raise pytest.UsageError("SEND_TEST_NOW must be an aware instant, e.g. 2026-12-24T10:00:00+00:00")
+    return instant
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clock(instant): the project clock reads this aware ISO instant as the test starts")
+    CLOCK.set(suite_now())  # before collection: module-level "today" in a test module is the suite's day
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"project clock: tests start at {suite_now().isoformat()} (SEND_TEST_NOW)"
+
+
+@pytest.fixture(autouse=True)
+def project_clock(request: pytest.FixtureRequest) -> Iterator[Clock]:
+    marker = request.node.get_closest_marker("clock")
+    CLOCK.set(datetime.fromisoformat(marker.args[0]) if marker else suite_now())
+    yield CLOCK
+    CLOCK.set(suite_now())
 
 
 class PostgresServer:

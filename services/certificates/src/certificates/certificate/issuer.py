@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from certificates.certificate import service as certificate_service
 from certificates.metrics import CERTIFICATES_ISSUED, CERTIFICATES_ISSUED_LATE, CERTIFICATES_WAITING_OVERDUE
+from shared import clock
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
 
@@ -17,7 +16,7 @@ def make_step(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> 
         async with runtime.sessionmaker() as session:
             issued = await certificate_service.issue_pending(session, issuing=issuing, batch=BATCH)
             await session.commit()
-            waiting = await certificate_service.count_waiting_overdue(session, today=datetime.now(UTC).date())
+            waiting = await certificate_service.count_waiting_overdue(session, today=clock.today())
         CERTIFICATES_WAITING_OVERDUE.set(waiting)
         for certificate in issued:  # counted once committed
             CERTIFICATES_ISSUED.labels(certificate.kind).inc()

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class CertificateKind(StrEnum):
@@ -65,4 +67,4 @@ class Certificate(SQLModel, table=True):
     voided_at: datetime | None = None
     void_reason: str | None = Field(default=None, max_length=32)
     void_note: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)

@@ -16,6 +16,7 @@ from certificates.certificate.schemas import (
     VerificationRequest,
 )
 from certificates.certificate.verification import TokenBucket
+from shared import clock
 from shared.auth import AUTH_RESPONSES, ApiClient, authenticate, require_scope
 from shared.deps import SessionDep
 from shared.errors import VALIDATION_RESPONSES, Forbidden, Unauthorized
@@ -139,7 +140,7 @@ async def verify_certificate(body: VerificationRequest, request: Request, sessio
         status=found.status, number=certificate.number or "", kind=certificate.kind,
         issued_on=certificate.issued_on, appeal_deadline=certificate.appeal_deadline,
         local_authority=found.la_name, superseded_by=found.superseded_by_number,
-        revoked_on=certificate.voided_at.date() if certificate.voided_at else None,
+        revoked_on=clock.london_date(certificate.voided_at) if certificate.voided_at else None,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -16,6 +16,7 @@ from certificates.certificate import pdf
 from certificates.certificate.models import CaseRecord, Certificate, CertificateKind, CertificateStatus
 from certificates.certificate.signing import PdfSigner
 from certificates.certificate.verification import surname_matches
+from shared import clock
 from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
 from shared.db import wake_after_commit
 from shared.directory import load_directory
@@ -128,11 +129,11 @@ def is_late(certificate: Certificate) -> bool:
 
 async def _issue(session: AsyncSession, certificate: Certificate, case: CaseRecord, *, issuing: Issuing,
                  supersedes: Certificate | None = None) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     assert certificate.serial is not None
     certificate.number = certificate_number(issuing.number_prefix, now.year, certificate.serial)
     # R16: a corrected version keeps the original issue date, so the appeal clock (R17) does not move.
-    certificate.issued_on = supersedes.issued_on if supersedes is not None else now.date()
+    certificate.issued_on = supersedes.issued_on if supersedes is not None else clock.london_date(now)
     certificate.issued_at, certificate.status = now, CertificateStatus.issued
     assert certificate.issued_on is not None
     deadline = appeal_deadline(notice_sent_on=case.notice_sent_on, certificate_issued_on=certificate.issued_on)
@@ -237,13 +238,13 @@ async def void(session: AsyncSession, certificate_id: str, *, la_code: str | Non
     """Revoke a certificate: it stays on record, and its number now verifies as "revoked"."""
     certificate, case = await _load(session, certificate_id, la_code=la_code, for_update=True)
     _ensure_current(certificate)
-    now = datetime.now(UTC)
+    now = clock.now()
     certificate.voided_at, certificate.void_reason, certificate.void_note = now, reason, note
     session.add(certificate)
     assert certificate.number is not None
     add_event(session, CertificateVoidedV1(
         certificate_id=certificate.id, case_id=case.case_id, number=certificate.number, kind=certificate.kind,
-        reason=reason, voided_on=now.date(),
+        reason=reason, voided_on=clock.london_date(now),
     ), subject=case.case_id)
     log.info("audit.certificate_voided", case_id=case.case_id, certificate_id=certificate.id, reason=reason)
     return certificate

@@ -12,7 +12,7 @@ import fcntl
 import io
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
+from shared import clock
 from shared.errors import ServiceError
 from shared.logging import get_logger
 
@@ -89,7 +90,7 @@ def generate_development_key(key_path: Path, cert_path: Path) -> None:
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "SEND mediation service"),
         x509.NameAttribute(NameOID.COMMON_NAME, DEVELOPMENT_COMMON_NAME),
     ])
-    now = datetime.now(UTC)
+    now = clock.real_now()  # X.509 validity is checked against the wall clock
     cert = (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class CaseKind(StrEnum):
@@ -71,7 +73,7 @@ class Case(SQLModel, table=True):
     dr_parties: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     #: Languages, accessibility needs and the school's URN, for scheduling's mediator assignment.
     meeting_needs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -85,4 +87,4 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(max_length=255)
     request_hash: str = Field(max_length=64)
     case_id: str = Field(foreign_key="cases.id", max_length=36)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_
@@ -16,6 +16,7 @@ from intake.case import rules
 from intake.case.models import Case, CaseKind, CaseStatus, IdempotencyRecord
 from intake.case.schemas import CaseCreate, DisagreementResolutionCreate, MediationCreate
 from intake.timeline import service as timeline_service
+from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound
@@ -82,7 +83,7 @@ async def find_by_idempotency_key(session: AsyncSession, *, la_code: str, key: s
 async def submit(session: AsyncSession, body: CaseCreate, *, la_code: str, key: str | None,
                  today: date | None = None) -> Case:
     """Apply the intake rules, store the case and record its event in this transaction."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     if load_directory().get(la_code) is None:
         raise UnknownAuthority(f"local authority {la_code!r} is not in the directory")
     if isinstance(body, DisagreementResolutionCreate):
@@ -122,7 +123,7 @@ def _disagreement_resolution(session: AsyncSession, body: DisagreementResolution
         child_date_of_birth=body.child.date_of_birth if body.child else None,
     )
     missing = rules.missing_consent(parties)
-    timeline_service.add(session, case_id=case.id, kind="submitted", at=datetime.now(UTC),
+    timeline_service.add(session, case_id=case.id, kind="submitted", at=clock.now(),
                          summary=f"Disagreement resolution (type {body.dr_type}) requested; "
                                  + ("every party has consented" if not missing
                                     else "consent awaited from: " + ", ".join(missing)))
@@ -138,7 +139,7 @@ def _disagreement_resolution(session: AsyncSession, body: DisagreementResolution
 async def record_consent(session: AsyncSession, case: Case, *, role: str, consented_on: date,
                          today: date | None = None) -> Case:
     """R21: record a party's consent; booking waits until every party has consented."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     if case.kind is not CaseKind.disagreement_resolution or case.status is CaseStatus.withdrawn:
         raise TransitionNotAllowed("consent is recorded only on an open disagreement-resolution case")
     if consented_on > today:
@@ -152,7 +153,7 @@ async def record_consent(session: AsyncSession, case: Case, *, role: str, consen
     case.dr_parties = parties
     session.add(case)
     missing = rules.missing_consent(parties)
-    timeline_service.add(session, case_id=case.id, kind="consent_recorded", at=datetime.now(UTC),
+    timeline_service.add(session, case_id=case.id, kind="consent_recorded", at=clock.now(),
                          summary=f"Consent of the {role} recorded"
                                  + ("; every party has consented" if not missing else ""))
     add_event(session, CaseConsentRecordedV1(case_id=case.id, role=role, consented_on=consented_on,
@@ -205,7 +206,7 @@ def _facts(case: Case) -> dict[str, Any]:
 
 def _announce_mediation(session: AsyncSession, case: Case) -> None:
     assert case.mediate_by is not None
-    timeline_service.add(session, case_id=case.id, kind="submitted", at=datetime.now(UTC),
+    timeline_service.add(session, case_id=case.id, kind="submitted", at=clock.now(),
                          summary=f"Mediation requested; must take place by {case.mediate_by}")
     add_event(session, CaseSubmittedV1(**_facts(case), mediate_by=case.mediate_by, health_issues=case.health_issues,
                                        health_only=case.health_only, arranging_body=case.arranging_body,
@@ -223,7 +224,7 @@ def _announce_mediation(session: AsyncSession, case: Case) -> None:
 
 def _announce_decline(session: AsyncSession, case: Case) -> None:
     assert case.certificate_due_on is not None
-    timeline_service.add(session, case_id=case.id, kind="mediation_declined", at=datetime.now(UTC),
+    timeline_service.add(session, case_id=case.id, kind="mediation_declined", at=clock.now(),
                          summary=f"Mediation declined; adviser certificate due by {case.certificate_due_on}")
     add_event(session, CaseMediationDeclinedV1(**_facts(case), told_adviser_on=case.told_on,
                                                certificate_due_on=case.certificate_due_on), subject=case.id)
@@ -245,14 +246,14 @@ async def act(session: AsyncSession, case: Case, action: rules.Action, *, told_o
               mediation_issues: list[str] | None = None, reason: str | None = None,
               today: date | None = None) -> Case:
     """Withdraw, or a parent who changes their mind in either direction (R6, R7). 409 if not allowed."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     if case.kind is CaseKind.disagreement_resolution and action is not rules.Action.withdraw:
         raise TransitionNotAllowed("disagreement resolution has no mediation to decline or request; withdraw it")
     if not rules.can(action, case.status):
         raise TransitionNotAllowed(f"cannot {action.value.replace('_', ' ')} a case that is {case.status.value}")
     if action is rules.Action.withdraw:
         case.status, case.withdrawn_reason = CaseStatus.withdrawn, reason
-        timeline_service.add(session, case_id=case.id, kind="withdrawn", at=datetime.now(UTC),
+        timeline_service.add(session, case_id=case.id, kind="withdrawn", at=clock.now(),
                              summary=f"Case withdrawn ({reason})")
         add_event(session, CaseWithdrawnV1(case_id=case.id, la_code=case.la_code, withdrawn_on=today,
                                            reason=reason),

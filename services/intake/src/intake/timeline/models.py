@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class TimelineEntry(SQLModel, table=True):
@@ -17,4 +19,4 @@ class TimelineEntry(SQLModel, table=True):
     summary: str = Field(max_length=500)
     reference: str | None = Field(default=None, max_length=64, description="id of the meeting, certificate or message")
     source_event_id: str | None = Field(default=None, unique=True, max_length=64)
-    recorded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    recorded_at: datetime = Field(default_factory=clock.now)

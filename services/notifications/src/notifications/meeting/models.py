@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class InvitationStatus(StrEnum):
@@ -36,4 +38,4 @@ class MeetingInvitation(SQLModel, table=True):
                                 sa_column_kwargs={"server_default": "local_authority"})
     #: The mediator's work address for their invitations; personal data, kept only here.
     mediator_email: str | None = Field(default=None, max_length=320)
-    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = Field(default_factory=clock.now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -10,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifications.meeting.models import InvitationStatus, MeetingInvitation
 from notifications.message.rendering import LONDON
+from shared import clock
 from shared.events.meetings import MeetingRescheduledV1, MeetingScheduledV1
 
 
@@ -45,7 +45,7 @@ async def record_move(session: AsyncSession, data: MeetingRescheduledV1, *, doma
                           location=data.location)
     meeting.sequence = max(meeting.sequence + 1, data.sequence)
     meeting.starts_at, meeting.ends_at, meeting.location = data.starts_at, data.ends_at, data.location
-    meeting.updated_at = datetime.now(UTC)
+    meeting.updated_at = clock.now()
     session.add(meeting)
     return meeting
 
@@ -53,7 +53,7 @@ async def record_move(session: AsyncSession, data: MeetingRescheduledV1, *, doma
 def record_cancellation(session: AsyncSession, meeting: MeetingInvitation, *, sequence: int) -> MeetingInvitation:
     meeting.sequence = max(meeting.sequence + 1, sequence)
     meeting.status = InvitationStatus.cancelled
-    meeting.updated_at = datetime.now(UTC)
+    meeting.updated_at = clock.now()
     session.add(meeting)
     return meeting
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class MessageStatus(StrEnum):
@@ -65,9 +67,9 @@ class Message(SQLModel, table=True):
     attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     status: MessageStatus = Field(default=MessageStatus.pending, index=True)
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=lambda: datetime.now(UTC), index=True)
+    next_attempt_at: datetime = Field(default_factory=clock.now, index=True)
     last_error: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
     sent_at: datetime | None = None
 
 
@@ -89,7 +91,7 @@ class MessageAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_uuid: str = Field(foreign_key="messages.id", index=True, max_length=36)
     attempt: int
-    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = Field(default_factory=clock.now)
     outcome: AttemptOutcome
     smtp_code: int | None = None
     reply: str | None = Field(default=None, max_length=200)

@@ -14,6 +14,7 @@ import icalendar
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from notifications.message.catalogue import TEMPLATES
+from shared import clock
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -57,7 +58,7 @@ def meeting_invitation(*, uid: str, sequence: int, starts_at: datetime, ends_at:
     event.add("uid", uid)
     event.add("sequence", sequence)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("dtstamp", datetime.now(starts_at.tzinfo))
+    event.add("dtstamp", clock.now())
     event.add("dtstart", starts_at)
     event.add("dtend", ends_at)
     event.add("summary", summary)

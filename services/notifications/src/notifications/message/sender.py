@@ -8,10 +8,10 @@ lets the send in flight finish (briefly) and commits its outcome before stopping
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from notifications.message import service as message_service
 from notifications.settings import NotificationsSettings
+from shared import clock
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
 
@@ -24,7 +24,7 @@ def make_step(runtime: ServiceRuntime) -> Step:
     async def send_due_messages() -> bool:
         for _ in range(BATCH):
             async with runtime.sessionmaker() as session:
-                message = await message_service.next_due(session, datetime.now(UTC))
+                message = await message_service.next_due(session, clock.now())
                 if message is None:
                     return False
                 interrupted = await message_service.send_one(session, message, settings)

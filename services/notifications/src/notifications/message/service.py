@@ -8,7 +8,7 @@ import contextlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -34,6 +34,7 @@ from notifications.message.catalogue import (
 from notifications.message.models import AttemptOutcome, CaseAudience, Message, MessageAttempt, MessageStatus, Recipient
 from notifications.metrics import DEADLINE_ALERTS
 from notifications.settings import NotificationsSettings
+from shared import clock
 from shared.db import wake_after_commit
 from shared.directory import load_directory
 from shared.errors import NotFound
@@ -268,7 +269,7 @@ async def send_one(session: AsyncSession, message: Message, settings: Notificati
     is recorded, and is then cut off (recorded as a temporary failure, sent again after the restart under the
     same Message-ID). Returns True when a shutdown interrupted it: the caller commits, then stops.
     """
-    now = datetime.now(UTC)
+    now = clock.now()
     with bound_contextvars(case_id=message.case_id, message_id=message.id, template=message.template):
         try:
             addressee = await addressee_for(session, message, settings)
@@ -296,7 +297,7 @@ async def send_one(session: AsyncSession, message: Message, settings: Notificati
                 await asyncio.wait({delivery})
                 await _record_attempt(session, message, AttemptOutcome.temporary_failure, code=None,
                                       reply="interrupted by shutdown")
-                message.next_attempt_at = datetime.now(UTC)
+                message.next_attempt_at = clock.now()
                 message.last_error = "interrupted by shutdown"
                 session.add(message)
                 log.warning("email.interrupted_by_shutdown", attempts=message.attempts)
@@ -327,7 +328,7 @@ async def _record_outcome(session: AsyncSession, message: Message, delivery: asy
         return
     code, reply = delivery.result()
     await _record_attempt(session, message, AttemptOutcome.delivered, code=code, reply=reply)
-    message.status, message.sent_at, message.last_error = MessageStatus.sent, datetime.now(UTC), None
+    message.status, message.sent_at, message.last_error = MessageStatus.sent, clock.now(), None
     session.add(message)
     add_event(session, NotificationSentV1(message_id=message.id, case_id=message.case_id,
                                           template=message.template, recipient_role=message.recipient_role),
@@ -340,7 +341,7 @@ def _retry(session: AsyncSession, message: Message, settings: NotificationsSetti
         _fail(session, message, f"gave up after {message.attempts} attempts: {error}")
         return
     delay = RETRY_DELAYS[min(message.attempts - 1, len(RETRY_DELAYS) - 1)]
-    message.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+    message.next_attempt_at = clock.now() + timedelta(seconds=delay)
     message.last_error = error
     session.add(message)
     log.warning("email.retry", attempts=message.attempts, error=error, delay_seconds=delay)
@@ -404,7 +405,7 @@ async def resend(session: AsyncSession, message_uuid: str) -> Message:
     message = await session.get(Message, message_uuid)
     if message is None:
         raise MessageNotFound(f"no message {message_uuid}")
-    message.status, message.attempts, message.next_attempt_at = MessageStatus.pending, 0, datetime.now(UTC)
+    message.status, message.attempts, message.next_attempt_at = MessageStatus.pending, 0, clock.now()
     session.add(message)
     wake_after_commit(session, SENDER)
     return message

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class ReminderStatus(StrEnum):
@@ -32,6 +34,6 @@ class Reminder(SQLModel, table=True):
     due_at: datetime = Field(index=True)
     expires_at: datetime | None = None
     status: ReminderStatus = Field(default=ReminderStatus.pending, index=True)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
     fired_at: datetime | None = None
     message_uuid: str | None = Field(default=None, max_length=36, description="The message it queued")

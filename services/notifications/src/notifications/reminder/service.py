@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
@@ -14,6 +14,7 @@ from notifications.message.catalogue import OPS, TEMPLATES, Template
 from notifications.metrics import OPS_ALERTS
 from notifications.reminder.models import Reminder, ReminderStatus
 from notifications.settings import NotificationsSettings
+from shared import clock
 from shared.logging import bound_contextvars, get_logger
 
 log = get_logger(__name__)
@@ -32,7 +33,7 @@ async def plan(session: AsyncSession, *, key: str, case_id: str, la_code: str, k
                template: Template, role: str, context: dict[str, Any], due_at: datetime,
                expires_at: datetime | None = None, now: datetime | None = None, ref: str | None = None) -> Reminder | None:
     """Store a reminder; the same key always gives the same reminder. One already overdue is not planned."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if due_at <= now:
         log.info("reminder.not_planned_overdue", case_id=case_id, kind=kind)
         return None

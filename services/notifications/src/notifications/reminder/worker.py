@@ -6,10 +6,9 @@ fires whatever fell due while the service was down (unless it has expired).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from notifications.reminder import service as reminder_service
 from notifications.settings import NotificationsSettings
+from shared import clock
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
 
@@ -22,10 +21,10 @@ def make_step(runtime: ServiceRuntime) -> Step:
     async def fire_due_reminders() -> bool:
         for _ in range(BATCH):
             async with runtime.sessionmaker() as session:
-                reminder = await reminder_service.next_due(session, datetime.now(UTC))
+                reminder = await reminder_service.next_due(session, clock.now())
                 if reminder is None:
                     return False
-                await reminder_service.fire(session, reminder, settings, datetime.now(UTC))
+                await reminder_service.fire(session, reminder, settings, clock.now())
                 await session.commit()
         return True
 

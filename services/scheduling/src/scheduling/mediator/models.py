@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class EmployerKind(StrEnum):
@@ -66,4 +68,4 @@ class MediatorUnavailability(SQLModel, table=True):
     starts_on: date
     ends_on: date
     reason: str = Field(max_length=32, description="A short code: leave, training, sickness, other")
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from scheduling.meeting import service as meeting_service
 from scheduling.settings import SchedulingSettings
+from shared import clock
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
 
@@ -18,7 +16,7 @@ def make_step(runtime: ServiceRuntime) -> Step:
     settings: SchedulingSettings = runtime.settings  # type: ignore[assignment]
 
     async def raise_due_breaches() -> bool:
-        today = datetime.now(ZoneInfo(settings.meeting_timezone)).date()
+        today = clock.today()
         async with runtime.sessionmaker() as session:
             raised = await meeting_service.raise_deadline_breaches(session, today=today,
                                                                    timezone=settings.meeting_timezone, limit=BATCH)

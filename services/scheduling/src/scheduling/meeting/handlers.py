@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.meeting import service as meeting_service
+from shared import clock
 from shared.events import CaseMediationDeclinedV1, CaseSubmittedV1, CaseWithdrawnV1, Envelope
 from shared.events.cases import CaseConsentRecordedV1, CaseDisagreementResolutionRequestedV1
 
 
 async def book_meeting_for_case(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
     settings = session.info["settings"]
-    await meeting_service.book_for_case(session, event.data, today=datetime.now(UTC).date(),
+    await meeting_service.book_for_case(session, event.data, today=clock.today(),
                                         timezone=settings.meeting_timezone)
 
 
@@ -29,7 +28,7 @@ async def book_disagreement_resolution_once_consented(
     data = event.data
     await meeting_service.note_disagreement_resolution(
         session, case_id=data.case_id, reference=data.reference, la_code=data.la_code, dr_type=data.dr_type,
-        missing=[p.role for p in data.parties if not p.consented], today=datetime.now(UTC).date(),
+        missing=[p.role for p in data.parties if not p.consented], today=clock.today(),
         timezone=session.info["settings"].meeting_timezone)
 
 
@@ -37,5 +36,5 @@ async def book_when_every_party_has_consented(event: Envelope[CaseConsentRecorde
     request = await meeting_service.get_disagreement_resolution(session, event.subject)
     await meeting_service.note_disagreement_resolution(
         session, case_id=event.subject, reference=request.reference, la_code=request.la_code,
-        dr_type=request.dr_type, missing=list(event.data.missing), today=datetime.now(UTC).date(),
+        dr_type=request.dr_type, missing=list(event.data.missing), today=clock.today(),
         timezone=session.info["settings"].meeting_timezone)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class MeetingStatus(StrEnum):
@@ -49,7 +51,7 @@ class MeetingChange(SQLModel, table=True):
     change: str = Field(max_length=32)
     reason: str = Field(max_length=64)
     by: str = Field(max_length=32, description="system, provider or ops")
-    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = Field(default_factory=clock.now)
 
 
 class Meeting(SQLModel, table=True):
@@ -90,7 +92,7 @@ class Meeting(SQLModel, table=True):
     concluded_on: date | None = None
     #: R18/R19: issue labels and follow-up deadlines; kept here, never sent in events (R20).
     outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class InboundWebhook(SQLModel, table=True):
@@ -100,7 +102,7 @@ class InboundWebhook(SQLModel, table=True):
 
     webhook_id: str = Field(primary_key=True, max_length=255)
     type: str = Field(max_length=100)
-    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    received_at: datetime = Field(default_factory=clock.now)
 
 
 class DisagreementResolutionRequest(SQLModel, table=True):
@@ -113,4 +115,4 @@ class DisagreementResolutionRequest(SQLModel, table=True):
     la_code: str = Field(max_length=16)
     dr_type: int
     missing_consent: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)

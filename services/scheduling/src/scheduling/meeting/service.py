@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from scheduling.mediator.models import Mediator
 from scheduling.meeting import rules
 from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, MeetingChange, MeetingStatus, Referral
 from scheduling.outbound import service as outbound_service
+from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, InvalidRequest, NotFound
@@ -113,7 +114,7 @@ async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: 
         notice_given_on=today, mediate_by=referral.mediate_by, starts_at=slot.starts_at, ends_at=slot.ends_at,
         location=f"Video call arranged by {provider.name}", late=late,
     )
-    mediator.last_booked_at = datetime.now(UTC)
+    mediator.last_booked_at = clock.now()
     session.add_all([meeting, mediator])
     await session.flush()
     _announce_booking(session, meeting, mediator, provider_name=provider.name, health_issues=referral.health_issues)
@@ -257,7 +258,7 @@ async def record_outcome(session: AsyncSession, *, meeting_id: str, held: bool, 
                          unresolved_issues: list[str] | None = None,
                          agreement_items: list[dict[str, Any]] | None = None, today: date | None = None) -> Meeting:
     """R15 trigger, R18 follow-ups, R19 resolved/unresolved issues; what was said stays out (R20)."""
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     meeting = await session.get(Meeting, meeting_id)
     if meeting is None:
         raise MeetingNotFound(f"no meeting {meeting_id}")
@@ -266,6 +267,10 @@ async def record_outcome(session: AsyncSession, *, meeting_id: str, held: bool, 
     if meeting.status is not MeetingStatus.scheduled:
         raise MeetingNotScheduled(f"meeting {meeting_id} is {meeting.status.value}")
     errors = []
+    meeting_day = clock.london_date(meeting.starts_at)
+    if meeting_day > today:  # an outcome follows the meeting; the provider books again if it moved
+        errors.append(FieldError(field="body.data.meeting_id",
+                                 reason=f"the meeting is on {meeting_day.isoformat()} and has not taken place yet"))
     if concluded_on > today:
         errors.append(FieldError(field="body.data.concluded_on", reason="must not be in the future"))
     if concluded_on < meeting.notice_given_on:  # R23: before the arranging body was told
@@ -414,7 +419,7 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     if moved:
         meeting.sequence += 1
         meeting.notice_given_on = today
-    mediator.last_booked_at = datetime.now(UTC)
+    mediator.last_booked_at = clock.now()
     session.add_all([meeting, mediator])
     await session.flush()
     if created:

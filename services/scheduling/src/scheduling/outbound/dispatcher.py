@@ -3,12 +3,11 @@ delivery, under the same webhook-id."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 
 from scheduling.outbound import service as outbound_service
 from scheduling.settings import SchedulingSettings
+from shared import clock
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
 
@@ -22,7 +21,7 @@ def make_step(runtime: ServiceRuntime) -> Step:
         async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
             for _ in range(BATCH):
                 async with runtime.sessionmaker() as session:
-                    due = await outbound_service.next_due(session, datetime.now(UTC))
+                    due = await outbound_service.next_due(session, clock.now())
                     if due is None:
                         return False
                     await outbound_service.deliver(session, *due, client=client,

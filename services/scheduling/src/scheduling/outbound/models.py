@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
+
+from shared import clock
 
 
 class DeliveryStatus(StrEnum):
@@ -25,7 +27,7 @@ class WebhookEndpoint(SQLModel, table=True):
     secrets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     enabled: bool = True
     disabled_reason: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class WebhookMessage(SQLModel, table=True):
@@ -40,8 +42,8 @@ class WebhookMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: DeliveryStatus = Field(default=DeliveryStatus.pending, index=True)
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=lambda: datetime.now(UTC), index=True)
+    next_attempt_at: datetime = Field(default_factory=clock.now, index=True)
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, max_length=300)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC), index=True)
+    created_at: datetime = Field(default_factory=clock.now, index=True)
     delivered_at: datetime | None = None

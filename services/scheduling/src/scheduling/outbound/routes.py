@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -17,6 +16,7 @@ from scheduling.outbound.schemas import (
     Recovered,
     Recovery,
 )
+from shared import clock
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.deps import SessionDep
 from shared.errors import VALIDATION_RESPONSES
@@ -85,6 +85,6 @@ async def book_disagreement_resolution(case_id: str, session: SessionDep, _: Ops
     """R21: refused until every party has consented (normally booking happens by itself once they have)."""
     settings = session.info["settings"]
     meeting = await meeting_service.book_disagreement_resolution(
-        session, case_id, today=datetime.now(UTC).date(), timezone=settings.meeting_timezone)
+        session, case_id, today=clock.today(), timezone=settings.meeting_timezone)
     await session.commit()
     return {"meeting_id": meeting.id if meeting else None}  # none: no mediator fits; the provider is asked

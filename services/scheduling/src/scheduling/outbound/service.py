@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.outbound.models import DeliveryStatus, WebhookEndpoint, WebhookMessage
-from shared import webhooks
+from shared import clock, webhooks
 from shared.db import wake_after_commit
 from shared.errors import NotFound
 from shared.events.meetings import ProviderEndpointDisabledV1
@@ -75,7 +75,7 @@ async def enqueue(session: AsyncSession, *, provider_id: str, case_id: str, type
     messages = []
     for endpoint in endpoints:
         message = WebhookMessage(id=f"msg_{uuid.uuid4().hex}", endpoint_id=endpoint.id, case_id=case_id, type=type,
-                                 payload={"type": type, "timestamp": datetime.now(UTC).isoformat(), "data": data})
+                                 payload={"type": type, "timestamp": clock.now().isoformat(), "data": data})
         session.add(message)
         messages.append(message)
     if messages:
@@ -112,7 +112,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+            return max(0.0, (parsedate_to_datetime(value) - clock.real_now()).total_seconds())
         except (TypeError, ValueError):
             return None
 
@@ -134,7 +134,7 @@ async def deliver(session: AsyncSession, message: WebhookMessage, endpoint: Webh
             response = await client.post(endpoint.url, content=body, headers=headers)
             message.last_status_code, message.last_error = response.status_code, None
             if 200 <= response.status_code < 300:
-                message.status, message.delivered_at = DeliveryStatus.delivered, datetime.now(UTC)
+                message.status, message.delivered_at = DeliveryStatus.delivered, clock.now()
                 session.add(message)
                 log.info("webhook.delivered", attempts=message.attempts)
                 return
@@ -151,7 +151,7 @@ async def deliver(session: AsyncSession, message: WebhookMessage, endpoint: Webh
             message.status = DeliveryStatus.failed
             _disable(session, endpoint, message, f"every retry failed ({message.last_error})")
             return
-        message.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+        message.next_attempt_at = clock.now() + timedelta(seconds=delay)
         session.add(message)
         log.warning("webhook.retry", attempts=message.attempts, error=message.last_error, delay_seconds=round(delay, 1))
 
@@ -182,7 +182,7 @@ async def replay(session: AsyncSession, message_id: str) -> WebhookMessage:
     message = await session.get(WebhookMessage, message_id)
     if message is None:
         raise MessageNotFound(f"no message {message_id}")
-    message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, datetime.now(UTC)
+    message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, clock.now()
     session.add(message)
     wake_after_commit(session, DISPATCHER)
     return message
@@ -196,7 +196,7 @@ async def recover(session: AsyncSession, endpoint_id: str, *, since: datetime) -
     failed = (await session.exec(select(WebhookMessage).where(
         WebhookMessage.endpoint_id == endpoint_id, WebhookMessage.status == DeliveryStatus.failed,
         col(WebhookMessage.created_at) >= since))).all()
-    now = datetime.now(UTC)
+    now = clock.now()
     for message in failed:
         message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, now
         session.add(message)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -27,7 +25,7 @@ from scheduling.webhook.schemas import (
     RescheduleData,
     WebhookAccepted,
 )
-from shared import webhooks
+from shared import clock, webhooks
 from shared.deps import SessionDep
 from shared.errors import InvalidRequest, ServiceError, Unauthorized, field_errors
 
@@ -75,7 +73,7 @@ def _booking(data: BookingData | RescheduleData) -> meeting_service.Booking:
 
 async def _apply(session: AsyncSession, payload: BaseModel, *, provider_id: str, timezone: str) -> str | None:
     """Apply one webhook; the id of the meeting it applied to, if any."""
-    today = datetime.now(ZoneInfo(timezone)).date()
+    today = clock.today()
     meeting_id = getattr(getattr(payload, "data", None), "meeting_id", None)
     if meeting_id is not None:  # a provider changes only its own meetings
         await meeting_service.check_provider(session, meeting_id, provider_id)
