@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from support import OPS, common_env
+from support import OPS, PORTAL, common_env
 
 from shared import clock, scenario_clock
 from shared.localinfra.ports import free_port
@@ -41,6 +41,16 @@ class System:
                               json={"advance": f"PT{int(delta.total_seconds())}S"}, timeout=30)
         response.raise_for_status()
         clock.CLOCK.set_offset(timedelta(seconds=response.json()["offset_seconds"]))
+
+    def after_meeting(self, meeting_id: str) -> date:
+        """The provider reports an outcome only once the meeting's day has come: move the clock to 10:00 on
+        the London day after it, and answer the meeting's day (the date the mediation took place)."""
+        meeting = httpx.get(f"{self.url('scheduling')}/v1/meetings/{meeting_id}", headers=PORTAL, timeout=30)
+        day = clock.london_date(datetime.fromisoformat(meeting.raise_for_status().json()["starts_at"]))
+        target = datetime.combine(day + timedelta(days=1), time(10), tzinfo=clock.LONDON)
+        if target > clock.now():
+            self.advance_clock(target - clock.now())
+        return day
 
     def start(self, *services: str) -> None:
         for service in services:

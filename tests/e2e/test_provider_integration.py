@@ -75,7 +75,7 @@ async def test_a_referral_booked_and_concluded_by_the_provider_ends_in_the_paren
 
         concluded = signed_post(system.url("scheduling"), {"type": "meeting.outcome_reported", "data": {
             "meeting_id": referred["meeting_id"], "held": True, "agreement": "partial",
-            "concluded_on": clock.today().isoformat(),
+            "concluded_on": system.after_meeting(referred["meeting_id"]).isoformat(),
             "resolved_issues": ["Section F speech and language therapy"], "unresolved_issues": ["Section I"]}})
         assert concluded.status_code == 200, concluded.text
 

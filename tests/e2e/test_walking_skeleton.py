@@ -12,7 +12,7 @@ import pytest
 from support import PORTAL, case_payload, eventually
 
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET
-from shared import clock, webhooks
+from shared import webhooks
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +40,9 @@ async def test_a_mediation_goes_from_submission_to_a_certificate_in_the_parents_
 
         booked = await eventually(lambda: timeline_step(intake, case["id"], "meeting_scheduled"),
                                   what="the meeting booked")
+        held_on = system.after_meeting(booked["reference"])
         body = json.dumps({"type": "meeting.outcome_reported", "data": {
-            "meeting_id": booked["reference"], "held": True, "concluded_on": clock.today().isoformat(),
+            "meeting_id": booked["reference"], "held": True, "concluded_on": held_on.isoformat(),
             "agreement": "none"}}).encode()
         headers = webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id=f"msg_{uuid.uuid4().hex}", body=body)
         outcome = httpx.post(f"{system.url('scheduling')}/v1/webhooks/provider", content=body,
@@ -64,6 +65,7 @@ async def test_a_mediation_goes_from_submission_to_a_certificate_in_the_parents_
     [attachment] = [a for a in email.iter_attachments() if a.get_content_type() == "application/pdf"]
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages)
     assert "took part in mediation" in text
+    assert held_on.strftime("%-d %B %Y") in text  # the mediation date is the meeting's day
     async with httpx.AsyncClient(base_url=system.url("certificates"), timeout=30) as certificates:
         download = await certificates.get(f"/v1/certificates/{certificate_id}/pdf", headers=PORTAL)
     assert download.status_code == 200
