@@ -15,9 +15,9 @@ from alembic import command, context
 from alembic.config import Config
 from alembic.operations import Operations
 from sqlalchemy import pool
-from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 
 def alembic_config(script_location: str, database_url: str) -> Config:
