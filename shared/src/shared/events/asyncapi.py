@@ -18,7 +18,6 @@ from shared.events.envelope import EventData
 from shared.events.registry import ALL_EVENTS, TOPICS
 from shared.kafka import codec
 
-
 _CONTENT_TYPE = {"type": "string", "const": "application/json"}
 _REQUIRED_HEADERS = [attribute.header for attribute in codec.ATTRIBUTES if attribute.required]
 
