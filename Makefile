@@ -1,7 +1,7 @@
 # SEND mediation backend. Two commands set everything up on a fresh machine:
 #   make run    Kafka, an SMTP server and the four services on their embedded defaults
 #   make test   the whole suite against real Kafka, PostgreSQL and SMTP
-#   make bench  benchmarks (numbers only, never pass/fail): rules, intake API, end to end; see README.md
+#   make bench  benchmarks (numbers only, never pass/fail): rules, intake API, end to end; see docs/benchmarks.md
 #   make images the four service images from the one Dockerfile (docker, or podman if docker is absent)
 PYTHON ?= python3
 VENV   := .venv
@@ -34,7 +34,7 @@ test: install lint
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test" >&2; exit 1; fi; exit $$rc
 
-# Speed is measured here, never asserted in a test; results go to benchmarks/results/ (sizes: README.md).
+# Speed is measured here, never asserted in a test; results go to benchmarks/results/ (sizes: docs/benchmarks.md).
 bench: install
 	$(BIN)/python -m benchmarks.run
 

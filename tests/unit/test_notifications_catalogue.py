@@ -1,4 +1,4 @@
-"""The message catalogue: every event and recipient covered, the README's table in step, the PDF only to the family."""
+"""The message catalogue: every event and recipient covered, docs/notifications.md in step, the PDF only to the family."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from notifications.message.catalogue import (
 )
 from notifications.message.service import short_reply
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CATALOGUE_DOC = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
 
 
 def test_every_event_notifications_consumes_has_a_catalogue_entry_and_no_entry_goes_unconsumed():
@@ -66,8 +66,8 @@ def test_every_party_gets_every_change_to_the_meeting(event):
     assert {send.to for send in CATALOGUE[event]} == {REQUESTER, LA_OFFICER, MEDIATOR, HEALTH_BODY}
 
 
-def test_the_readme_shows_the_catalogue_as_it_is():
-    assert as_markdown() in README.read_text()
+def test_the_notifications_document_shows_the_catalogue_as_it_is():
+    assert as_markdown() in CATALOGUE_DOC.read_text()
 
 
 @pytest.mark.parametrize(("reply", "expected"), [
