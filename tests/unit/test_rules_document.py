@@ -192,19 +192,34 @@ def link_targets(text: str) -> list[str]:
     return _LINK.findall(text) + _REFERENCE_LINK.findall(text)
 
 
+def anchors(text: str) -> set[str]:
+    """The anchors GitHub gives a Markdown file's headings (code blocks skipped)."""
+    found, fenced = set(), False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (heading := re.match(r"^#{1,6} (.+?)\s*$", line)):
+            slug = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-")
+            found.add(slug)
+    return found
+
+
 def broken_links(path: Path, root: Path = ROOT) -> list[str]:
     broken = []
     for target in link_targets(path.read_text()):
-        if re.match(r"^(https?|mailto):", target) or target.startswith("#"):
+        if re.match(r"^(https?|mailto):", target):
             continue
         if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("/"):
             broken.append(f"{target} (not a relative link)")
             continue
-        resolved = (path.parent / target.split("#", 1)[0]).resolve()
+        file, _, anchor = target.partition("#")
+        resolved = (path.parent / file).resolve() if file else path
         if not resolved.is_relative_to(root):
             broken.append(f"{target} (outside the repository)")
         elif not resolved.exists():
             broken.append(f"{target} (no such file)")
+        elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved.read_text()):
+            broken.append(f"{target} (no such heading)")
     return broken
 
 
@@ -216,9 +231,11 @@ def test_markdown_links_point_at_files_in_the_repository(path):
 def test_a_link_outside_the_repository_or_to_a_missing_file_is_found(tmp_path):
     (tmp_path / "docs").mkdir()
     page = tmp_path / "docs" / "page.md"
-    page.write_text("[design](../../shared/DESIGN.md) [gone](missing.md) [file](file:///etc/passwd) "
-                    "[ok](page.md#top) [web](https://www.legislation.gov.uk/ukpga/2014/6)\n")
+    page.write_text("# Top of the page\n\n```sh\n# not a heading\n```\n\n"
+                    "[design](../../shared/DESIGN.md) [gone](missing.md) [file](file:///etc/passwd) "
+                    "[ok](page.md#top-of-the-page) [here](#top-of-the-page) [code](#not-a-heading) "
+                    "[web](https://www.legislation.gov.uk/ukpga/2014/6)\n")
 
     assert broken_links(page, root=tmp_path) == [
         "../../shared/DESIGN.md (outside the repository)", "missing.md (no such file)",
-        "file:///etc/passwd (not a relative link)"]
+        "file:///etc/passwd (not a relative link)", "#not-a-heading (no such heading)"]
