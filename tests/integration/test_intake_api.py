@@ -86,7 +86,7 @@ async def test_r8_a_request_with_health_issues_sends_the_issues_and_provision_wa
     assert "speech and language" not in rows["case.submitted.v1"].envelope
 
 
-async def test_a_decline_is_stored_and_announces_case_mediation_declined_with_its_certificate_due_date(intake):
+async def test_r6_a_decline_is_stored_and_announces_case_mediation_declined_with_its_certificate_due_date(intake):
     response = await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
                                  headers=PORTAL)
 

@@ -48,15 +48,15 @@ def test_only_the_parent_or_young_person_gets_the_certificate_pdf():
     assert attaching == [("certificate.document_ready.v1", REQUESTER)]
 
 
-def test_a_disagreement_resolution_request_sends_nothing_to_a_parent():  # R21: type 4 has no parent
+def test_r21_a_disagreement_resolution_request_sends_nothing_to_a_parent():  # R21: type 4 has no parent
     assert REQUESTER not in {send.to for send in CATALOGUE["case.disagreement_resolution_requested.v1"]}
 
 
-def test_a_deadline_breach_goes_to_the_la_and_to_ops():  # R10, day 30
+def test_r10_a_deadline_breach_goes_to_the_la_and_to_ops():  # R10, day 30
     assert {send.to for send in CATALOGUE["meeting.deadline_breached.v1"]} == {LA_OFFICER, OPS}
 
 
-def test_the_health_bodies_are_told_of_a_request_only_by_the_health_referral_with_its_issues():  # R8
+def test_r8_the_health_bodies_are_told_of_a_request_only_by_the_health_referral_with_its_issues():  # R8
     assert not [send for send in CATALOGUE["case.submitted.v1"] if send.to == HEALTH_BODY]
     assert [send.to for send in CATALOGUE["case.health_referral.v1"]] == [HEALTH_BODY]
 
