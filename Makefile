@@ -1,7 +1,8 @@
 # SEND mediation backend. Two commands set everything up on a fresh machine:
 #   make run    Kafka, an SMTP server and the four services on their embedded defaults
 #   make test   the whole suite against real Kafka, PostgreSQL and SMTP
-#   make bench  benchmarks (numbers only, never pass/fail): rules, intake API, end to end; see README.md
+#   make bench  benchmarks (numbers only, never pass/fail): rules, intake API, end to end; see docs/benchmarks.md
+#   make images the four service images from the one Dockerfile (docker, or podman if docker is absent)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,7 +12,7 @@ PACKAGES := -e ./shared[localinfra] -e ./services/intake -e ./services/schedulin
             -e ./services/certificates -e ./services/notifications
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test bench lint asyncapi clean
+.PHONY: install run demo test bench lint asyncapi images clean
 
 $(INSTALLED): constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +44,7 @@ test: install lint
 	@echo "== the unit and integration suites again, at $(SECOND_TEST_NOW) =="
 	$(call PYTEST,tests/unit tests/integration,SEND_TEST_NOW=$(SECOND_TEST_NOW))
 
-# Speed is measured here, never asserted in a test; results go to benchmarks/results/ (sizes: README.md).
+# Speed is measured here, never asserted in a test; results go to benchmarks/results/ (sizes: docs/benchmarks.md).
 bench: install
 	$(BIN)/python -m benchmarks.run
 
@@ -53,6 +54,23 @@ lint: install
 
 asyncapi: install
 	$(BIN)/python -m shared.events.asyncapi --write contracts/asyncapi.yaml
+
+# One Dockerfile, one image per service: SERVICE picks the package, PORT its port.
+# podman builds OCI images by default, which drop HEALTHCHECK; --format docker keeps it.
+IMAGE_PREFIX ?= send-mediation
+IMAGE_TAG    ?= dev
+SERVICE_PORTS := intake:8001 scheduling:8002 certificates:8003 notifications:8004
+CONTAINER_BUILD = $(shell if command -v docker >/dev/null 2>&1; then echo "docker build"; \
+                   elif command -v podman >/dev/null 2>&1; then echo "podman build --format docker"; fi)
+
+images:
+	@test -n "$(CONTAINER_BUILD)" || { echo "make images: neither docker nor podman is installed" >&2; exit 1; }
+	@set -e; for pair in $(SERVICE_PORTS); do \
+	  service=$${pair%%:*}; port=$${pair##*:}; \
+	  echo "$(CONTAINER_BUILD) $(IMAGE_PREFIX)/$$service:$(IMAGE_TAG)"; \
+	  $(CONTAINER_BUILD) --build-arg SERVICE=$$service --build-arg PORT=$$port \
+	    -t $(IMAGE_PREFIX)/$$service:$(IMAGE_TAG) -f Dockerfile .; \
+	done
 
 clean:
 	rm -rf $(VENV) $(STATE)

@@ -1,7 +1,7 @@
 """``make bench``: the rule micro-benchmarks, then the intake API and the end-to-end pipeline on one Kafka
 broker and one PostgreSQL cluster started for the run (and stopped at the end, whatever happens).
 
-``BENCH_ONLY=micro,intake,pipeline`` picks some; the sizes are in each module's docstring and README.md.
+``BENCH_ONLY=micro,intake,pipeline`` picks some; the sizes are in each module's docstring and docs/benchmarks.md.
 """
 
 from __future__ import annotations

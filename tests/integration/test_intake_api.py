@@ -89,7 +89,7 @@ async def test_r8_a_request_with_health_issues_sends_the_issues_and_provision_wa
     assert "speech and language" not in rows["case.submitted.v1"].envelope
 
 
-async def test_a_decline_is_stored_and_announces_case_mediation_declined_with_its_certificate_due_date(intake):
+async def test_r6_a_decline_is_stored_and_announces_case_mediation_declined_with_its_certificate_due_date(intake):
     response = await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
                                  headers=PORTAL)
 
@@ -214,7 +214,7 @@ async def test_r8_health_only_mediation_is_arranged_by_the_commissioning_body_to
     assert case["health_bodies_told_by"] == "2026-11-25"  # Fri 20 Nov + 3 working days
 
 
-async def test_r17_the_appeal_deadline_is_on_the_case_and_moves_when_the_certificate_is_issued(intake):
+async def test_r17_t6_the_appeal_deadline_is_on_the_case_and_moves_when_the_certificate_is_issued(intake):
     created = (await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
                                  headers=PORTAL)).json()
     assert created["appeal_deadline"] == "2027-01-04"  # notice 3 Nov + 2 months = Sun 3 Jan: next working day
@@ -245,7 +245,7 @@ async def test_r3_the_exemption_check_answers_at_once_whether_a_certificate_is_n
     assert await count(intake, Case) == 0
 
 
-async def test_a_parent_who_chose_mediation_can_decline_and_the_adviser_certificate_falls_due(intake):
+async def test_r6_a_parent_who_chose_mediation_can_decline_and_the_adviser_certificate_falls_due(intake):
     created = (await intake.post("/v1/cases", json=case_payload(), headers=PORTAL)).json()
 
     response = await intake.post(f"/v1/cases/{created['id']}/decline", headers=PORTAL,
@@ -256,7 +256,7 @@ async def test_a_parent_who_chose_mediation_can_decline_and_the_adviser_certific
     assert await outbox_types(intake) == ["case.submitted.v1", "case.mediation_declined.v1"]
 
 
-async def test_a_parent_who_declined_can_ask_for_mediation_and_the_30_days_run_from_then(intake):
+async def test_r7_a_parent_who_declined_can_ask_for_mediation_and_the_30_days_run_from_then(intake):
     created = (await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
                                  headers=PORTAL)).json()
 

@@ -197,7 +197,7 @@ async def test_a_withdrawal_tells_the_la_and_the_booked_mediator_and_cancels_eve
     assert {r.status for r in reminders} == {ReminderStatus.cancelled}
 
 
-async def test_a_type_4_request_tells_the_la_and_its_meeting_invites_the_la_and_health_body_but_no_parent(
+async def test_r21_a_type_4_request_tells_the_la_and_its_meeting_invites_the_la_and_health_body_but_no_parent(
         notifications, smtp_server):  # R21
     parties = (DrPartyFact(role="local_authority", name="Southend SEND team", consented=True),
                DrPartyFact(role="health_commissioning_body", name="Mid and South Essex ICB", consented=True))
@@ -324,7 +324,7 @@ async def _ops_alerts(client: httpx.AsyncClient, kind: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-async def test_a_deadline_breach_alerts_the_la_officer_and_ops_and_counts_it(notifications, smtp_server):  # R10
+async def test_r10_a_deadline_breach_alerts_the_la_officer_and_ops_and_counts_it(notifications, smtp_server):  # R10
     before = await _ops_alerts(notifications, "deadline_breached")
     await deliver(notifications, submitted(), handlers.acknowledge_request)
 

@@ -154,7 +154,7 @@ async def test_an_outcome_for_an_unknown_meeting_is_refused_and_its_id_not_burnt
     assert await state(scheduling, meeting.id) == (MeetingStatus.scheduled, ["meeting.scheduled.v1"], 0)
 
 
-async def test_the_booking_gives_five_clear_working_days_and_an_independent_mediator(meeting):
+async def test_r11_r13_the_booking_gives_five_clear_working_days_and_an_independent_mediator(meeting):
     assert meeting.starts_at.date() == date(2026, 11, 30)  # notice Fri 20 Nov; clear days 23-27 Nov
     assert meeting.mediator_id in {"med-0001", "med-0002", "med-0003"}
     assert "med-0004" in meeting.assignment_reason and "med-0005" in meeting.assignment_reason

@@ -1,4 +1,4 @@
-"""Working days and calendar arithmetic (RULES.md T1-T5, "Working days"), tested per year as data."""
+"""Working days and calendar arithmetic (docs/rules.md T1-T5, "Working days"), tested per year as data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The working-day calendar's overrides are data (RULES.md: keep the calendar as data)."""
+"""The working-day calendar's overrides are data (docs/rules.md: the calendar is data)."""
 
 from datetime import date
 

@@ -278,7 +278,7 @@ def test_a_staff_email_gives_the_case_reference_and_never_addresses_the_family(t
         assert "Choosing not to mediate" not in body
 
 
-def test_the_new_request_tells_the_la_about_the_health_bodies_only_when_there_are_health_issues():
+def test_r8_the_new_request_tells_the_la_about_the_health_bodies_only_when_there_are_health_issues():
     with_health = render_bodies("new_request_notice", full_context("new_request_notice"))[1]
     without = render_bodies("new_request_notice", {**full_context("new_request_notice"), "health_issues": False})[1]
 
@@ -293,7 +293,7 @@ def test_a_health_only_case_tells_the_health_body_it_arranges_the_mediation():
     assert "you arrange the mediation" in text
 
 
-def test_the_concluded_notice_says_held_and_agreement_and_that_the_content_stays_confidential():
+def test_r20_the_concluded_notice_says_held_and_agreement_and_that_the_content_stays_confidential():
     _, text, _ = render_bodies("meeting_concluded_notice", full_context("meeting_concluded_notice"))
 
     assert "Meeting held: yes" in text

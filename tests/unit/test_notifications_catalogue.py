@@ -1,4 +1,4 @@
-"""The message catalogue: every event and recipient covered, the README's table in step, the PDF only to the family."""
+"""The message catalogue: every event and recipient covered, docs/notifications.md in step, the PDF only to the family."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from notifications.message.catalogue import (
 )
 from notifications.message.service import short_reply
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CATALOGUE_DOC = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
 
 
 def test_every_event_notifications_consumes_has_a_catalogue_entry_and_no_entry_goes_unconsumed():
@@ -48,15 +48,15 @@ def test_only_the_parent_or_young_person_gets_the_certificate_pdf():
     assert attaching == [("certificate.document_ready.v1", REQUESTER)]
 
 
-def test_a_disagreement_resolution_request_sends_nothing_to_a_parent():  # R21: type 4 has no parent
+def test_r21_a_disagreement_resolution_request_sends_nothing_to_a_parent():  # R21: type 4 has no parent
     assert REQUESTER not in {send.to for send in CATALOGUE["case.disagreement_resolution_requested.v1"]}
 
 
-def test_a_deadline_breach_goes_to_the_la_and_to_ops():  # R10, day 30
+def test_r10_a_deadline_breach_goes_to_the_la_and_to_ops():  # R10, day 30
     assert {send.to for send in CATALOGUE["meeting.deadline_breached.v1"]} == {LA_OFFICER, OPS}
 
 
-def test_the_health_bodies_are_told_of_a_request_only_by_the_health_referral_with_its_issues():  # R8
+def test_r8_the_health_bodies_are_told_of_a_request_only_by_the_health_referral_with_its_issues():  # R8
     assert not [send for send in CATALOGUE["case.submitted.v1"] if send.to == HEALTH_BODY]
     assert [send.to for send in CATALOGUE["case.health_referral.v1"]] == [HEALTH_BODY]
 
@@ -66,8 +66,8 @@ def test_every_party_gets_every_change_to_the_meeting(event):
     assert {send.to for send in CATALOGUE[event]} == {REQUESTER, LA_OFFICER, MEDIATOR, HEALTH_BODY}
 
 
-def test_the_readme_shows_the_catalogue_as_it_is():
-    assert as_markdown() in README.read_text()
+def test_the_notifications_document_shows_the_catalogue_as_it_is():
+    assert as_markdown() in CATALOGUE_DOC.read_text()
 
 
 @pytest.mark.parametrize(("reply", "expected"), [

@@ -35,7 +35,7 @@ def test_easter_is_skipped():
 
 
 def test_the_new_year_bank_holiday_is_skipped_but_late_december_counts():
-    # Mon 4 Jan 2027: Fri 1 Jan is a bank holiday; 30 and 31 Dec are working days (RULES.md, working days).
+    # Mon 4 Jan 2027: Fri 1 Jan is a bank holiday; 30 and 31 Dec are working days (docs/rules.md, working days).
     assert due(datetime(2027, 1, 4, 10, 0, tzinfo=LONDON)).date() == date(2026, 12, 30)
 
 

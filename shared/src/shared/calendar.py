@@ -1,4 +1,4 @@
-"""Working days and calendar arithmetic for the statutory time limits (RULES.md T1-T5).
+"""Working days and calendar arithmetic for the statutory time limits (docs/rules.md T1-T5).
 
 England and Wales bank holidays come from the maintained ``holidays`` library
 (Good Friday, Easter Monday and substitute days included); deployments can add

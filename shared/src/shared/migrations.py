@@ -1,15 +1,23 @@
-"""Alembic glue: each service keeps its migrations in its own package."""
+"""Alembic glue: each service keeps its migrations in its own package.
+
+The outbox and inbox tables (shared.outbox, shared.inbox) are the same in every
+service, so every service's first migration creates them with the functions
+below instead of spelling out their columns again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
+from alembic.operations import Operations
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 
 def alembic_config(script_location: str, database_url: str) -> Config:
@@ -49,3 +57,49 @@ def run_env(target_metadata: Any) -> None:
             context.run_migrations()
     else:
         asyncio.run(run_async())
+
+
+# The schema of shared.outbox.OutboxEvent and shared.inbox.InboxEvent as first
+# migrated. A later change to either model needs a new migration in every
+# service (and, if it is the same everywhere, a new function here), never an
+# edit of these two: they describe databases that already exist.
+
+
+def create_outbox_table(op: Operations) -> None:
+    """Create ``outbox_events``, the events a service has recorded and its relay publishes."""
+    op.create_table(
+        "outbox_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", AutoString(length=64), nullable=False),
+        sa.Column("topic", AutoString(length=200), nullable=False),
+        sa.Column("type", AutoString(length=200), nullable=False),
+        sa.Column("subject", AutoString(length=64), nullable=False),
+        sa.Column("envelope", AutoString(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("published_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("event_id"),
+    )
+    with op.batch_alter_table("outbox_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_events_published_at"), ["published_at"], unique=False)
+
+
+def drop_outbox_table(op: Operations) -> None:
+    with op.batch_alter_table("outbox_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_events_published_at"))
+    op.drop_table("outbox_events")
+
+
+def create_inbox_table(op: Operations) -> None:
+    """Create ``inbox_events``, the ids of the events a service has handled (a redelivery is a no-op)."""
+    op.create_table(
+        "inbox_events",
+        sa.Column("event_id", AutoString(length=64), nullable=False),
+        sa.Column("type", AutoString(length=200), nullable=False),
+        sa.Column("handled_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("event_id"),
+    )
+
+
+def drop_inbox_table(op: Operations) -> None:
+    op.drop_table("inbox_events")

@@ -16,22 +16,27 @@ import yaml
 
 from shared.events.envelope import EventData
 from shared.events.registry import ALL_EVENTS, TOPICS
+from shared.kafka import codec
 
-CLOUDEVENTS_HEADERS: dict[str, Any] = {
-    "type": "object",
-    "description": "CloudEvents 1.0 Kafka protocol binding, binary content mode. The message key is the case id.",
-    "required": ["ce_id", "ce_source", "ce_specversion", "ce_type", "ce_subject"],
-    "properties": {
-        "ce_id": {"type": "string", "description": "Unique event id; consumers de-duplicate on it"},
-        "ce_source": {"type": "string", "examples": ["/send-mediation/intake"]},
-        "ce_specversion": {"type": "string", "const": "1.0"},
-        "ce_type": {"type": "string"},
-        "ce_time": {"type": "string", "format": "date-time"},
-        "ce_subject": {"type": "string", "description": "The case id"},
-        "content-type": {"type": "string", "const": "application/json"},
-        "traceparent": {"type": "string", "description": "W3C trace context"},
-    },
-}
+_CONTENT_TYPE = {"type": "string", "const": "application/json"}
+_REQUIRED_HEADERS = [attribute.header for attribute in codec.ATTRIBUTES if attribute.required]
+
+
+def cloudevents_headers(event_type: str) -> dict[str, Any]:
+    """The message headers of one event type, derived from the codec that writes them.
+
+    Only ``ce_type`` differs between messages; the other schemas are shared
+    objects, which the YAML renders once and refers to by alias.
+    """
+    properties: dict[str, Any] = {attribute.header: attribute.schema for attribute in codec.ATTRIBUTES}
+    properties["ce_type"] = {"type": "string", "const": event_type}
+    properties[codec.CONTENT_TYPE_HEADER] = _CONTENT_TYPE
+    return {
+        "type": "object",
+        "description": "CloudEvents 1.0 Kafka protocol binding, binary content mode. The message key is the case id.",
+        "required": _REQUIRED_HEADERS,
+        "properties": properties,
+    }
 
 
 def _name(model: type[EventData]) -> str:
@@ -52,8 +57,7 @@ def document() -> dict[str, Any]:
             "summary": str(inspect.getdoc(model) or "").split("\n\n")[0],
             "description": inspect.getdoc(model) or "",
             "contentType": "application/json",
-            "headers": {**CLOUDEVENTS_HEADERS, "properties": {
-                **CLOUDEVENTS_HEADERS["properties"], "ce_type": {"type": "string", "const": model.type}}},
+            "headers": cloudevents_headers(model.type),
             "payload": {"$ref": f"#/components/schemas/{_name(model)}"},
         }
     channels = {

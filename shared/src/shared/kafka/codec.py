@@ -19,8 +19,41 @@ from shared.events.registry import UnknownEventType, model_for
 
 Headers = list[tuple[str, bytes]]
 
-_ATTRIBUTES = ("id", "source", "specversion", "type", "time", "subject", "traceparent")
-_REQUIRED = ("id", "source", "specversion", "type", "subject")
+CONTENT_TYPE_HEADER = "content-type"
+"""The binding maps ``datacontenttype`` to the Kafka ``content-type`` header, not to ``ce_datacontenttype``."""
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A CloudEvents context attribute as this codec writes and reads it.
+
+    The list below is the one statement of the headers: encode() and decode()
+    use it, and the AsyncAPI document's message headers are generated from it.
+    """
+
+    name: str
+    required: bool
+    schema: dict[str, Any]
+
+    @property
+    def header(self) -> str:
+        return f"ce_{self.name}"
+
+
+ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute("id", True, {"type": "string", "description": "Unique event id; consumers de-duplicate on it"}),
+    Attribute("source", True, {"type": "string", "examples": ["/send-mediation/intake"]}),
+    Attribute("specversion", True, {"type": "string", "const": "1.0"}),
+    Attribute("type", True, {"type": "string"}),
+    Attribute("time", False, {"type": "string", "format": "date-time"}),
+    Attribute("subject", True, {"type": "string", "description": "The case id"}),
+    Attribute("traceparent", False, {
+        "type": "string",
+        "description": "W3C trace context of the span that recorded the event (CloudEvents distributed tracing extension)",
+    }),
+)
+_NAMES = tuple(attribute.name for attribute in ATTRIBUTES)
+_REQUIRED = tuple(attribute.name for attribute in ATTRIBUTES if attribute.required)
 
 
 class PoisonMessage(ValueError):
@@ -36,8 +69,8 @@ class KafkaMessage:
 
 
 def encode(envelope: Envelope[Any], topic: str) -> KafkaMessage:
-    headers: Headers = [("content-type", envelope.datacontenttype.encode())]
-    for name in _ATTRIBUTES:
+    headers: Headers = [(CONTENT_TYPE_HEADER, envelope.datacontenttype.encode())]
+    for name in _NAMES:
         value = getattr(envelope, name)
         if value is None:
             continue
@@ -81,8 +114,8 @@ def decode(headers: Any, value: bytes | None) -> Envelope[Any]:
         data = json.loads(value or b"")
         return Envelope[model](  # type: ignore[valid-type]
             data=data,
-            datacontenttype=attrs.get("content-type", "application/json"),
-            **{name: attrs[f"ce_{name}"] for name in _ATTRIBUTES if f"ce_{name}" in attrs},
+            datacontenttype=attrs.get(CONTENT_TYPE_HEADER, "application/json"),
+            **{name: attrs[f"ce_{name}"] for name in _NAMES if f"ce_{name}" in attrs},
         )
     except json.JSONDecodeError as exc:
         raise PoisonMessage(f"value is not JSON: {exc.msg} at position {exc.pos}") from exc

@@ -1,4 +1,4 @@
-"""Pure statutory rules applied at intake (RULES.md). No I/O."""
+"""Pure statutory rules applied at intake (docs/rules.md). No I/O."""
 
 from __future__ import annotations
 

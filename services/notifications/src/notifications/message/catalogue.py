@@ -2,8 +2,8 @@
 
 ``CATALOGUE`` is the data the handlers follow: for each event type, who gets
 which template, and on what condition. ``REMINDERS`` lists what each event
-plans for later and what cancels it. README.md ("Who gets which email")
-shows both as a table; a unit test keeps the two in step.
+plans for later and what cancels it. docs/notifications.md ("Who gets which
+email") shows both as tables; a unit test keeps the two in step.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ REMINDERS: tuple[Planned, ...] = (
 
 
 def as_markdown() -> str:
-    """The catalogue as the README's tables."""
+    """The catalogue as the tables of docs/notifications.md."""
     lines = ["| event | recipient | template | when |", "| --- | --- | --- | --- |"]
     for event_type, sends in CATALOGUE.items():
         if not sends:

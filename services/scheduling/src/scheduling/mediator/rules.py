@@ -1,4 +1,4 @@
-"""Pure mediator rules (RULES.md R5, R13): who may be assigned, when they are free, who is chosen. No I/O.
+"""Pure mediator rules (docs/rules.md R5, R13): who may be assigned, when they are free, who is chosen. No I/O.
 
 Availability is a set of recurring windows (RFC 5545 RRULEs with a local start and end time, Europe/London)
 minus whole-day exceptions (leave, training...). The assignment refuses whoever may not mediate the case,

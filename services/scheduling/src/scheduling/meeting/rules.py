@@ -1,4 +1,4 @@
-"""Pure booking rules (RULES.md R10, R11, R12, R14, R18, R21, R23); who mediates is in scheduling.mediator.rules.
+"""Pure booking rules (docs/rules.md R10, R11, R12, R14, R18, R21, R23); who mediates is in scheduling.mediator.rules.
 No I/O."""
 
 from __future__ import annotations

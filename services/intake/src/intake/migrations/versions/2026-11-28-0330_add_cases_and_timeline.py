@@ -10,6 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from shared.migrations import create_inbox_table, create_outbox_table, drop_inbox_table, drop_outbox_table
+
 
 revision: str = 'd5dd92c5656a'
 down_revision: str | None = None
@@ -48,26 +50,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_la_code'), ['la_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
 
-    op.create_table('inbox_events',
-    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('handled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('event_id')
-    )
-    op.create_table('outbox_events',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('topic', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('envelope', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('published_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_events_published_at'), ['published_at'], unique=False)
+    create_inbox_table(op)
+    create_outbox_table(op)
 
     op.create_table('idempotency_records',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -106,11 +90,8 @@ def downgrade() -> None:
 
     op.drop_table('timeline_entries')
     op.drop_table('idempotency_records')
-    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_events_published_at'))
-
-    op.drop_table('outbox_events')
-    op.drop_table('inbox_events')
+    drop_outbox_table(op)
+    drop_inbox_table(op)
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_status'))
         batch_op.drop_index(batch_op.f('ix_cases_la_code'))
