@@ -1,6 +1,9 @@
 """``make demo``: push one mediation case (with the provider's signed outcome) and one decline
 through the running system, then print both timelines and where the PDFs and emails are.
 
+``make run`` follows the scenario clock "local": after the booking, the demo moves that clock to the day
+after the meeting, as an operator rehearsing a case would, so the outcome is reported after the meeting.
+
 Talks to the services over HTTP only, like a council portal and a mediation provider would.
 """
 
@@ -12,15 +15,19 @@ import os
 import sys
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from shared import webhooks
 
 PORTAL_TOKEN = os.environ.get("DEMO_PORTAL_TOKEN", "dev-only-southend-portal")
+OPS_TOKEN = os.environ.get("DEMO_OPS_TOKEN", "dev-only-ops")
+LONDON = ZoneInfo("Europe/London")
 PROVIDER_SECRET = os.environ.get("DEMO_PROVIDER_SECRET", "whsec_ZGV2LW9ubHkgcHJvdmlkZXIgd2ViaG9vayBzZWNyZXQ=")
 
 
@@ -57,7 +64,9 @@ def main() -> int:
     parser.add_argument("--state-dir", default=".run", type=Path)
     args = parser.parse_args()
     auth = {"Authorization": f"Bearer {PORTAL_TOKEN}"}
-    today = datetime.now(UTC).date()
+    ops = {"Authorization": f"Bearer {OPS_TOKEN}"}
+    today = date.fromisoformat(httpx.get(f"{args.intake}/v1/ops/clock", headers=ops, timeout=30)
+                               .raise_for_status().json()["today"])  # the services' clock, not this machine's
     out = args.state_dir.resolve() / "demo"
     out.mkdir(parents=True, exist_ok=True)
 
@@ -72,9 +81,18 @@ def main() -> int:
 
         booked = wait_for(intake, mediation["id"], "meeting_scheduled")
         print(f"Meeting booked: {booked['summary']}")
+        meeting = httpx.get(f"{args.scheduling}/v1/meetings/{booked['reference']}", headers=auth,
+                            timeout=30).raise_for_status().json()
+        held_on = datetime.fromisoformat(meeting["starts_at"]).astimezone(LONDON).date()
+        after = datetime.combine(held_on + timedelta(days=1), clock_time(10), tzinfo=LONDON)
+        moved = httpx.post(f"{args.intake}/v1/ops/clock", headers=ops, json={"to": after.isoformat()}, timeout=30)
+        if moved.status_code == 200:
+            print(f"Scenario clock moved to {moved.json()['now']} (the day after the meeting)")
+        elif moved.status_code != 422:  # 422: the clock is already past that day (an earlier demo moved it)
+            moved.raise_for_status()
         body = json.dumps({"type": "meeting.outcome_reported",
                            "data": {"meeting_id": booked["reference"], "held": True,
-                                    "concluded_on": str(today), "agreement": "partial"}}).encode()
+                                    "concluded_on": str(held_on), "agreement": "partial"}}).encode()
         headers = webhooks.sign(PROVIDER_SECRET, msg_id=f"msg_{uuid.uuid4().hex}", body=body)
         response = httpx.post(f"{args.scheduling}/v1/webhooks/provider", content=body,
                               headers={**headers, "content-type": "application/json"}, timeout=30)

@@ -19,6 +19,8 @@ from shared.localinfra.kafka import KafkaBroker, wait_for_kafka
 from shared.localinfra.services import SERVICES, ServiceProcess
 from shared.localinfra.smtp import SmtpServer
 
+SCENARIO_CLOCK = "local"
+
 
 def service_env(name: str, prefix: str, *, state: Path, port: int, bootstrap: str, smtp_port: int,
                 certificates_url: str = "http://127.0.0.1:8003") -> dict[str, str]:
@@ -26,6 +28,8 @@ def service_env(name: str, prefix: str, *, state: Path, port: int, bootstrap: st
         f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{state / 'db' / f'{name}.sqlite'}",
         f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         f"{prefix}PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # Development follows the scenario clock "local": POST /v1/ops/clock moves every service's time forward.
+        f"{prefix}SCENARIO_CLOCK": SCENARIO_CLOCK,
     }
     if name == "notifications":
         env.update({f"{prefix}SMTP_HOST": "127.0.0.1", f"{prefix}SMTP_PORT": str(smtp_port),
@@ -73,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         for process in processes:
             print(f"  {process.spec.name:<16} {process.url}   API docs: {process.url}/docs")
         print(f"  logs             {state / 'logs'}")
+        print(f"  scenario clock   {SCENARIO_CLOCK!r}: GET/POST /v1/ops/clock on any service (ops token dev-only-ops)")
         print("\nTry `make demo` in another terminal. Ctrl-C stops everything.", flush=True)
         while not stopping.wait(1.0):
             for process in processes:
