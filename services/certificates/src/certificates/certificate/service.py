@@ -237,7 +237,8 @@ async def _issue(session: AsyncSession, certificate: Certificate, case: CaseReco
         la_name=authority.name if authority else case.la_code, requester_name=case.requester_name,
         requester_role=case.requester_role, case_reference=case.reference, decision=case.decision,
         notice_sent_on=case.notice_sent_on, mediation_date=certificate.mediation_date,
-        appeal_deadline=deadline.day, verification_url=issuing.verification_url(certificate.number),
+        appeal_deadline=deadline.day, appeal_deadline_unmoved=deadline.unmoved,
+        verification_url=issuing.verification_url(certificate.number),
         version=certificate.version, supersedes_number=supersedes.number if supersedes is not None else None,
     ))
     certificate.pdf = await issuing.signer.sign(rendered, reason=f"SEND mediation certificate {certificate.number}")
