@@ -39,4 +39,3 @@ def test_r10_a_mediation_after_a_missed_30_days_certificate_does_not_issue_a_sec
     assert outcome(CertificateKind.mediator, r10_counts=True) is Outcome.missed_deadline_certificate_counts
     assert outcome(CertificateKind.mediator, r10_counts=True, late_contact=True) is (
         Outcome.missed_deadline_certificate_counts)  # the question is only whether to replace it
-    assert outcome(CertificateKind.adviser, r10_counts=True) is Outcome.issue  # a withdrawal still gets R6's
