@@ -578,3 +578,36 @@ async def test_r10_then_mediation_keeps_exactly_one_valid_certificate_at_every_s
     assert [e["number"] for e in await outbox(certificates, "certificate.issued.v1")] == [r10.number]
     [reissued] = await outbox(certificates, "certificate.reissued.v1")
     assert (reissued["supersedes_number"], reissued["number"]) == (r10.number, new["number"])
+
+
+# --- R17 wording and London dates ----------------------------------------------------------------------------
+
+
+async def test_r17_a_deadline_moved_out_of_christmas_is_explained_as_the_first_working_day_after_1_january(
+        certificates):
+    # Issued Wed 25 Nov: B = Fri 25 Dec 2026 beats A = 20 Oct + 2 months = Sun 20 Dec.
+    data = declined("case-christmas-0001").model_copy(update={"notice_sent_on": date(2026, 10, 20)})
+
+    await publish(certificates, envelope(data, data.case_id))
+    certificate = await issued_certificate(certificates, data.case_id)
+    read = (await certificates.get(f"/v1/certificates/{certificate.id}", headers=PORTAL)).json()
+    document = await certificates.get(f"/v1/certificates/{certificate.id}/pdf", headers=PORTAL)
+
+    assert certificate.issued_on == date(2026, 11, 25)
+    assert read["appeal_deadline"] == "2027-01-04"  # Sat 2 and Sun 3 Jan are not working days
+    assert read["appeal_deadline_reason"].startswith("1 month after the mediation certificate was issued")
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(document.content)).pages)
+    assert "5pm on Monday 4 January 2027" in text
+    assert ("That date, Friday 25 December 2026, falls between 25 December and 1 January, so the deadline is the "
+            "first working day after 1 January.") in text
+    assert "so the deadline is the next working day" not in text
+
+
+@pytest.mark.clock("2026-07-01T23:30:00+00:00")  # 00:30 BST on Thu 2 July in England
+async def test_r6_lateness_is_judged_on_the_london_date_not_the_utc_date(certificates):
+    # Told Fri 26 June: due Wed 1 July, the UTC date now; in England it is already 2 July, a day late.
+    certificate = await given_an_issued_certificate(certificates, "case-london-late-0001", told=date(2026, 6, 26))
+
+    assert (certificate.due_on, certificate.issued_on) == (date(2026, 7, 1), date(2026, 7, 2))
+    [late] = await outbox(certificates, "certificate.issued_late.v1")
+    assert (late["number"], late["days_late"]) == (certificate.number, 1)

@@ -81,6 +81,8 @@ class Certificate(SQLModel, table=True):
     pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     #: R17, from the shared calendar at issue; a reissue keeps the issue date and so the deadline.
     appeal_deadline: date | None = None
+    #: How R17 set it, from the shared calendar (which date was later, and any move).
+    appeal_deadline_reason: str | None = Field(default=None, max_length=500)
     #: R16 corrections: a reissue is a new row (version + 1) that keeps the original issue date.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     supersedes_id: str | None = Field(default=None, max_length=36)

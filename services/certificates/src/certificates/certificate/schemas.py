@@ -28,6 +28,9 @@ class CertificateRead(BaseModel):
     issued_on: date = Field(description="A correction keeps the original issue date (R16)")
     issued_at: datetime
     appeal_deadline: date | None = Field(description="R17: the Tribunal must receive the appeal by 5pm on this day")
+    appeal_deadline_reason: str | None = Field(
+        default=None, description="How R17 set it: which date was later, and any move (HESC rule 12)",
+        examples=["1 month after the mediation certificate was issued; moved out of 25 Dec-1 Jan (HESC 12(3)(a))"])
     issuer: str
     provider: str
     mediation_date: date | None
@@ -60,6 +63,7 @@ class CertificateOutcomeRead(BaseModel):
     version: int
     issued_on: date | None
     appeal_deadline: date | None
+    appeal_deadline_reason: str | None
     mediation_date: date | None
     later_mediation_on: date | None
     superseded_by_id: str | None

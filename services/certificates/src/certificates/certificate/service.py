@@ -227,7 +227,7 @@ async def _issue(session: AsyncSession, certificate: Certificate, case: CaseReco
     certificate.issued_at, certificate.status = now, CertificateStatus.issued
     assert certificate.issued_on is not None
     deadline = appeal_deadline(notice_sent_on=case.notice_sent_on, certificate_issued_on=certificate.issued_on)
-    certificate.appeal_deadline = deadline.day
+    certificate.appeal_deadline, certificate.appeal_deadline_reason = deadline.day, deadline.reason[:500]
     authority = load_directory().get(case.la_code)
     if authority is not None and not certificate.issuer:  # requested before the case's facts arrived (R10)
         certificate.issuer, certificate.provider = authority.mediation_adviser.name, authority.mediation_provider.name

@@ -1,4 +1,4 @@
-"""health-only and late-contact case facts, certificate outcomes, reviews
+"""health-only and late-contact case facts, certificate outcomes and deadline reasons, reviews
 
 Revision ID: 56fbf9b6f2f7
 Revises: 7018142c0a4f
@@ -29,6 +29,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('health_only', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('late_contact', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('appeal_deadline_reason', sqlmodel.sql.sqltypes.AutoString(length=500),
+                                      nullable=True))
         batch_op.add_column(sa.Column('outcome', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True))
         batch_op.add_column(sa.Column('reviewed', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('later_mediation_on', sa.Date(), nullable=True))
@@ -71,6 +73,7 @@ def downgrade() -> None:
         batch_op.drop_column('later_mediation_on')
         batch_op.drop_column('reviewed')
         batch_op.drop_column('outcome')
+        batch_op.drop_column('appeal_deadline_reason')
     with op.batch_alter_table('case_records', schema=None) as batch_op:
         batch_op.drop_column('late_contact')
         batch_op.drop_column('health_only')
