@@ -206,7 +206,9 @@ async def verification_page(number: Annotated[str, Query(max_length=32)] = "") -
 
 
 REVIEW_NOT_FOUND = certificate_service.ReviewNotFound.response("No review with this id for this LA")
-REVIEW_RESOLVED = certificate_service.ReviewAlreadyResolved.response("The review was already resolved")
+REVIEW_RESOLVED = certificate_service.ReviewAlreadyResolved.response(
+    "The review was already resolved (code review_already_resolved), or the R10 certificate it would replace was "
+    "revoked meanwhile (code certificate_not_current)")
 
 
 @review_router.get("", response_model=list[ReviewRead], summary="Reviews: decisions a person must take",
@@ -222,8 +224,7 @@ async def list_reviews(session: SessionDep, client: PortalOrOps,
 
 
 @review_router.post("/{review_id}/resolve", response_model=ReviewRead, summary="Decide a review: issue or refuse",
-                    responses={**REVIEW_NOT_FOUND, **REVIEW_RESOLVED, **NOT_CURRENT, **AUTH_RESPONSES,
-                               **VALIDATION_RESPONSES})
+                    responses={**REVIEW_NOT_FOUND, **REVIEW_RESOLVED, **AUTH_RESPONSES, **VALIDATION_RESPONSES})
 async def resolve_review(review_id: str, body: ReviewResolve, request: Request, session: SessionDep,
                          client: Corrector) -> ReviewRead:
     """``issue`` after late contact (R4): the held certificate goes to the issuer, which numbers, signs and
