@@ -173,3 +173,12 @@ def test_r17_a_deadline_that_does_not_move_is_not_explained_as_moved():
 
     assert "5pm on Monday 2 November 2026" in text
     assert "That date," not in text
+
+
+def test_r10_a_replacement_after_a_missed_30_days_says_mediation_took_place_later():
+    text = text_of(pdf.render(content(kind="missed_deadline", mediation_date=date(2026, 11, 24), version=2,
+                                      supersedes_number="MC-2026-000042-5")))
+
+    assert "Mediation certificate: mediation could not be arranged within 30 days" in text
+    assert "Mediation took place later, on 24 November 2026" in text
+    assert "corrects and replaces certificate MC-2026-000042-5, keeping its issue date" in text

@@ -124,8 +124,9 @@ def render(content: CertificateContent) -> bytes:
         ("Decision in dispute", content.decision.replace("_", " ").capitalize()),
         ("Notice of the decision sent on", _d(content.notice_sent_on)),
     ]
-    if content.mediation_date is not None:
-        rows.append(("Mediation took place on", _d(content.mediation_date)))
+    if content.mediation_date is not None:  # after a missed 30 days (R10), mediation may still take place later
+        label = "Mediation took place later, on" if content.kind == "missed_deadline" else "Mediation took place on"
+        rows.append((label, _d(content.mediation_date)))
     if content.supersedes_number is not None:
         rows.append(("Version", f"{content.version}: corrects and replaces certificate {content.supersedes_number}, "
                                 "keeping its issue date"))
