@@ -419,3 +419,195 @@ async def test_a_portal_that_may_only_read_cannot_correct_and_another_la_cannot_
     assert (reader.status_code, other.status_code, bad_reason.status_code) == (403, 404, 422)
     assert await outbox(certificates, "certificate.voided.v1") == []
     assert (await verify(certificates, certificate.number, "Example")).json()["status"] == "valid"  # type: ignore[arg-type]
+
+
+# --- no automatic certificate: health-only (R2), late contact (R4), mediation after a missed 30 days (R10) ------
+
+
+async def outbox_has(client: httpx.AsyncClient, event_type: str, case_id: str) -> list[dict[str, Any]]:
+    async def probe() -> list[dict[str, Any]]:
+        return [e for e in await outbox(client, event_type) if e["case_id"] == case_id]
+
+    return await eventually(probe, what=f"{event_type} for {case_id}")
+
+
+async def reviews_of(client: httpx.AsyncClient, case_id: str, headers: dict[str, str] = PORTAL) -> list[Any]:
+    response = await client.get("/v1/reviews", params={"case_id": case_id}, headers=headers)
+    assert response.status_code == 200
+    return list(response.json())
+
+
+async def open_review(client: httpx.AsyncClient, case_id: str) -> dict[str, Any]:
+    async def probe() -> list[Any]:
+        return [r for r in await reviews_of(client, case_id) if r["status"] == "open"]
+
+    [review] = await eventually(probe, what=f"an open review for {case_id}")
+    return dict(review)
+
+
+async def outcomes_of(client: httpx.AsyncClient, case_id: str) -> list[dict[str, Any]]:
+    response = await client.get("/v1/certificates", params={"case_id": case_id}, headers=PORTAL)
+    assert response.status_code == 200
+    return list(response.json())
+
+
+async def valid_numbers(client: httpx.AsyncClient, case_id: str) -> list[str]:
+    """The case's certificate numbers that public verification answers "valid" for."""
+    numbers = [row.number for row in await certificates_of(client, case_id) if row.number is not None]
+    return [n for n in numbers if (await verify(client, n, "Example")).json()["status"] == "valid"]
+
+
+def concluded(case_id: str, meeting_id: str, on: date) -> MeetingConcludedV1:
+    return MeetingConcludedV1(meeting_id=meeting_id, case_id=case_id, mediator_name="Sam Mediator",
+                              provider_name="Mediation Co", concluded_on=on, held=True, agreement="none")
+
+
+async def test_r2_a_concluded_health_only_mediation_produces_no_certificate_and_says_why(certificates):
+    case_id = "case-healthonly-0001"
+    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 12, 20), health_issues=True,
+                                health_only=True, arranging_body="health_commissioning_body")
+
+    await publish(certificates, envelope(submitted, case_id),
+                  envelope(concluded(case_id, "meeting-health-0001", date(2026, 11, 24)), case_id))
+    [event] = await outbox_has(certificates, "certificate.not_required.v1", case_id)
+
+    assert (event["reason"], event["kind"], event["trigger_ref"]) == ("health_only", "mediator", "meeting-health-0001")
+    [outcome] = await outcomes_of(certificates, case_id)
+    assert outcome["status"] == "not_required" and outcome["number"] is None
+    assert outcome["outcome"].startswith("no certificate: health-only")
+    assert await outbox(certificates, "certificate.issued.v1") == []
+    assert await outbox(certificates, "certificate.document_ready.v1") == []
+
+
+async def test_r4_a_late_contact_decline_waits_for_a_review_and_issuing_after_it_announces_one_certificate(
+        certificates):
+    data = declined("case-latecontact-0001").model_copy(update={"late_contact": True})
+
+    await publish(certificates, envelope(data, data.case_id))
+    review = await open_review(certificates, data.case_id)
+
+    assert review["kind"] == "late_contact" and "R4" in review["reason"]
+    [held] = await outcomes_of(certificates, data.case_id)
+    assert (held["status"], held["number"], held["id"]) == ("held", None, review["certificate_id"])
+    [requested] = await outbox(certificates, "certificate.review_requested.v1")
+    assert (requested["review_id"], requested["kind"]) == (review["id"], "late_contact")
+    assert await outbox(certificates, "certificate.issued.v1") == []
+    assert (await certificates.get("/v1/reviews", params={"case_id": data.case_id}, headers=OTHER_LA)).json() == []
+
+    read_only = await certificates.post(f"/v1/reviews/{review['id']}/resolve", headers=PORTAL,
+                                        json={"decision": "issue", "reason": "x"})
+    other_la = await certificates.post(f"/v1/reviews/{review['id']}/resolve", headers=OTHER_LA,
+                                       json={"decision": "issue", "reason": "x"})
+    resolved = await certificates.post(f"/v1/reviews/{review['id']}/resolve", headers=SOUTHEND_WRITER,
+                                       json={"decision": "issue", "reason": "The notice went to an old address"})
+    certificate = await issued_certificate(certificates, data.case_id)
+    again = await certificates.post(f"/v1/reviews/{review['id']}/resolve", headers=OPS,
+                                    json={"decision": "refuse", "reason": "changed my mind"})
+
+    assert (read_only.status_code, other_la.status_code, resolved.status_code, again.status_code) == (
+        403, 404, 200, 409)
+    assert (resolved.json()["status"], resolved.json()["decision"]) == ("resolved", "issue")
+    assert resolved.json()["issued_certificate_id"] == certificate.id
+    assert certificate.number is not None and certificate.kind is CertificateKind.adviser
+    await asyncio.sleep(2)  # nothing more is issued
+    [announced] = await outbox(certificates, "certificate.issued.v1")
+    assert announced["number"] == certificate.number
+    assert [d["number"] for d in await outbox(certificates, "certificate.document_ready.v1")] == [certificate.number]
+    assert await valid_numbers(certificates, data.case_id) == [certificate.number]
+    assert await outbox(certificates, "certificate.issued_late.v1") == []  # a review is not a missed limit
+
+
+async def test_r4_a_late_contact_mediation_refused_on_review_issues_nothing(certificates):
+    case_id = "case-latecontact-0002"
+    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 12, 20), late_contact=True)
+
+    await publish(certificates, envelope(submitted, case_id),
+                  envelope(concluded(case_id, "meeting-late-0002", date(2026, 11, 24)), case_id))
+    review = await open_review(certificates, case_id)
+    ops_view = await reviews_of(certificates, case_id, headers=OPS)
+    refused = await certificates.post(f"/v1/reviews/{review['id']}/resolve", headers=OPS,
+                                      json={"decision": "refuse", "reason": "No reason given for the delay"})
+
+    assert [r["id"] for r in ops_view] == [review["id"]]
+    assert refused.status_code == 200 and refused.json()["decision"] == "refuse"
+    [outcome] = await outcomes_of(certificates, case_id)
+    assert outcome["status"] == "refused" and "refused on review" in outcome["outcome"]
+    assert (await certificates.get("/v1/reviews", params={"status": "open", "case_id": case_id},
+                                   headers=PORTAL)).json() == []
+    await asyncio.sleep(2)
+    assert await outbox(certificates, "certificate.issued.v1") == []
+
+
+async def test_r10_then_mediation_keeps_exactly_one_valid_certificate_at_every_step(certificates):
+    case_id = "case-r10-then-0001"
+    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 11, 20))
+    missed = MeetingDeadlineMissedV1(case_id=case_id, mediate_by=date(2026, 11, 20), adviser_told_on=date(2026, 11, 23))
+
+    await publish(certificates, envelope(submitted, case_id), envelope(missed, case_id))
+    r10 = await issued_certificate(certificates, case_id)
+    assert r10.kind is CertificateKind.missed_deadline
+    assert await valid_numbers(certificates, case_id) == [r10.number]
+
+    # The mediation takes place after all.
+    await publish(certificates, envelope(concluded(case_id, "meeting-after-0001", date(2026, 11, 24)), case_id))
+    review = await open_review(certificates, case_id)
+
+    assert (review["kind"], review["certificate_id"], review["mediation_date"]) == (
+        "mediation_after_missed_deadline", r10.id, "2026-11-24")
+    assert await valid_numbers(certificates, case_id) == [r10.number]
+    [not_required] = await outbox(certificates, "certificate.not_required.v1")
+    assert not_required["reason"] == "missed_deadline_certificate_counts"
+    still = (await certificates.get(f"/v1/certificates/{r10.id}", headers=PORTAL)).json()
+    assert (still["later_mediation_on"], still["superseded_by_id"]) == ("2026-11-24", None)
+    [_, mediator] = await outcomes_of(certificates, case_id)
+    assert mediator["kind"] == "mediator" and mediator["status"] == "not_required"
+    assert r10.number in mediator["outcome"]
+
+    # The adviser replaces it through a correction (R16): the issue date, and so the appeal deadline, stay.
+    resolved = await certificates.post(f"/v1/reviews/{review['id']}/resolve", headers=SOUTHEND_WRITER,
+                                       json={"decision": "issue", "reason": "Show the mediation on the certificate"})
+
+    assert resolved.status_code == 200
+    new = (await certificates.get(f"/v1/certificates/{resolved.json()['issued_certificate_id']}",
+                                  headers=PORTAL)).json()
+    assert (new["kind"], new["version"], new["supersedes_id"], new["mediation_date"]) == (
+        "missed_deadline", 2, r10.id, "2026-11-24")
+    assert (new["issued_on"], new["appeal_deadline"]) == (str(r10.issued_on), str(r10.appeal_deadline))
+    assert await valid_numbers(certificates, case_id) == [new["number"]]
+    assert (await verify(certificates, r10.number, "Example")).json()["status"] == "superseded"  # type: ignore[arg-type]
+    assert [e["number"] for e in await outbox(certificates, "certificate.issued.v1")] == [r10.number]
+    [reissued] = await outbox(certificates, "certificate.reissued.v1")
+    assert (reissued["supersedes_number"], reissued["number"]) == (r10.number, new["number"])
+
+
+# --- R17 wording and London dates ----------------------------------------------------------------------------
+
+
+async def test_r17_a_deadline_moved_out_of_christmas_is_explained_as_the_first_working_day_after_1_january(
+        certificates):
+    # Issued Wed 25 Nov: B = Fri 25 Dec 2026 beats A = 20 Oct + 2 months = Sun 20 Dec.
+    data = declined("case-christmas-0001").model_copy(update={"notice_sent_on": date(2026, 10, 20)})
+
+    await publish(certificates, envelope(data, data.case_id))
+    certificate = await issued_certificate(certificates, data.case_id)
+    read = (await certificates.get(f"/v1/certificates/{certificate.id}", headers=PORTAL)).json()
+    document = await certificates.get(f"/v1/certificates/{certificate.id}/pdf", headers=PORTAL)
+
+    assert certificate.issued_on == date(2026, 11, 25)
+    assert read["appeal_deadline"] == "2027-01-04"  # Sat 2 and Sun 3 Jan are not working days
+    assert read["appeal_deadline_reason"].startswith("1 month after the mediation certificate was issued")
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(document.content)).pages)
+    assert "5pm on Monday 4 January 2027" in text
+    assert ("That date, Friday 25 December 2026, falls between 25 December and 1 January, so the deadline is the "
+            "first working day after 1 January.") in text
+    assert "so the deadline is the next working day" not in text
+
+
+@pytest.mark.clock("2026-07-01T23:30:00+00:00")  # 00:30 BST on Thu 2 July in England
+async def test_r6_lateness_is_judged_on_the_london_date_not_the_utc_date(certificates):
+    # Told Fri 26 June: due Wed 1 July, the UTC date now; in England it is already 2 July, a day late.
+    certificate = await given_an_issued_certificate(certificates, "case-london-late-0001", told=date(2026, 6, 26))
+
+    assert (certificate.due_on, certificate.issued_on) == (date(2026, 7, 1), date(2026, 7, 2))
+    [late] = await outbox(certificates, "certificate.issued_late.v1")
+    assert (late["number"], late["days_late"]) == (certificate.number, 1)

@@ -131,3 +131,54 @@ def test_production_refuses_to_generate_a_signing_key(tmp_path):
     with pytest.raises(signing.SigningKeyMissing):
         signing.load_signer(production)
     assert not production.key_path.exists()
+
+
+def deadline_content(notice_sent_on: date, issued_on: date) -> pdf.CertificateContent:
+    deadline = appeal_deadline(notice_sent_on=notice_sent_on, certificate_issued_on=issued_on)
+    return content(notice_sent_on=notice_sent_on, issued_on=issued_on, appeal_deadline=deadline.day,
+                   appeal_deadline_unmoved=deadline.unmoved)
+
+
+def test_r17_a_deadline_between_25_december_and_1_january_is_the_first_working_day_after_1_january():
+    # A = 28 Oct + 2 months = Mon 28 Dec 2026 (a bank holiday); B = 2 Dec. Not "the next working day" (29 Dec).
+    text = text_of(pdf.render(deadline_content(date(2026, 10, 28), date(2026, 11, 2))))
+
+    assert "5pm on Monday 4 January 2027" in text
+    assert ("That date, Monday 28 December 2026, falls between 25 December and 1 January, so the deadline is the "
+            "first working day after 1 January.") in text
+    assert "so the deadline is the next working day" not in text
+
+
+def test_r17_a_deadline_in_august_is_the_first_working_day_after_31_august():
+    # B = 14 Jul 2027 + 1 month = Sat 14 Aug 2027; the next working day would be Mon 16 Aug.
+    text = text_of(pdf.render(deadline_content(date(2027, 6, 1), date(2027, 7, 14))))
+
+    assert "5pm on Wednesday 1 September 2027" in text  # Mon 30 Aug 2027 is a bank holiday, 31 Aug is August
+    assert ("That date, Saturday 14 August 2027, falls in August, so the deadline is the first working day after "
+            "31 August.") in text
+    assert "so the deadline is the next working day" not in text
+
+
+def test_r17_only_a_deadline_otherwise_not_a_working_day_moves_to_the_next_working_day():
+    # A = 3 Nov + 2 months = Sun 3 Jan 2027: after 1 January, so rule 12(2), not 12(3).
+    text = text_of(pdf.render(deadline_content(NOTICE_SENT_ON, ISSUED_ON)))
+
+    assert "That date, Sunday 3 January 2027, is not a working day, so the deadline is the next working day." in text
+    assert "first working day after 1 January. A deadline" not in text
+
+
+def test_r17_a_deadline_that_does_not_move_is_not_explained_as_moved():
+    # A = 2 Sep + 2 months = Mon 2 Nov 2026, a working day; B = 1 Oct + 1 month = Sun 1 Nov.
+    text = text_of(pdf.render(deadline_content(date(2026, 9, 2), date(2026, 10, 1))))
+
+    assert "5pm on Monday 2 November 2026" in text
+    assert "That date," not in text
+
+
+def test_r10_a_replacement_after_a_missed_30_days_says_mediation_took_place_later():
+    text = text_of(pdf.render(content(kind="missed_deadline", mediation_date=date(2026, 11, 24), version=2,
+                                      supersedes_number="MC-2026-000042-5")))
+
+    assert "Mediation certificate: mediation could not be arranged within 30 days" in text
+    assert "Mediation took place later, on 24 November 2026" in text
+    assert "corrects and replaces certificate MC-2026-000042-5, keeping its issue date" in text

@@ -35,6 +35,7 @@ def data_json() -> dict:
         "notice_sent_on": "2026-11-02", "requester": {"role": "parent", "name": NAME, "email": EMAIL},
         "mediate_by": "2026-12-02", "health_issues": False, "health_only": False,
         "arranging_body": "local_authority", "languages": [], "accessibility_needs": [], "school_urn": None,
+        "late_contact": False,
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from certificates.certificate import issuer, signing
+from certificates.certificate.routes import review_router, verify_router
 from certificates.certificate.routes import router as certificate_router
-from certificates.certificate.routes import verify_router
 from certificates.certificate.service import ISSUER, Issuing
 from certificates.certificate.verification import TokenBucket
 from certificates.consumers import SUBSCRIPTIONS
@@ -28,10 +28,12 @@ def create_app(settings: CertificatesSettings | None = None) -> FastAPI:
     app = build_app(
         runtime, title="SEND mediation: certificates",
         description="Mediation certificates (adviser, mediator, missed 30 days): issued exactly once per trigger, "
-                    "as signed PDFs, for the council portal to download; corrections; public verification.",
+                    "as signed PDFs, for the council portal to download; corrections; public verification; reviews where no "
+                    "certificate is automatic (late contact, mediation after a missed 30 days).",
     )
     app.state.issuing = issuing
     app.state.verify_limiter = TokenBucket(burst=settings.verify_burst, per_minute=settings.verify_per_minute)
     app.include_router(certificate_router)
     app.include_router(verify_router)
+    app.include_router(review_router)
     return app

@@ -1,7 +1,7 @@
 """Every table certificates owns (imported by migrations/env.py)."""
 
-from certificates.certificate.models import CaseRecord, Certificate
+from certificates.certificate.models import CaseRecord, Certificate, Review
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["CaseRecord", "Certificate", "InboxEvent", "OutboxEvent"]
+__all__ = ["CaseRecord", "Certificate", "InboxEvent", "OutboxEvent", "Review"]

@@ -68,6 +68,7 @@ class CaseSubmittedV1(CaseFacts):
     accessibility_needs: tuple[str, ...] = ()
     #: The school or setting in the case (its URN), for scheduling's conflict-of-interest check.
     school_urn: str | None = None
+    late_contact: bool = False
 
 
 class CaseMediationDeclinedV1(CaseFacts):
@@ -82,6 +83,7 @@ class CaseMediationDeclinedV1(CaseFacts):
 
     told_adviser_on: date
     certificate_due_on: date
+    late_contact: bool = False
 
 
 class CaseWithdrawnV1(EventData):

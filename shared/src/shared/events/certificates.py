@@ -109,3 +109,47 @@ class CertificateVoidedV1(EventData):
     kind: CertificateKind
     reason: VoidReason
     voided_on: date
+
+
+NotRequiredReason = Literal["health_only", "missed_deadline_certificate_counts"]
+
+
+class CertificateNotRequiredV1(EventData):
+    """A trigger (a concluded mediation, a decline, a missed 30 days) produced no certificate, and why.
+
+    ``health_only``: health care provision alone cannot be appealed to the Tribunal (R2), so a health-only
+    mediation ends without a Tribunal mediation certificate. ``missed_deadline_certificate_counts``: a
+    certificate after a missed 30 days (R10) already exists and stays the one that counts; the mediation that
+    took place later is recorded on it and a review is raised for the adviser. Intake and notifications show it.
+    """
+
+    type: ClassVar[str] = "certificate.not_required.v1"
+    topic: ClassVar[str] = "certificates.certificates"
+
+    case_id: str
+    kind: CertificateKind
+    trigger_ref: str
+    triggered_on: date
+    reason: NotRequiredReason
+    decided_on: date
+
+
+ReviewKind = Literal["late_contact", "mediation_after_missed_deadline"]
+
+
+class CertificateReviewRequestedV1(EventData):
+    """No automatic certificate: a person must decide (the LA's portal and ops see the task).
+
+    ``late_contact``: the parent or young person contacted the adviser after the 2-month window (R4).
+    ``mediation_after_missed_deadline``: mediation took place after a certificate for a missed 30 days (R10)
+    was issued; the adviser may replace that certificate through a correction (R16).
+    """
+
+    type: ClassVar[str] = "certificate.review_requested.v1"
+    topic: ClassVar[str] = "certificates.certificates"
+
+    review_id: str
+    case_id: str
+    kind: ReviewKind
+    certificate_kind: CertificateKind
+    opened_on: date

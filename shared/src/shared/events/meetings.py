@@ -53,7 +53,9 @@ class MeetingConcludedV1(EventData):
     """The provider reported that a mediation meeting concluded.
 
     Certificates issues the mediator certificate (due within 3 working days
-    of ``concluded_on``, R15), whatever the agreement.
+    of ``concluded_on``, R15), whatever the agreement; but none for a
+    health-only case (R2), and a review instead after late contact (R4) or
+    when a certificate for a missed 30 days (R10) already counts.
     """
 
     type: ClassVar[str] = "meeting.concluded.v1"

@@ -14,7 +14,9 @@ from shared.events.certificates import (
     CertificateDocumentReadyV1,
     CertificateIssuedLateV1,
     CertificateIssuedV1,
+    CertificateNotRequiredV1,
     CertificateReissuedV1,
+    CertificateReviewRequestedV1,
     CertificateVoidedV1,
 )
 from shared.events.envelope import EventData
@@ -50,6 +52,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     CertificateIssuedLateV1,
     CertificateReissuedV1,
     CertificateVoidedV1,
+    CertificateNotRequiredV1,
+    CertificateReviewRequestedV1,
     NotificationSentV1,
     NotificationFailedV1,
     NotificationAlertRaisedV1,

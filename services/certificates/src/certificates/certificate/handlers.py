@@ -25,7 +25,11 @@ async def request_adviser_certificate(event: Envelope[CaseMediationDeclinedV1], 
 
 
 async def request_mediator_certificate(event: Envelope[MeetingConcludedV1], session: AsyncSession) -> None:
-    """R15: the mediator issues a certificate within 3 working days of the mediation concluding."""
+    """R15: the mediator issues a certificate within 3 working days of the mediation concluding.
+
+    The issuer decides once the case's facts are known: none for a health-only case (R2), a review after late
+    contact (R4) or after an R10 certificate (R10 then mediation).
+    """
     await certificate_service.request(
         session, case_id=event.subject, kind=CertificateKind.mediator, trigger_ref=event.data.meeting_id,
         trigger_event_id=event.id, triggered_on=event.data.concluded_on, issuer=event.data.mediator_name,
@@ -36,8 +40,9 @@ async def request_mediator_certificate(event: Envelope[MeetingConcludedV1], sess
 async def request_missed_deadline_certificate(event: Envelope[MeetingDeadlineMissedV1], session: AsyncSession) -> None:
     """R10: told that mediation cannot be arranged within 30 days, the adviser issues a certificate within 3 working days.
 
-    One per case: a second report of the same miss adds nothing. Mediation may still take place later, and then
-    gets its own mediator certificate (R15).
+    One per case: a second report of the same miss adds nothing. Mediation may still take place later: this
+    certificate then stays the one that counts, records the meeting and raises a review for the adviser, who may
+    replace it through a correction (R16); no second valid certificate with another appeal deadline is issued.
     """
     case = await certificate_service.case_facts(session, event.subject)
     authority = load_directory().get(case.la_code) if case is not None else None

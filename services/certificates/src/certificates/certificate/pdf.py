@@ -50,6 +50,8 @@ class CertificateContent:
     verification_url: str
     version: int = 1
     supersedes_number: str | None = None
+    #: R17's D before any move (the later of the two dates); None when it did not move.
+    appeal_deadline_unmoved: date | None = None
 
 
 def _d(day: date) -> str:
@@ -68,14 +70,27 @@ def _qr(url: str, size: float) -> Drawing:
     return drawing
 
 
+def deadline_moved(unmoved: date) -> str:
+    """R17.4-5 in the words of HESC rule 12: where a deadline D that is not a day to lodge an appeal moves."""
+    if (unmoved.month == 12 and unmoved.day >= 25) or (unmoved.month == 1 and unmoved.day == 1):
+        return (f"That date, {_weekday(unmoved)}, falls between 25 December and 1 January, so the deadline is the "
+                "first working day after 1 January.")
+    if unmoved.month == 8:
+        return f"That date, {_weekday(unmoved)}, falls in August, so the deadline is the first working day after 31 August."
+    return f"That date, {_weekday(unmoved)}, is not a working day, so the deadline is the next working day."
+
+
 def how_to_appeal(content: CertificateContent) -> list[str]:
     """Plain English, for the parent or young person reading the certificate."""
+    moved = content.appeal_deadline_unmoved
     return [
-        f"The Tribunal must receive your appeal by 5pm on {_weekday(content.appeal_deadline)}. That is the later "
-        f"of two dates: two months after the decision notice was sent ({_d(content.notice_sent_on)}), and one "
-        f"month after this certificate was issued ({_d(content.issued_on)}). A deadline that falls in August, "
-        "between 25 December and 1 January, or on a weekend or bank holiday moves to the next working day; the "
-        "date above already allows for this.",
+        f"The Tribunal must receive your appeal by 5pm on {_weekday(content.appeal_deadline)}. It is based on the "
+        f"later of two dates: two months after the decision notice was sent ({_d(content.notice_sent_on)}), and one "
+        f"month after this certificate was issued ({_d(content.issued_on)}). "
+        + (deadline_moved(moved) + " " if moved is not None and moved != content.appeal_deadline else "")
+        + "A deadline that falls between 25 December and 1 January moves to the first working day after 1 January; "
+        "one that falls in August moves to the first working day after 31 August; one that falls on another "
+        "weekend day or bank holiday moves to the next working day. The date above already allows for this.",
         "To appeal, fill in the appeal form for the First-tier Tribunal (Special Educational Needs and "
         "Disability), form SEND35, online or on paper: see www.gov.uk/appeal-ehc-plan-decision. "
         "Send with it a copy of this certificate and a copy of the local authority's decision letter.",
@@ -109,8 +124,9 @@ def render(content: CertificateContent) -> bytes:
         ("Decision in dispute", content.decision.replace("_", " ").capitalize()),
         ("Notice of the decision sent on", _d(content.notice_sent_on)),
     ]
-    if content.mediation_date is not None:
-        rows.append(("Mediation took place on", _d(content.mediation_date)))
+    if content.mediation_date is not None:  # after a missed 30 days (R10), mediation may still take place later
+        label = "Mediation took place later, on" if content.kind == "missed_deadline" else "Mediation took place on"
+        rows.append((label, _d(content.mediation_date)))
     if content.supersedes_number is not None:
         rows.append(("Version", f"{content.version}: corrects and replaces certificate {content.supersedes_number}, "
                                 "keeping its issue date"))

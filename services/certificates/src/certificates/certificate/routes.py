@@ -8,16 +8,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from certificates.certificate import service as certificate_service
+from certificates.certificate.models import ReviewStatus
 from certificates.certificate.schemas import (
+    CertificateOutcomeRead,
     CertificateRead,
     CertificateReissue,
     CertificateVoid,
+    ReviewRead,
+    ReviewResolve,
     VerificationRead,
     VerificationRequest,
 )
 from certificates.certificate.verification import TokenBucket
 from shared import clock
-from shared.auth import AUTH_RESPONSES, ApiClient, authenticate, require_scope
+from shared.auth import AUTH_RESPONSES, ApiClient, authenticate, require_any_scope, require_scope
 from shared.deps import SessionDep
 from shared.errors import VALIDATION_RESPONSES, Forbidden, Unauthorized
 from shared.logging import get_logger
@@ -25,7 +29,10 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 router = APIRouter(prefix="/v1/certificates", tags=["certificates"])
 verify_router = APIRouter(prefix="/v1/verify", tags=["verification"])
+review_router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 PortalReader = Annotated[ApiClient, Depends(require_scope("certificates:read"))]
+#: The LA's portal (its own LA) or operations (every LA).
+PortalOrOps = Annotated[ApiClient, Depends(require_any_scope("certificates:read", "ops:read"))]
 NOT_FOUND = certificate_service.CertificateNotFound.response("No issued certificate with this id for this LA")
 NOT_CURRENT = certificate_service.CertificateNotCurrent.response("The certificate was already replaced or revoked")
 _bearer = HTTPBearer(auto_error=False)
@@ -51,6 +58,22 @@ Corrector = Annotated[ApiClient, Depends(_corrector)]
 
 def _la_scope(client: ApiClient) -> str | None:
     return None if "ops:write" in client.scopes else client.la_code
+
+
+def _read_scope(client: ApiClient) -> str | None:
+    return None if "ops:read" in client.scopes or "ops:write" in client.scopes else client.la_code
+
+
+@router.get("", response_model=list[CertificateOutcomeRead], summary="What became of each trigger of a case",
+            responses={**AUTH_RESPONSES, **VALIDATION_RESPONSES})
+async def list_case_certificates(case_id: Annotated[str, Query(max_length=36, description="The case")],
+                                 session: SessionDep, client: PortalOrOps) -> list[CertificateOutcomeRead]:
+    """Every decline, concluded mediation and missed 30 days of the case, oldest first: issued (with its number
+    and appeal deadline), held for a review (R4), refused on review, or not required, with the reason in
+    ``outcome`` (R2 health-only: "no certificate: health-only"; R10: the earlier certificate stays the one that
+    counts). An unknown case, or another LA's, answers an empty list."""
+    rows = await certificate_service.case_outcomes(session, case_id, la_code=_read_scope(client))
+    return [CertificateOutcomeRead.model_validate(row) for row in rows]
 
 
 @router.get("/{certificate_id}", response_model=CertificateRead, summary="A certificate's facts",
@@ -180,3 +203,37 @@ document.getElementById("check").addEventListener("submit", async (e) => {{
 async def verification_page(number: Annotated[str, Query(max_length=32)] = "") -> HTMLResponse:
     """A form for the number (pre-filled from the QR code) and the surname; the surname is POSTed, never put in a URL."""
     return HTMLResponse(PAGE.format(number=escape(number), action="/v1/verify"))
+
+
+REVIEW_NOT_FOUND = certificate_service.ReviewNotFound.response("No review with this id for this LA")
+REVIEW_RESOLVED = certificate_service.ReviewAlreadyResolved.response(
+    "The review was already resolved (code review_already_resolved), or the R10 certificate it would replace was "
+    "revoked meanwhile (code certificate_not_current)")
+
+
+@review_router.get("", response_model=list[ReviewRead], summary="Reviews: decisions a person must take",
+                   responses={**AUTH_RESPONSES, **VALIDATION_RESPONSES})
+async def list_reviews(session: SessionDep, client: PortalOrOps,
+                       status: Annotated[ReviewStatus | None, Query(description="open or resolved")] = None,
+                       case_id: Annotated[str | None, Query(max_length=36)] = None) -> list[ReviewRead]:
+    """Where no certificate was issued automatically: late contact with the adviser (R4), or mediation that took
+    place after a certificate for a missed 30 days (R10). The LA's portal sees its own LA's; ops sees all."""
+    rows = await certificate_service.list_reviews(session, la_code=_read_scope(client), status=status,
+                                                  case_id=case_id)
+    return [ReviewRead.model_validate(row) for row in rows]
+
+
+@review_router.post("/{review_id}/resolve", response_model=ReviewRead, summary="Decide a review: issue or refuse",
+                    responses={**REVIEW_NOT_FOUND, **REVIEW_RESOLVED, **AUTH_RESPONSES, **VALIDATION_RESPONSES})
+async def resolve_review(review_id: str, body: ReviewResolve, request: Request, session: SessionDep,
+                         client: Corrector) -> ReviewRead:
+    """``issue`` after late contact (R4): the held certificate goes to the issuer, which numbers, signs and
+    announces it (``certificate.issued``) exactly once. ``issue`` after R10 then mediation: the R10 certificate
+    is replaced by a corrected version (R16) recording the mediation date and keeping the issue date, so the
+    appeal deadline does not move and only the new number verifies as valid. ``refuse``: nothing is issued.
+    A portal with ``certificates:write`` decides its own LA's reviews; ops (``ops:write``) any LA's."""
+    review = await certificate_service.resolve_review(
+        session, review_id, la_code=_la_scope(client), issuing=request.app.state.issuing, decision=body.decision,
+        reason=body.reason, resolved_by=client.name)
+    await session.commit()
+    return ReviewRead.model_validate(review)

@@ -5,7 +5,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from certificates.certificate.models import CertificateKind
+from certificates.certificate.models import (
+    CertificateKind,
+    CertificateStatus,
+    ReviewDecision,
+    ReviewKind,
+    ReviewStatus,
+)
 from shared.events.certificates import VoidReason
 
 
@@ -22,6 +28,9 @@ class CertificateRead(BaseModel):
     issued_on: date = Field(description="A correction keeps the original issue date (R16)")
     issued_at: datetime
     appeal_deadline: date | None = Field(description="R17: the Tribunal must receive the appeal by 5pm on this day")
+    appeal_deadline_reason: str | None = Field(
+        default=None, description="How R17 set it: which date was later, and any move (HESC rule 12)",
+        examples=["1 month after the mediation certificate was issued; moved out of 25 Dec-1 Jan (HESC 12(3)(a))"])
     issuer: str
     provider: str
     mediation_date: date | None
@@ -29,6 +38,66 @@ class CertificateRead(BaseModel):
     superseded_by_id: str | None
     voided_at: datetime | None
     void_reason: str | None
+    later_mediation_on: date | None = Field(
+        default=None, description="R10: mediation took place on this day, after this certificate for a missed "
+                                  "30 days was issued; it stays the one that counts unless the adviser replaces it")
+
+
+class CertificateOutcomeRead(BaseModel):
+    """One trigger of a case (a decline, a concluded mediation, a missed 30 days) and what became of it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    case_id: str
+    kind: CertificateKind
+    status: CertificateStatus = Field(description="issued; pending (being issued); held (waiting for a review, "
+                                                  "R4); refused (on review); not_required (R2, R10)")
+    outcome: str | None = Field(description="Why no certificate was issued, in words the portal can show",
+                                examples=["no certificate: health-only. Health care provision alone cannot be "
+                                          "appealed to the Tribunal (R2), so a health-only mediation does not "
+                                          "produce a mediation certificate."])
+    triggered_on: date
+    due_on: date
+    number: str | None = Field(examples=["MC-2026-000042-5"])
+    version: int
+    issued_on: date | None
+    appeal_deadline: date | None
+    appeal_deadline_reason: str | None
+    mediation_date: date | None
+    later_mediation_on: date | None
+    superseded_by_id: str | None
+    voided_at: datetime | None
+
+
+class ReviewRead(BaseModel):
+    """A decision a person must take instead of an automatic certificate."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    case_id: str
+    kind: ReviewKind = Field(description="late_contact (R4); mediation_after_missed_deadline (R10 then mediation)")
+    status: ReviewStatus
+    reason: str = Field(description="What is to be decided, and the rule")
+    certificate_id: str = Field(description="The certificate held (R4), or the R10 certificate that counts")
+    mediation_date: date | None
+    created_at: datetime
+    resolved_at: datetime | None
+    decision: ReviewDecision | None
+    decision_reason: str | None
+    issued_certificate_id: str | None = Field(
+        description="After 'issue': the certificate released to the issuer (R4), or the replacement (R10)")
+
+
+class ReviewResolve(BaseModel):
+    """The decision: ``issue`` a certificate (R4), or a replacement recording the mediation (R10); or ``refuse``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"decision": "issue", "reason": "Contact was late because the notice went to an old address"}]})
+
+    decision: ReviewDecision
+    reason: str = Field(min_length=1, max_length=500, description="Why; kept here, never sent on")
 
 
 class CertificateReissue(BaseModel):

@@ -12,8 +12,17 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from stdnum import luhn
 
-from certificates.certificate import pdf
-from certificates.certificate.models import CaseRecord, Certificate, CertificateKind, CertificateStatus
+from certificates.certificate import pdf, rules
+from certificates.certificate.models import (
+    CaseRecord,
+    Certificate,
+    CertificateKind,
+    CertificateStatus,
+    Review,
+    ReviewDecision,
+    ReviewKind,
+    ReviewStatus,
+)
 from certificates.certificate.signing import PdfSigner
 from certificates.certificate.verification import surname_matches
 from shared import clock
@@ -21,13 +30,16 @@ from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
 from shared.db import wake_after_commit
 from shared.directory import load_directory
 from shared.errors import Conflict, NotFound
-from shared.events.cases import CaseFacts
+from shared.events.cases import CaseFacts, CaseMediationDeclinedV1, CaseSubmittedV1
 from shared.events.certificates import (
     CertificateDocumentReadyV1,
     CertificateIssuedLateV1,
     CertificateIssuedV1,
+    CertificateNotRequiredV1,
     CertificateReissuedV1,
+    CertificateReviewRequestedV1,
     CertificateVoidedV1,
+    NotRequiredReason,
     VoidReason,
 )
 from shared.logging import get_logger
@@ -70,6 +82,10 @@ async def keep_case_facts(session: AsyncSession, facts: CaseFacts) -> None:
     values: dict[str, Any] = {"reference": facts.reference, "la_code": facts.la_code, "decision": facts.decision,
               "notice_sent_on": facts.notice_sent_on, "requester_role": facts.requester.role,
               "requester_name": facts.requester.name}
+    if isinstance(facts, CaseSubmittedV1):
+        values["health_only"] = facts.health_only  # a decline does not say; it keeps what the submission said
+    if isinstance(facts, CaseSubmittedV1 | CaseMediationDeclinedV1):
+        values["late_contact"] = facts.late_contact  # intake's latest judgement (the case's first contact)
     record = await session.get(CaseRecord, facts.case_id)
     if record is None:
         record = CaseRecord(case_id=facts.case_id, **values)
@@ -102,7 +118,8 @@ async def request(session: AsyncSession, *, case_id: str, kind: CertificateKind,
 
 
 async def issue_pending(session: AsyncSession, *, issuing: Issuing, batch: int = 10) -> list[Certificate]:
-    """Issue certificates whose case facts are known: number, signed PDF, events."""
+    """Handle triggers whose case facts are known: issue (number, signed PDF, events), or hold for review (R4, R10)
+    or record that none is required (R2, R10), with the reason and an event. Returns every trigger handled."""
     rows = (await session.exec(
         select(Certificate, CaseRecord)
         .join(CaseRecord, col(CaseRecord.case_id) == col(Certificate.case_id))
@@ -112,8 +129,79 @@ async def issue_pending(session: AsyncSession, *, issuing: Issuing, batch: int =
         .with_for_update(skip_locked=True, of=Certificate)
     )).all()
     for certificate, case in rows:
-        await _issue(session, certificate, case, issuing=issuing)
+        counts = await _current_missed_deadline(session, case.case_id) if (
+            certificate.kind == CertificateKind.mediator) else None
+        decided = rules.outcome(kind=certificate.kind, health_only=case.health_only, late_contact=case.late_contact,
+                                reviewed=certificate.reviewed, missed_deadline_certificate_counts=counts is not None)
+        if decided is rules.Outcome.health_only:
+            _not_required(session, certificate, reason="health_only", outcome=rules.HEALTH_ONLY_OUTCOME)
+        elif decided is rules.Outcome.missed_deadline_certificate_counts:
+            assert counts is not None
+            _mediation_after_missed_deadline(session, certificate, case, counts)
+        elif decided is rules.Outcome.late_contact_review:
+            _hold_for_late_contact(session, certificate, case)
+        else:
+            await _issue(session, certificate, case, issuing=issuing)
     return [certificate for certificate, _ in rows]
+
+
+async def _current_missed_deadline(session: AsyncSession, case_id: str) -> Certificate | None:
+    """The case's valid certificate after a missed 30 days (R10): issued, not revoked, not replaced."""
+    return (await session.exec(select(Certificate).where(
+        Certificate.case_id == case_id, Certificate.kind == CertificateKind.missed_deadline,
+        Certificate.status == CertificateStatus.issued, col(Certificate.voided_at).is_(None),
+        col(Certificate.superseded_by_id).is_(None)))).first()
+
+
+def _not_required(session: AsyncSession, certificate: Certificate, *, reason: NotRequiredReason,
+                  outcome: str) -> None:
+    certificate.status, certificate.outcome = CertificateStatus.not_required, outcome
+    session.add(certificate)
+    add_event(session, CertificateNotRequiredV1(
+        case_id=certificate.case_id, kind=certificate.kind, trigger_ref=certificate.trigger_ref,
+        triggered_on=certificate.triggered_on, reason=reason, decided_on=clock.today(),
+    ), subject=certificate.case_id)
+    log.info("certificate.not_required", case_id=certificate.case_id, certificate_id=certificate.id,
+             kind=certificate.kind, reason=reason)
+
+
+def _open_review(session: AsyncSession, case: CaseRecord, *, kind: ReviewKind, trigger: Certificate,
+                 about: Certificate, reason: str, mediation_date: date | None = None) -> Review:
+    review = Review(case_id=case.case_id, la_code=case.la_code, kind=kind, trigger_ref=trigger.id, reason=reason,
+                    certificate_id=about.id, mediation_date=mediation_date)
+    session.add(review)
+    add_event(session, CertificateReviewRequestedV1(
+        review_id=review.id, case_id=case.case_id, kind=kind, certificate_kind=about.kind,
+        opened_on=clock.london_date(review.created_at),
+    ), subject=case.case_id)
+    log.warning("certificate.review_requested", case_id=case.case_id, review_id=review.id, kind=kind)
+    return review
+
+
+def _hold_for_late_contact(session: AsyncSession, certificate: Certificate, case: CaseRecord) -> None:
+    """R4: no automatic certificate after late contact; a person decides (``resolve_review``)."""
+    certificate.status, certificate.outcome = CertificateStatus.held, rules.LATE_CONTACT_HELD
+    session.add(certificate)
+    _open_review(session, case, kind=ReviewKind.late_contact, trigger=certificate, about=certificate,
+                 reason=rules.LATE_CONTACT_REASON)
+
+
+def _mediation_after_missed_deadline(session: AsyncSession, certificate: Certificate, case: CaseRecord,
+                                     counts: Certificate) -> None:
+    """R10 then mediation: no second valid certificate with another appeal deadline behind anyone's back.
+
+    The R10 certificate stays the one that counts and records the meeting; the adviser reviews, and may replace
+    it through a correction (R16) that keeps its issue date, so that only one certificate verifies as valid.
+    """
+    assert counts.number is not None
+    if certificate.mediation_date is not None:
+        counts.later_mediation_on, counts.later_meeting_id = certificate.mediation_date, certificate.trigger_ref
+        session.add(counts)
+    _not_required(session, certificate, reason="missed_deadline_certificate_counts",
+                  outcome=rules.missed_deadline_counts_outcome(counts.number))
+    _open_review(session, case, kind=ReviewKind.mediation_after_missed_deadline, trigger=certificate,
+                 about=counts, reason=rules.mediation_after_missed_deadline_reason(counts.number),
+                 mediation_date=certificate.mediation_date)
 
 
 async def count_waiting_overdue(session: AsyncSession, *, today: date) -> int:
@@ -124,7 +212,9 @@ async def count_waiting_overdue(session: AsyncSession, *, today: date) -> int:
 
 
 def is_late(certificate: Certificate) -> bool:
-    return certificate.issued_on is not None and certificate.issued_on > certificate.due_on
+    """Issued after its due date (London dates). Not after a review (R4): the 3 working days never ran for it."""
+    return (certificate.issued_on is not None and not certificate.reviewed
+            and certificate.issued_on > certificate.due_on)
 
 
 async def _issue(session: AsyncSession, certificate: Certificate, case: CaseRecord, *, issuing: Issuing,
@@ -137,7 +227,7 @@ async def _issue(session: AsyncSession, certificate: Certificate, case: CaseReco
     certificate.issued_at, certificate.status = now, CertificateStatus.issued
     assert certificate.issued_on is not None
     deadline = appeal_deadline(notice_sent_on=case.notice_sent_on, certificate_issued_on=certificate.issued_on)
-    certificate.appeal_deadline = deadline.day
+    certificate.appeal_deadline, certificate.appeal_deadline_reason = deadline.day, deadline.reason[:500]
     authority = load_directory().get(case.la_code)
     if authority is not None and not certificate.issuer:  # requested before the case's facts arrived (R10)
         certificate.issuer, certificate.provider = authority.mediation_adviser.name, authority.mediation_provider.name
@@ -147,7 +237,8 @@ async def _issue(session: AsyncSession, certificate: Certificate, case: CaseReco
         la_name=authority.name if authority else case.la_code, requester_name=case.requester_name,
         requester_role=case.requester_role, case_reference=case.reference, decision=case.decision,
         notice_sent_on=case.notice_sent_on, mediation_date=certificate.mediation_date,
-        appeal_deadline=deadline.day, verification_url=issuing.verification_url(certificate.number),
+        appeal_deadline=deadline.day, appeal_deadline_unmoved=deadline.unmoved,
+        verification_url=issuing.verification_url(certificate.number),
         version=certificate.version, supersedes_number=supersedes.number if supersedes is not None else None,
     ))
     certificate.pdf = await issuing.signer.sign(rendered, reason=f"SEND mediation certificate {certificate.number}")
@@ -248,6 +339,87 @@ async def void(session: AsyncSession, certificate_id: str, *, la_code: str | Non
     ), subject=case.case_id)
     log.info("audit.certificate_voided", case_id=case.case_id, certificate_id=certificate.id, reason=reason)
     return certificate
+
+
+class ReviewNotFound(NotFound):
+    title = "Review not found"
+
+
+class ReviewAlreadyResolved(Conflict):
+    code = "review_already_resolved"
+    title = "The review was already resolved"
+
+
+async def case_outcomes(session: AsyncSession, case_id: str, *, la_code: str | None) -> list[Certificate]:
+    """Every trigger of a case and what became of it: issued, held for review, refused, or not required (and why).
+
+    Another LA's case looks like a case with nothing recorded.
+    """
+    case = await session.get(CaseRecord, case_id)
+    if case is None or (la_code is not None and case.la_code != la_code):
+        return []
+    return list((await session.exec(select(Certificate).where(Certificate.case_id == case_id)
+                                    .order_by(col(Certificate.serial)))).all())
+
+
+async def list_reviews(session: AsyncSession, *, la_code: str | None, status: ReviewStatus | None = None,
+                       case_id: str | None = None) -> list[Review]:
+    query = select(Review).order_by(col(Review.created_at), col(Review.id))
+    if la_code is not None:
+        query = query.where(Review.la_code == la_code)
+    if status is not None:
+        query = query.where(Review.status == status)
+    if case_id is not None:
+        query = query.where(Review.case_id == case_id)
+    return list((await session.exec(query)).all())
+
+
+async def _current_version(session: AsyncSession, certificate_id: str) -> str:
+    """Follow corrections to the version that is current now (it may have been corrected since the review opened)."""
+    current = certificate_id
+    while True:
+        row = (await session.exec(select(Certificate).where(Certificate.id == current))).first()
+        if row is None or row.superseded_by_id is None:
+            return current
+        current = row.superseded_by_id
+
+
+async def resolve_review(session: AsyncSession, review_id: str, *, la_code: str | None, issuing: Issuing,
+                         decision: ReviewDecision, reason: str, resolved_by: str) -> Review:
+    """A person's decision. ``issue`` after late contact (R4) releases the held certificate to the issuer, which
+    numbers, signs and announces it once, like any other; after R10 then mediation it replaces the R10 certificate
+    through a correction (R16) that records the mediation and keeps the issue date. ``refuse`` issues nothing.
+    """
+    review = (await session.exec(select(Review).where(Review.id == review_id).with_for_update())).first()
+    if review is None or (la_code is not None and review.la_code != la_code):
+        raise ReviewNotFound(f"no review {review_id}")
+    if review.status is not ReviewStatus.open:
+        raise ReviewAlreadyResolved(f"review {review_id} was resolved on "
+                                    f"{clock.london_date(review.resolved_at) if review.resolved_at else '?'}")
+    if review.kind == ReviewKind.late_contact:
+        held = (await session.exec(select(Certificate).where(Certificate.id == review.certificate_id)
+                                   .with_for_update())).one()
+        if decision is ReviewDecision.issue:
+            held.status, held.reviewed, held.outcome = CertificateStatus.pending, True, None
+            review.issued_certificate_id = held.id
+            wake_after_commit(session, ISSUER)
+        else:
+            held.status, held.outcome = CertificateStatus.refused, rules.LATE_CONTACT_REFUSED
+        session.add(held)
+    elif decision is ReviewDecision.issue:
+        replaced = await _current_version(session, review.certificate_id)
+        when = review.mediation_date.isoformat() if review.mediation_date else "a later date"
+        new = await reissue(session, replaced, la_code=la_code, issuing=issuing,
+                            reason=f"Mediation took place on {when}, after this certificate for a missed 30 days "
+                                   f"(R10). Review: {reason}"[:500],
+                            mediation_date=review.mediation_date)
+        review.issued_certificate_id = new.id
+    review.status, review.decision, review.decision_reason = ReviewStatus.resolved, decision, reason
+    review.resolved_at, review.resolved_by = clock.now(), resolved_by
+    session.add(review)
+    log.info("audit.review_resolved", case_id=review.case_id, review_id=review.id, kind=review.kind,
+             decision=decision)
+    return review
 
 
 VerificationStatus = Literal["valid", "superseded", "revoked"]
