@@ -13,7 +13,8 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 
 async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], *, partitions: int,
-                        timeout: float = 60.0, configs: dict[str, str] | None = None) -> None:
+                        timeout: float = 60.0, configs: dict[str, str] | None = None,
+                        replication_factor: int = 1) -> None:
     """Create missing topics, then wait until every partition of each has a leader.
 
     Several services create the same topics as they start; one that loses the race
@@ -30,7 +31,8 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], *, partit
             if topic not in existing:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics([NewTopic(name=topic, num_partitions=partitions,
-                                                        replication_factor=1, topic_configs=configs or {})])
+                                                        replication_factor=replication_factor,
+                                                        topic_configs=configs or {})])
         deadline = time.monotonic() + timeout
         while not _ready(await admin.describe_topics(wanted), wanted):
             if time.monotonic() > deadline:
