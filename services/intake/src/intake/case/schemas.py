@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from intake.case.models import ArrangingBody, CaseKind, CaseStatus
 from intake.case.rules import AppealMatter
+from shared.errors import cross_field_error
 from shared.events.cases import DecisionKind
 
 EXAMPLE_CASE: dict[str, Any] = {
@@ -81,12 +82,12 @@ class MediationCreate(BaseModel):
     @model_validator(mode="after")
     def _mediation_names_its_issues(self) -> MediationCreate:
         if self.kind is CaseKind.mediation and not any(issue.strip() for issue in self.mediation_issues):
-            raise ValueError("mediation_issues: a mediation request must name at least one issue (R7)")
+            raise cross_field_error("mediation_issues", "a mediation request must name at least one issue (R7)")
         if self.health_only and not self.health_issues:
-            raise ValueError("health_only: a health-only mediation must have health_issues true (R8)")
+            raise cross_field_error("health_only", "a health-only mediation must have health_issues true (R8)")
         if self.health_provision_wanted and not self.health_issues:
-            raise ValueError("health_provision_wanted: only a mediation with health_issues true names health care "
-                             "provision (R7)")
+            raise cross_field_error("health_provision_wanted", "only a mediation with health_issues true names "
+                                                               "health care provision (R7)")
         return self
 
 
