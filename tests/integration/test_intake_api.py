@@ -141,12 +141,12 @@ async def test_an_idempotency_key_reused_with_another_body_is_refused(intake):
         ({"decision": "refusal_to_paint_the_school"}, "body.decision"),
         ({"notice_sent_on": "3rd of November"}, "body.notice_sent_on"),
         ({"requester": {"role": "parent", "name": "Alex", "email": "not-an-email"}}, "body.requester.email"),
-        ({"mediation_issues": []}, "body"),  # R7: a mediation names its issues
+        ({"mediation_issues": []}, "body.mediation_issues"),  # R7: a mediation names its issues
         ({"child": None}, "body.child"),
         ({"meeting_needs": {"languages": ["Polish!"]}}, "body.meeting_needs.languages.0"),
         ({"meeting_needs": {"school_urn": "the local school"}}, "body.meeting_needs.school_urn"),
         ({"meeting_needs": {"dietary": ["vegan"]}}, "body.meeting_needs.dietary"),
-        ({"health_provision_wanted": "Weekly therapy"}, "body"),  # R7: health provision only with health issues
+        ({"health_provision_wanted": "Weekly therapy"}, "body.health_provision_wanted"),  # R7: health provision only with health issues
     ],
 )
 async def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored_or_emitted(intake, overrides, field):

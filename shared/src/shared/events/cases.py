@@ -68,6 +68,7 @@ class CaseSubmittedV1(CaseFacts):
     accessibility_needs: tuple[str, ...] = ()
     #: The school or setting in the case (its URN), for scheduling's conflict-of-interest check.
     school_urn: str | None = None
+    late_contact: bool = False
 
 
 class CaseMediationDeclinedV1(CaseFacts):
@@ -82,6 +83,7 @@ class CaseMediationDeclinedV1(CaseFacts):
 
     told_adviser_on: date
     certificate_due_on: date
+    late_contact: bool = False
 
 
 class CaseWithdrawnV1(EventData):
@@ -139,6 +141,44 @@ class CaseConsentRecordedV1(EventData):
     consented_on: date
     all_consented: bool
     missing: tuple[str, ...] = ()
+
+
+class CaseDeadlinesChangedV1(EventData):
+    """A statutory date of an open mediation moved because its trigger changed, e.g. the LA reported the
+    day its notice actually went to the health commissioning body, from which a health-only mediation's
+    30 days run (R8).
+
+    Scheduling moves the referral's ``mediate_by`` and the last bookable working day (R9), and
+    re-reckons whether a booked meeting is late.
+    """
+
+    type: ClassVar[str] = "case.deadlines_changed.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: str
+    la_code: str
+    mediate_by: date
+    #: R9: the last working day on or before ``mediate_by``.
+    last_bookable_day: date
+    trigger: Literal["health_notice_sent_on", "told_on"]
+    trigger_date: date
+
+
+class CaseReviewResolvedV1(EventData):
+    """A person decided a human review of the case, e.g. contact with the adviser after the 2-month window
+    (R4, ``kind`` ``late_contact``): ``accepted`` (go ahead) or ``refused`` (out of time). The reason stays
+    in intake.
+    """
+
+    type: ClassVar[str] = "case.review_resolved.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: str
+    la_code: str
+    review_id: str
+    kind: Literal["late_contact"]
+    decision: Literal["accepted", "refused"]
+    resolved_on: date
 
 
 class CaseHealthReferralV1(EventData):
