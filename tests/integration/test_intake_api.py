@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 from sqlmodel import func, select
-from support import NOVEMBER_2026, OPS, PORTAL, case_payload, serve
+from support import NOVEMBER_2026, OPS, PORTAL, case_payload, handle, serve
 
 from intake.case import service as case_service
 from intake.case.models import Case
 from intake.main import create_app
 from intake.settings import IntakeSettings
+from intake.timeline import handlers as timeline_handlers
 from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
+from shared.events import MeetingScheduledV1
 from shared.outbox import OutboxEvent
 
 #: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
@@ -207,6 +209,11 @@ async def test_the_openapi_document_lists_every_error_response_of_submit(intake)
 
     assert {"201", "200", "400", "401", "403", "409", "422"} <= set(responses)
     assert json.dumps(spec).count("E06000033") >= 1  # examples are present
+    assert {"200", "401", "403", "404", "409", "422"} <= set(
+        spec["paths"]["/v1/cases/{case_id}/health-notice"]["post"]["responses"])
+    assert {"200", "401", "403", "404", "409", "422"} <= set(
+        spec["paths"]["/v1/reviews/{review_id}/resolution"]["post"]["responses"])
+    assert {"200", "401", "403"} <= set(spec["paths"]["/v1/reviews"]["get"]["responses"])
 
 
 async def test_r8_health_only_mediation_is_arranged_by_the_commissioning_body_told_within_3_working_days(intake):
@@ -571,3 +578,18 @@ async def test_cross_field_errors_name_the_field_without_a_value_error_prefix(in
     [error] = response.json()["errors"]
     assert error == {"field": "body.health_only",
                      "reason": "a health-only mediation must have health_issues true (R8)"}
+
+
+async def test_r21_a_disagreement_resolution_meeting_is_called_that_on_the_timeline(intake):
+    created = (await intake.post("/v1/cases", headers=PORTAL,
+                                 json=dr_payload(2, [PARENT, {"role": "school", "name": "Example Primary"}]))).json()
+
+    await handle(intake, MeetingScheduledV1(
+        meeting_id="meeting-1", case_id=created["id"], mediator_id="m-1", mediator_name="Jo Facilitator",
+        provider_name="Example Mediation", starts_at=datetime(2026, 12, 3, 10, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 3, 12, tzinfo=UTC), location="Video call", arranging_body="local_authority",
+        kind="disagreement_resolution"), timeline_handlers.add_meeting_scheduled, subject=created["id"])
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+    [booked] = [e for e in case["timeline"] if e["kind"] == "meeting_scheduled"]
+    assert booked["summary"].startswith("Disagreement-resolution meeting booked for 03 Dec 2026 10:00")
