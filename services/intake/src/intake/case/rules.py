@@ -143,7 +143,10 @@ def explain(*, kind: CaseKind, notice_sent_on: date | None, told_on: date, advis
             *notice.steps, "shorter notice only with the parent or young person's recorded consent")))
         if health_issues:
             told = calendar.add_working_days_explained(told_on, HEALTH_NOTICE_WORKING_DAYS, label="LA told")
-            out.append(Explained("health_bodies_told_by", "R8", told.day, "told_on", told_on, told.steps))
+            sent = () if health_notice_sent_on is None else (
+                f"notice sent {say(health_notice_sent_on)}: "
+                + ("in time" if health_notice_sent_on <= told.day else "after the 3 working days"),)
+            out.append(Explained("health_bodies_told_by", "R8", told.day, "told_on", told_on, (*told.steps, *sent)))
     else:
         due = calendar.add_working_days_explained(told_on, DECLINE_CERTIFICATE_WORKING_DAYS, label="adviser told")
         out.append(Explained("certificate_due_on", "R6", due.day, "told_on", told_on, due.steps))
