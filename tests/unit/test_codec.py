@@ -34,7 +34,7 @@ def data_json() -> dict:
         "case_id": CASE_ID, "reference": "SM-2026-0001", "la_code": "E09000033", "decision": "refusal_to_assess",
         "notice_sent_on": "2026-11-02", "requester": {"role": "parent", "name": NAME, "email": EMAIL},
         "mediate_by": "2026-12-02", "health_issues": False, "health_only": False,
-        "arranging_body": "local_authority", "languages": [], "accessibility_needs": [], "school_urn": None,
+        "arranging_body": "local_authority", "languages": [], "accessibility_needs": [], "school_urn": None, "late_contact": False,
     }
 
 
