@@ -18,7 +18,7 @@ from intake.main import create_app
 from intake.settings import IntakeSettings
 from intake.timeline import handlers as timeline_handlers
 from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
-from shared.events import MeetingScheduledV1
+from shared.events import MeetingConcludedV1, MeetingScheduledV1
 from shared.outbox import OutboxEvent
 
 #: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
@@ -593,3 +593,19 @@ async def test_r21_a_disagreement_resolution_meeting_is_called_that_on_the_timel
     case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
     [booked] = [e for e in case["timeline"] if e["kind"] == "meeting_scheduled"]
     assert booked["summary"].startswith("Disagreement-resolution meeting booked for 03 Dec 2026 10:00")
+
+
+@pytest.mark.parametrize(("overrides", "due"), [({}, "2026-11-30"), (HEALTH_ONLY, None)])
+async def test_r15_a_held_mediation_starts_the_mediator_certificate_due_date_except_for_health_only(
+        intake, overrides, due):
+    created = (await intake.post("/v1/cases", json=case_payload(**overrides), headers=PORTAL)).json()
+
+    await handle(intake, MeetingConcludedV1(
+        meeting_id="meeting-1", case_id=created["id"], mediator_name="Jo Mediator", provider_name="Example Mediation",
+        concluded_on=date(2026, 11, 25), held=True, agreement="partial"),
+        timeline_handlers.add_meeting_concluded, subject=created["id"])
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+    assert (case["status"], case["certificate_due_on"]) == ("meeting_concluded", due)  # Wed 25 Nov + 3 working days
+    explained = [d for d in case["deadlines"] if d["name"] == "certificate_due_on"]
+    assert [(d["rule"], d["trigger"]) for d in explained] == ([("R15", "meeting_concluded_on")] if due else [])

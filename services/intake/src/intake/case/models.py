@@ -70,6 +70,8 @@ class Case(SQLModel, table=True):
     mediate_by: date | None = None
     certificate_due_on: date | None = None
     certificate_issued_on: date | None = None
+    #: R15: the day the mediation concluded (held); the mediator certificate is due 3 working days later.
+    meeting_concluded_on: date | None = None
     appeal_deadline: date | None = None
     appeal_deadline_reason: str | None = Field(default=None, max_length=200)
     withdrawn_reason: str | None = Field(default=None, max_length=64)

@@ -24,6 +24,7 @@ from shared.errors import FieldError
 MEDIATION_WINDOW_DAYS = 30  # R8: 30 calendar days in every case [regs 35-36, numbers UNCONFIRMED]
 CONTACT_WINDOW_MONTHS = 2  # R4
 DECLINE_CERTIFICATE_WORKING_DAYS = 3  # R6
+MEDIATOR_CERTIFICATE_WORKING_DAYS = 3  # R15: within 3 working days of the mediation concluding
 HEALTH_NOTICE_WORKING_DAYS = 3  # R8: the LA tells each commissioning body within 3 working days
 
 
@@ -114,9 +115,19 @@ class Explained:
     steps: tuple[str, ...]
 
 
+def mediator_certificate_due(*, kind: CaseKind, health_only: bool, concluded_on: date,
+                             calendar: WorkingDayCalendar) -> date | None:
+    """R15: the mediator certificate is due 3 working days after the mediation concluded; a health-only
+    mediation cannot lead to a Tribunal appeal (R2), so no certificate is due."""
+    if kind is not CaseKind.mediation or health_only:
+        return None
+    return calendar.add_working_days(concluded_on, MEDIATOR_CERTIFICATE_WORKING_DAYS)
+
+
 def explain(*, kind: CaseKind, notice_sent_on: date | None, told_on: date, adviser_contacted_on: date | None,
             health_issues: bool, health_only: bool, health_notice_sent_on: date | None,
-            certificate_issued_on: date | None, calendar: WorkingDayCalendar) -> list[Explained]:
+            certificate_issued_on: date | None, calendar: WorkingDayCalendar,
+            meeting_concluded_on: date | None = None) -> list[Explained]:
     """Every statutory date of a mediation (or declined mediation) case, reckoned from its trigger with the
     steps; a disagreement-resolution case has none (R21)."""
     if kind is CaseKind.disagreement_resolution or notice_sent_on is None:
@@ -147,6 +158,11 @@ def explain(*, kind: CaseKind, notice_sent_on: date | None, told_on: date, advis
                 f"notice sent {say(health_notice_sent_on)}: "
                 + ("in time" if health_notice_sent_on <= told.day else "after the 3 working days"),)
             out.append(Explained("health_bodies_told_by", "R8", told.day, "told_on", told_on, (*told.steps, *sent)))
+        if meeting_concluded_on is not None and not health_only:
+            due = calendar.add_working_days_explained(meeting_concluded_on, MEDIATOR_CERTIFICATE_WORKING_DAYS,
+                                                      label="mediation concluded")
+            out.append(Explained("certificate_due_on", "R15", due.day, "meeting_concluded_on", meeting_concluded_on,
+                                 due.steps))
     else:
         due = calendar.add_working_days_explained(told_on, DECLINE_CERTIFICATE_WORKING_DAYS, label="adviser told")
         out.append(Explained("certificate_due_on", "R6", due.day, "told_on", told_on, due.steps))

@@ -228,7 +228,9 @@ class CaseRead(BaseModel):
     contact_window_ends_on: date | None = Field(description="R4: the end of the 2-month window to contact the adviser")
     late_contact: bool = Field(description="R4: contact came after the window; needs human review")
     mediate_by: date | None = Field(description="R8/R9: the last day the mediation may take place")
-    certificate_due_on: date | None = Field(description="R6: the adviser certificate is due by this day")
+    certificate_due_on: date | None = Field(
+        description="R6: the adviser certificate is due by this day; R15: the mediator certificate, after a held "
+                    "mediation (none for health-only, R2)")
     health_only: bool
     meeting_needs: MeetingNeeds | None = Field(default=None, description="Language, accessibility and conflict needs")
     arranging_body: ArrangingBody = Field(description="R8: who arranges the mediation")

@@ -353,6 +353,17 @@ async def advance(session: AsyncSession, case_id: str, status: CaseStatus) -> Ca
     return case
 
 
+async def record_conclusion(session: AsyncSession, case_id: str, *, concluded_on: date, held: bool) -> Case:
+    """R15: a held mediation starts the mediator certificate's 3 working days (none for health-only, R2)."""
+    case = await advance(session, case_id, CaseStatus.meeting_concluded)
+    if held and case.kind is CaseKind.mediation:
+        case.meeting_concluded_on = concluded_on
+        case.certificate_due_on = rules.mediator_certificate_due(kind=case.kind, health_only=case.health_only,
+                                                                 concluded_on=concluded_on, calendar=DEFAULT_CALENDAR)
+        session.add(case)
+    return case
+
+
 async def record_certificate(session: AsyncSession, case_id: str, issued_on: date) -> Case:
     """R17: the appeal deadline runs from the certificate's issue date too (the later of the two)."""
     case = await advance(session, case_id, CaseStatus.certificate_issued)
@@ -418,7 +429,8 @@ def explain(case: Case) -> list[rules.Explained]:
     return rules.explain(kind=case.kind, notice_sent_on=case.notice_sent_on, told_on=case.told_on,
                          adviser_contacted_on=case.adviser_contacted_on, health_issues=case.health_issues,
                          health_only=case.health_only, health_notice_sent_on=case.health_notice_sent_on,
-                         certificate_issued_on=case.certificate_issued_on, calendar=DEFAULT_CALENDAR)
+                         certificate_issued_on=case.certificate_issued_on, calendar=DEFAULT_CALENDAR,
+                         meeting_concluded_on=case.meeting_concluded_on)
 
 
 def check_exemption(matters: set[rules.AppealMatter], *, notice_sent_on: date) -> tuple[

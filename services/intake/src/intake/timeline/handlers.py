@@ -31,7 +31,8 @@ async def add_meeting_scheduled(event: Envelope[MeetingScheduledV1], session: As
 
 
 async def add_meeting_concluded(event: Envelope[MeetingConcludedV1], session: AsyncSession) -> None:
-    case = await case_service.advance(session, event.subject, CaseStatus.meeting_concluded)
+    case = await case_service.record_conclusion(session, event.subject, concluded_on=event.data.concluded_on,
+                                                held=event.data.held)
     words = "Disagreement resolution" if case.kind is CaseKind.disagreement_resolution else "Mediation"
     timeline_service.add(session, case_id=event.subject, kind="meeting_concluded", at=event.time,
                          summary=f"{words} concluded on {event.data.concluded_on} ({event.data.agreement} agreement)",

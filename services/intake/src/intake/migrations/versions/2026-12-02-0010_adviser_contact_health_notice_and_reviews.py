@@ -1,4 +1,4 @@
-"""adviser contact date (R4), health notice date (R8), human reviews
+"""adviser contact date (R4), health notice date (R8), meeting concluded date (R15), human reviews
 
 Revision ID: 3f7a9c2d5e10
 Revises: 8c2f4a6e1b37
@@ -24,6 +24,7 @@ def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('adviser_contacted_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('health_notice_sent_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('meeting_concluded_on', sa.Date(), nullable=True))
     # R4: until now the adviser contact date was taken to be told_on.
     op.execute("UPDATE cases SET adviser_contacted_on = told_on WHERE notice_sent_on IS NOT NULL")  # mediation cases
     op.create_table(
@@ -54,5 +55,6 @@ def downgrade() -> None:
         for enum in (REVIEW_KIND, REVIEW_STATUS, REVIEW_DECISION):
             enum.drop(op.get_bind(), checkfirst=True)
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('meeting_concluded_on')
         batch_op.drop_column('health_notice_sent_on')
         batch_op.drop_column('adviser_contacted_on')
