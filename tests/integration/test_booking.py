@@ -8,12 +8,15 @@ from datetime import date
 import httpx
 import pytest
 from sqlmodel import select
-from support import NOVEMBER_2026, OPS, serve
+from support import NOVEMBER_2026, OPS, handle, serve
 
 from scheduling.main import create_app
 from scheduling.meeting import service as meeting_service
+from scheduling.meeting.handlers import move_deadline_for_case
+from scheduling.meeting.models import Referral
 from scheduling.settings import SchedulingSettings
 from shared.events import CaseSubmittedV1, Party
+from shared.events.cases import CaseDeadlinesChangedV1
 from shared.outbox import OutboxEvent
 
 #: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
@@ -103,3 +106,46 @@ async def test_r21_disagreement_resolution_is_not_booked_until_every_party_has_c
 
     assert booked is not None and booked.kind == "disagreement_resolution" and booked.mediate_by is None
     assert events == ["meeting.scheduled.v1"]
+
+
+async def test_r8_a_health_only_mediation_follows_the_moved_notice_date_and_day_30_waits_for_it(scheduling):
+    case = submitted(mediate_by=date(2026, 12, 20), health_issues=True, health_only=True,
+                     arranging_body="health_commissioning_body")
+    await book(scheduling, case, today=date(2026, 11, 20))
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        meeting = await meeting_service._active_meeting(session, case.case_id)
+        assert meeting is not None
+        await meeting_service.provider_cancel(session, meeting.id, reason="mediator_unwell")
+        await session.commit()
+
+    await handle(scheduling, CaseDeadlinesChangedV1(
+        case_id=case.case_id, la_code=case.la_code, mediate_by=date(2026, 12, 27), last_bookable_day=date(2026, 12, 24),
+        trigger="health_notice_sent_on", trigger_date=date(2026, 11, 27)), move_deadline_for_case, subject=case.case_id)
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        on_the_old_day = await meeting_service.raise_deadline_breaches(session, today=date(2026, 12, 21),
+                                                                       timezone="Europe/London")
+        await session.commit()
+        on_the_new_day = await meeting_service.raise_deadline_breaches(session, today=date(2026, 12, 27),
+                                                                       timezone="Europe/London")
+        await session.commit()
+        referral = await session.get(Referral, case.case_id)
+        events = [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+
+    assert referral is not None and referral.mediate_by == date(2026, 12, 27)
+    assert (on_the_old_day, on_the_new_day) == (0, 1)  # R10 fires on the new day 30, never on the old one
+    assert "meeting.deadline_missed.v1" in events[-1:]  # the adviser is told only then
+
+
+async def test_r8_a_booking_inside_the_window_from_the_notice_is_not_late(scheduling):
+    case = submitted(mediate_by=date(2026, 11, 25), health_issues=True, health_only=True,
+                     arranging_body="health_commissioning_body")
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        await meeting_service.book_for_case(session, case, today=date(2026, 11, 20), timezone="Europe/London")
+        await session.flush()
+        await meeting_service.move_deadline(session, case.case_id, mediate_by=date(2026, 12, 27),
+                                            today=date(2026, 11, 20), timezone="Europe/London")
+        await session.commit()
+        meeting = await meeting_service._active_meeting(session, case.case_id)
+
+    assert meeting is not None and meeting.mediate_by == date(2026, 12, 27)
+    assert meeting.late is False

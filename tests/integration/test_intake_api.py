@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 from sqlmodel import func, select
-from support import NOVEMBER_2026, PORTAL, case_payload, serve
+from support import NOVEMBER_2026, OPS, PORTAL, case_payload, handle, serve
 
 from intake.case import service as case_service
 from intake.case.models import Case
 from intake.main import create_app
 from intake.settings import IntakeSettings
+from intake.timeline import handlers as timeline_handlers
 from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
+from shared.events import MeetingConcludedV1, MeetingScheduledV1
 from shared.outbox import OutboxEvent
 
 #: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
@@ -141,12 +143,16 @@ async def test_an_idempotency_key_reused_with_another_body_is_refused(intake):
         ({"decision": "refusal_to_paint_the_school"}, "body.decision"),
         ({"notice_sent_on": "3rd of November"}, "body.notice_sent_on"),
         ({"requester": {"role": "parent", "name": "Alex", "email": "not-an-email"}}, "body.requester.email"),
-        ({"mediation_issues": []}, "body"),  # R7: a mediation names its issues
+        ({"mediation_issues": []}, "body.mediation_issues"),  # R7: a mediation names its issues
         ({"child": None}, "body.child"),
         ({"meeting_needs": {"languages": ["Polish!"]}}, "body.meeting_needs.languages.0"),
         ({"meeting_needs": {"school_urn": "the local school"}}, "body.meeting_needs.school_urn"),
         ({"meeting_needs": {"dietary": ["vegan"]}}, "body.meeting_needs.dietary"),
-        ({"health_provision_wanted": "Weekly therapy"}, "body"),  # R7: health provision only with health issues
+        # R7: health provision only with health issues
+        ({"health_provision_wanted": "Weekly therapy"}, "body.health_provision_wanted"),
+        ({"health_only": True}, "body.health_only"),  # R8
+        ({"adviser_contacted_on": "2026-11-02"}, "body.adviser_contacted_on"),  # R4: before the notice was sent
+        ({"health_notice_sent_on": "2026-11-23"}, "body.health_notice_sent_on"),  # R8: no health issues
     ],
 )
 async def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored_or_emitted(intake, overrides, field):
@@ -203,6 +209,11 @@ async def test_the_openapi_document_lists_every_error_response_of_submit(intake)
 
     assert {"201", "200", "400", "401", "403", "409", "422"} <= set(responses)
     assert json.dumps(spec).count("E06000033") >= 1  # examples are present
+    assert {"200", "401", "403", "404", "409", "422"} <= set(
+        spec["paths"]["/v1/cases/{case_id}/health-notice"]["post"]["responses"])
+    assert {"200", "401", "403", "404", "409", "422"} <= set(
+        spec["paths"]["/v1/reviews/{review_id}/resolution"]["post"]["responses"])
+    assert {"200", "401", "403"} <= set(spec["paths"]["/v1/reviews"]["get"]["responses"])
 
 
 async def test_r8_health_only_mediation_is_arranged_by_the_commissioning_body_told_within_3_working_days(intake):
@@ -385,3 +396,216 @@ async def test_a_portal_whose_la_is_not_in_the_directory_cannot_submit(intake):
     assert response.status_code == 403
     assert response.json()["code"] == "unknown_local_authority"
     assert await count(intake, Case) == 0
+
+
+async def outbox_data(client: httpx.AsyncClient, event_type: str) -> list[dict]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        rows = (await session.exec(select(OutboxEvent).where(OutboxEvent.type == event_type)
+                                   .order_by(OutboxEvent.id))).all()
+        return [json.loads(row.envelope)["data"] for row in rows]
+
+
+HEALTH_ONLY = {"health_issues": True, "health_only": True, "mediation_issues": ["Section G: therapy"]}
+
+
+async def test_r8_a_health_only_mediation_runs_30_days_from_the_notice_the_system_sends_today(intake):
+    response = await intake.post("/v1/cases", json=case_payload(**HEALTH_ONLY), headers=PORTAL)
+
+    case = response.json()
+    deadlines = {d["name"]: d for d in case["deadlines"]}
+    assert case["health_notice_sent_on"] == "2026-11-25"  # submitted (and the notice sent) Wed 25 Nov
+    assert case["mediate_by"] == "2026-12-25"  # not told 20 Nov + 30 days
+    assert (deadlines["mediate_by"]["trigger"], deadlines["mediate_by"]["trigger_date"]) == (
+        "health_notice_sent_on", "2026-11-25")
+    assert case["last_bookable_day"] == "2026-12-24"  # Fri 25 Dec is Christmas Day
+    assert case["health_bodies_told_by"] == "2026-11-25"  # the LA's own duty is unchanged: told + 3 working days
+    [submitted] = await outbox_data(intake, "case.submitted.v1")
+    [referral] = await outbox_data(intake, "case.health_referral.v1")
+    assert submitted["mediate_by"] == referral["mediate_by"] == "2026-12-25"
+
+
+async def test_r8_the_portal_may_give_an_earlier_day_the_notice_went_but_not_before_the_la_was_told(intake):
+    accepted = await intake.post("/v1/cases", json=case_payload(**HEALTH_ONLY, health_notice_sent_on="2026-11-23"),
+                                 headers=PORTAL)
+    too_early = await intake.post("/v1/cases", json=case_payload(**HEALTH_ONLY, health_notice_sent_on="2026-11-19"),
+                                  headers=PORTAL)
+    future = await intake.post("/v1/cases", json=case_payload(**HEALTH_ONLY, health_notice_sent_on="2026-11-26"),
+                               headers=PORTAL)
+
+    assert accepted.json()["mediate_by"] == "2026-12-23"
+    assert [e["field"] for e in too_early.json()["errors"]] == ["body.health_notice_sent_on"]
+    assert [e["field"] for e in future.json()["errors"]] == ["body.health_notice_sent_on"]
+
+
+async def test_r8_the_notice_day_reported_later_moves_mediate_by_tells_scheduling_and_the_timeline_says_why(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(**HEALTH_ONLY), headers=PORTAL)).json()
+
+    response = await intake.post(f"/v1/cases/{created['id']}/health-notice", headers=PORTAL,
+                                 json={"sent_on": "2026-11-24"})
+    refused = await intake.post(f"/v1/cases/{created['id']}/health-notice", headers=PORTAL,
+                                json={"sent_on": "2026-11-19"})
+
+    case = response.json()
+    assert response.status_code == 200
+    assert (case["health_notice_sent_on"], case["mediate_by"], case["last_bookable_day"]) == (
+        "2026-11-24", "2026-12-24", "2026-12-24")
+    [changed] = await outbox_data(intake, "case.deadlines_changed.v1")
+    assert (changed["mediate_by"], changed["last_bookable_day"], changed["trigger"], changed["trigger_date"]) == (
+        "2026-12-24", "2026-12-24", "health_notice_sent_on", "2026-11-24")
+    [moved] = [e for e in case["timeline"] if e["kind"] == "deadline_moved"]
+    assert "2026-12-24" in moved["summary"] and "2026-12-25" in moved["summary"]
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body.sent_on"
+
+
+async def test_r8_a_mediation_without_health_issues_has_no_health_notice_to_report(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(), headers=PORTAL)).json()
+
+    response = await intake.post(f"/v1/cases/{created['id']}/health-notice", headers=PORTAL,
+                                 json={"sent_on": "2026-11-24"})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "no_health_notice"
+
+
+async def test_r2_a_health_only_case_shows_no_appeal_deadline_and_says_why(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(**HEALTH_ONLY), headers=PORTAL)).json()
+    async with intake.app.state.runtime.sessionmaker() as session:
+        await case_service.record_certificate(session, created["id"], date(2026, 11, 25))
+        await session.commit()
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+
+    assert created["appeal_deadline"] is None and case["appeal_deadline"] is None
+    assert "cannot be appealed" in case["appeal_deadline_reason"]
+    assert "Ombudsman" in case["appeal_deadline_reason"]
+    assert case["appeal_deadline_passed"] is None
+    [appeal] = [d for d in case["deadlines"] if d["name"] == "appeal_deadline"]
+    assert (appeal["rule"], appeal["date"]) == ("R2", None)
+
+
+LATE = {"decision_date": "2026-09-01", "notice_sent_on": "2026-09-01", "told_on": "2026-11-20"}
+
+
+async def test_r4_contact_after_the_window_sets_late_contact_and_opens_a_review_for_the_la_and_ops(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(**LATE, adviser_contacted_on="2026-11-02"),
+                                 headers=PORTAL)).json()
+
+    for_ops = (await intake.get("/v1/reviews", headers=OPS)).json()
+    for_la = (await intake.get("/v1/reviews", headers=PORTAL)).json()
+    for_other_la = (await intake.get("/v1/reviews", headers=OTHER_LA)).json()
+
+    assert (created["late_contact"], created["review_needed"], created["adviser_contacted_on"]) == (
+        True, True, "2026-11-02")  # window: 1 Sep + 2 months = 1 Nov
+    [review] = created["reviews"]
+    assert (review["kind"], review["status"]) == ("late_contact", "open")
+    assert [r["id"] for r in for_ops["items"]] == [r["id"] for r in for_la["items"]] == [review["id"]]
+    assert for_other_la["items"] == []
+    [submitted] = await outbox_data(intake, "case.submitted.v1")
+    assert submitted["late_contact"] is True  # certificates holds back: never an automatic certificate
+    assert created["appeal_deadline_passed"] is True  # notice 1 Sep + 2 months = Sun 1 Nov -> Mon 2 Nov, 5pm
+
+
+async def test_r4_a_late_contact_review_is_resolved_once_with_a_decision_and_reason(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(**LATE, kind="mediation_declined",
+                                                                mediation_issues=[]), headers=PORTAL)).json()
+    [review] = created["reviews"]
+
+    response = await intake.post(f"/v1/reviews/{review['id']}/resolution", headers=OPS,
+                                 json={"decision": "refused", "reason": "No reason given for the delay"})
+    again = await intake.post(f"/v1/reviews/{review['id']}/resolution", headers=PORTAL,
+                              json={"decision": "accepted", "reason": "Changed our mind"})
+    other_la = await intake.post(f"/v1/reviews/{review['id']}/resolution", headers=OTHER_LA,
+                                 json={"decision": "accepted", "reason": "Not ours"})
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["decision"]) == ("resolved", "refused")
+    assert again.status_code == 409 and again.json()["code"] == "review_already_resolved"
+    assert other_la.status_code == 404
+    assert case["review_needed"] is False and case["late_contact"] is True
+    [declined] = await outbox_data(intake, "case.mediation_declined.v1")
+    assert declined["late_contact"] is True
+    [resolved] = await outbox_data(intake, "case.review_resolved.v1")
+    assert (resolved["kind"], resolved["decision"]) == ("late_contact", "refused")
+    assert "No reason given" not in json.dumps(resolved)  # the reason stays in intake
+
+
+async def test_r4_contacting_the_adviser_in_time_is_not_late_though_the_la_was_told_after_the_window(intake):
+    response = await intake.post("/v1/cases", json=case_payload(**LATE, adviser_contacted_on="2026-10-15"),
+                                 headers=PORTAL)
+
+    case = response.json()
+    assert (case["late_contact"], case["review_needed"], case["reviews"]) == (False, False, [])
+    assert (await intake.get("/v1/reviews", headers=OPS)).json()["items"] == []
+
+
+async def test_r17_every_statutory_date_comes_back_explained_with_its_rule_trigger_and_steps(intake):
+    case = (await intake.post("/v1/cases", json=case_payload(), headers=PORTAL)).json()
+
+    deadlines = {d["name"]: d for d in case["deadlines"]}
+
+    assert set(deadlines) == {"contact_window_ends_on", "mediate_by", "last_bookable_day", "latest_notice_day",
+                              "appeal_deadline"}
+    assert deadlines["appeal_deadline"] == {
+        "name": "appeal_deadline", "rule": "R17", "date": "2027-01-04", "trigger": "notice_sent_on",
+        "trigger_date": "2026-11-03", "steps": [
+            "notice sent Tue 3 Nov 2026 + 2 months = Sun 3 Jan 2027",
+            "Sun 3 Jan 2027 is not a working day -> the next working day, Mon 4 Jan 2027 (HESC 12(2))",
+            "received by the Tribunal by 5pm (HESC 12(1))"]}
+    assert (deadlines["mediate_by"]["rule"], deadlines["mediate_by"]["trigger"]) == ("R8", "told_on")
+    assert (case["last_bookable_day"], case["latest_notice_day"]) == ("2026-12-18", "2026-12-10")
+    assert case["appeal_deadline_passed"] is False
+
+
+async def test_r17_the_timeline_says_the_certificate_moved_the_appeal_deadline(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
+                                 headers=PORTAL)).json()
+    async with intake.app.state.runtime.sessionmaker() as session:
+        await case_service.record_certificate(session, created["id"], date(2026, 12, 14))
+        await session.commit()
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+
+    [moved] = [e for e in case["timeline"] if e["kind"] == "deadline_moved"]
+    assert "2027-01-04" in moved["summary"] and "2027-01-14" in moved["summary"] and "certificate" in moved["summary"]
+    [appeal] = [d for d in case["deadlines"] if d["name"] == "appeal_deadline"]
+    assert (appeal["trigger"], appeal["trigger_date"]) == ("certificate_issued_on", "2026-12-14")
+
+
+async def test_cross_field_errors_name_the_field_without_a_value_error_prefix(intake):
+    response = await intake.post("/v1/cases", json=case_payload(health_only=True), headers=PORTAL)
+
+    [error] = response.json()["errors"]
+    assert error == {"field": "body.health_only",
+                     "reason": "a health-only mediation must have health_issues true (R8)"}
+
+
+async def test_r21_a_disagreement_resolution_meeting_is_called_that_on_the_timeline(intake):
+    created = (await intake.post("/v1/cases", headers=PORTAL,
+                                 json=dr_payload(2, [PARENT, {"role": "school", "name": "Example Primary"}]))).json()
+
+    await handle(intake, MeetingScheduledV1(
+        meeting_id="meeting-1", case_id=created["id"], mediator_id="m-1", mediator_name="Jo Facilitator",
+        provider_name="Example Mediation", starts_at=datetime(2026, 12, 3, 10, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 3, 12, tzinfo=UTC), location="Video call", arranging_body="local_authority",
+        kind="disagreement_resolution"), timeline_handlers.add_meeting_scheduled, subject=created["id"])
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+    [booked] = [e for e in case["timeline"] if e["kind"] == "meeting_scheduled"]
+    assert booked["summary"].startswith("Disagreement-resolution meeting booked for 03 Dec 2026 10:00")
+
+
+@pytest.mark.parametrize(("overrides", "due"), [({}, "2026-11-30"), (HEALTH_ONLY, None)])
+async def test_r15_a_held_mediation_starts_the_mediator_certificate_due_date_except_for_health_only(
+        intake, overrides, due):
+    created = (await intake.post("/v1/cases", json=case_payload(**overrides), headers=PORTAL)).json()
+
+    await handle(intake, MeetingConcludedV1(
+        meeting_id="meeting-1", case_id=created["id"], mediator_name="Jo Mediator", provider_name="Example Mediation",
+        concluded_on=date(2026, 11, 25), held=True, agreement="partial"),
+        timeline_handlers.add_meeting_concluded, subject=created["id"])
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+    assert (case["status"], case["certificate_due_on"]) == ("meeting_concluded", due)  # Wed 25 Nov + 3 working days
+    explained = [d for d in case["deadlines"] if d["name"] == "certificate_due_on"]
+    assert [(d["rule"], d["trigger"]) for d in explained] == ([("R15", "meeting_concluded_on")] if due else [])

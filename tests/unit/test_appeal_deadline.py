@@ -62,3 +62,20 @@ def test_r17_the_tribunal_must_receive_the_appeal_by_5pm_london_time():
     deadline = appeal_deadline(notice_sent_on=date(2026, 9, 10), certificate_issued_on=None)
 
     assert deadline.receive_by == datetime(2026, 11, 10, 17, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+def test_r17_the_steps_say_the_christmas_move_goes_to_the_first_working_day_after_1_january():
+    deadline = appeal_deadline(notice_sent_on=date(2026, 10, 27), certificate_issued_on=None)
+
+    assert deadline.steps == (
+        "notice sent Tue 27 Oct 2026 + 2 months = Sun 27 Dec 2026",
+        "Sun 27 Dec 2026 falls between 25 Dec and 1 Jan -> the first working day after 1 Jan, Mon 4 Jan 2027 "
+        "(HESC 12(3)(a))",
+        "received by the Tribunal by 5pm (HESC 12(1))")
+
+
+def test_r17_the_steps_say_an_august_deadline_goes_to_the_first_working_day_after_31_august():
+    deadline = appeal_deadline(notice_sent_on=date(2027, 6, 10), certificate_issued_on=None)
+
+    assert deadline.steps[1] == ("Tue 10 Aug 2027 falls in August -> the first working day after 31 Aug, "
+                                 "Wed 1 Sep 2027 (HESC 12(3)(a))")

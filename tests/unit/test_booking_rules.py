@@ -96,6 +96,7 @@ def test_r14_the_child_or_anyone_else_attends_only_with_consent(role):
                                          arranging_body="local_authority", health_issues=False)
 
     assert fields(problems) == ["attendees.2.consent"]
+    assert problems[0].reason.startswith({"child": "R14: the child attends", "other": "R14: anyone else attends"}[role])
 
 
 def test_r14_a_mediation_without_the_parent_or_young_person_is_refused():

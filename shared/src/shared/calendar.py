@@ -20,6 +20,19 @@ import yaml
 from dateutil.relativedelta import relativedelta
 
 
+def say(day: date) -> str:
+    """A day as explained deadlines write it: ``Sun 15 Mar 2026``."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+@dataclass(frozen=True)
+class Reckoned:
+    """A statutory date and the steps that reached it (explained deadlines)."""
+
+    day: date
+    steps: tuple[str, ...]
+
+
 class WorkingDayCalendar:
     def __init__(self, *, extra_holidays: Iterable[date] = (), not_holidays: Iterable[date] = ()) -> None:
         self._extra = frozenset(extra_holidays)
@@ -47,6 +60,41 @@ class WorkingDayCalendar:
                 counted += 1
         return day
 
+    def add_working_days_explained(self, trigger: date, n: int, *, label: str) -> Reckoned:
+        """T3 as ``add_working_days``, with the steps; the bank holidays passed over are named."""
+        day = self.add_working_days(trigger, n)
+        steps = [f"{label} {say(trigger)} + {n} working days = {say(day)}"]
+        skipped = [trigger + timedelta(days=i) for i in range(1, (day - trigger).days)]
+        holidays_passed = [d for d in skipped if d.weekday() < 5 and self.is_bank_holiday(d)]
+        if holidays_passed:
+            steps.append("not counting the bank holiday" + ("s " if len(holidays_passed) > 1 else " ")
+                         + ", ".join(say(d) for d in holidays_passed))
+        return Reckoned(day, tuple(steps))
+
+    def working_days_before(self, event: date, n: int) -> date:
+        """The Nth working day before ``event`` (the event day never counts)."""
+        day, counted = event, 0
+        while counted < n:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def latest_notice_day(self, event: date, clear_days: int) -> Reckoned:
+        """T4: the last day notice can be given with ``clear_days`` clear working days before ``event``
+        (neither the notice day nor the event day counts)."""
+        first = self.working_days_before(event, clear_days)
+        notice = first - timedelta(days=1)
+        assert self.clear_working_days_between(notice, event) >= clear_days
+        return Reckoned(notice, (f"{clear_days} clear working days before {say(event)}: {say(first)} to "
+                                 f"{say(self.working_days_before(event, 1))}", f"notice by {say(notice)}"))
+
+    def latest_working_day_on_or_before_explained(self, day: date) -> Reckoned:
+        moved = self.latest_working_day_on_or_before(day)
+        if moved == day:
+            return Reckoned(day, (f"{say(day)} is a working day",))
+        return Reckoned(moved, (f"{say(day)} is not a working day -> the working day before, {say(moved)}",))
+
     def clear_working_days_between(self, notice: date, event: date) -> int:
         """T4: working days strictly between the notice day and the event day."""
         return sum(
@@ -72,6 +120,22 @@ def add_days(trigger: date, n: int) -> date:
 def add_months(trigger: date, n: int) -> date:
     """T2: corresponding date N calendar months on, clamped to the month's last day."""
     return trigger + relativedelta(months=n)
+
+
+def add_days_explained(trigger: date, n: int, *, label: str) -> Reckoned:
+    """T1 as ``add_days``, with the step."""
+    day = add_days(trigger, n)
+    return Reckoned(day, (f"{label} {say(trigger)} + {n} days = {say(day)}",))
+
+
+def add_months_explained(trigger: date, n: int, *, label: str) -> Reckoned:
+    """T2 as ``add_months``, with the steps (and the month-end clamp when there is no corresponding day)."""
+    day = add_months(trigger, n)
+    unit = "month" if n == 1 else "months"
+    steps = [f"{label} {say(trigger)} + {n} {unit} = {say(day)}"]
+    if day.day != trigger.day:
+        steps.append(f"{day:%B} has no day {trigger.day}: its last day")
+    return Reckoned(day, tuple(steps))
 
 
 def load_calendar(path: str | None = None) -> WorkingDayCalendar:
@@ -110,6 +174,8 @@ class AppealDeadline:
     day: date
     unmoved: date
     reason: str
+    #: How the day was reached, e.g. ("notice sent Sun 15 Mar 2026 + 2 months = ...", ..., "by 5pm").
+    steps: tuple[str, ...] = ()
 
     @property
     def receive_by(self) -> datetime:
@@ -126,20 +192,29 @@ def appeal_deadline(*, notice_sent_on: date, certificate_issued_on: date | None,
     working day after 31 Aug; otherwise a D that is not a working day moves to
     the next working day.
     """
-    a = add_months(notice_sent_on, 2)
-    d, reason = a, "2 months after the decision notice was sent"
+    a = add_months_explained(notice_sent_on, 2, label="notice sent")
+    d, reason, steps = a.day, "2 months after the decision notice was sent", list(a.steps)
     if certificate_issued_on is not None:
-        b = add_months(certificate_issued_on, 1)
-        if b > a:
-            d, reason = b, "1 month after the mediation certificate was issued"
+        b = add_months_explained(certificate_issued_on, 1, label="certificate issued")
+        steps += b.steps
+        if b.day > a.day:
+            d, reason = b.day, "1 month after the mediation certificate was issued"
+        steps.append(f"the later is {say(d)}")
+    by_5pm = "received by the Tribunal by 5pm (HESC 12(1))"
     if (d.month == 12 and d.day >= 25) or (d.month == 1 and d.day == 1):
         new_year = date(d.year + 1 if d.month == 12 else d.year, 1, 1)
-        return AppealDeadline(calendar.next_working_day_on_or_after(new_year + timedelta(days=1)), d,
-                              reason + "; moved out of 25 Dec-1 Jan (HESC 12(3)(a))")
+        moved = calendar.next_working_day_on_or_after(new_year + timedelta(days=1))
+        steps += [f"{say(d)} falls between 25 Dec and 1 Jan -> the first working day after 1 Jan, {say(moved)} "
+                  "(HESC 12(3)(a))", by_5pm]
+        return AppealDeadline(moved, d, reason + "; moved out of 25 Dec-1 Jan (HESC 12(3)(a))", tuple(steps))
     if d.month == 8:
-        return AppealDeadline(calendar.next_working_day_on_or_after(date(d.year, 9, 1)), d,
-                              reason + "; moved out of August (HESC 12(3)(a))")
+        moved = calendar.next_working_day_on_or_after(date(d.year, 9, 1))
+        steps += [f"{say(d)} falls in August -> the first working day after 31 Aug, {say(moved)} (HESC 12(3)(a))",
+                  by_5pm]
+        return AppealDeadline(moved, d, reason + "; moved out of August (HESC 12(3)(a))", tuple(steps))
     moved = calendar.next_working_day_on_or_after(d)
     if moved != d:
         reason += "; moved to the next working day (HESC 12(2))"
-    return AppealDeadline(moved, d, reason)
+        steps.append(f"{say(d)} is not a working day -> the next working day, {say(moved)} (HESC 12(2))")
+    steps.append(by_5pm)
+    return AppealDeadline(moved, d, reason, tuple(steps))

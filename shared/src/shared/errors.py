@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -102,6 +103,15 @@ def problem_response(status: int, title: str, code: str, detail: str | None = No
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+CROSS_FIELD = "cross_field"
+
+
+def cross_field_error(field: str, reason: str) -> PydanticCustomError:
+    """For a model validator: a rule across fields, reported at ``field`` (e.g. ``body.health_only``) with
+    ``reason`` as written, not at the model with pydantic's "Value error, " prefix."""
+    return PydanticCustomError(CROSS_FIELD, reason.replace("{", "{{").replace("}", "}}"), {"field": field})
+
+
 def _location(loc: tuple[Any, ...] | list[Any], hidden: frozenset[str] = frozenset()) -> str:
     return ".".join(str(part) for part in loc if part not in hidden)
 
@@ -111,6 +121,8 @@ def _field(error: dict[str, Any], union_tags: frozenset[str]) -> str:
     loc = list(error["loc"])
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         loc.append(str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
+    elif error["type"] == CROSS_FIELD:
+        loc.extend(str(error.get("ctx", {}).get("field", "")).split("."))
     return _location(loc, union_tags)
 
 

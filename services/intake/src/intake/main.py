@@ -8,6 +8,7 @@ from intake.case.models import CaseKind
 from intake.case.routes import exemption_router
 from intake.case.routes import router as case_router
 from intake.consumers import SUBSCRIPTIONS
+from intake.review.routes import router as review_router
 from intake.settings import IntakeSettings, get_settings
 from shared.events.cases import HEALTH_REFERRALS_TOPIC
 from shared.events.cases import TOPIC as CASES_TOPIC
@@ -27,4 +28,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     app.include_router(case_router)
     app.include_router(exemption_router)
+    app.include_router(review_router)
     return app

@@ -1,8 +1,9 @@
 """Every table intake owns (imported by migrations/env.py)."""
 
 from intake.case.models import Case, IdempotencyRecord
+from intake.review.models import Review
 from intake.timeline.models import TimelineEntry
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["Case", "IdempotencyRecord", "InboxEvent", "OutboxEvent", "TimelineEntry"]
+__all__ = ["Case", "IdempotencyRecord", "InboxEvent", "OutboxEvent", "Review", "TimelineEntry"]

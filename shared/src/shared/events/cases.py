@@ -143,6 +143,44 @@ class CaseConsentRecordedV1(EventData):
     missing: tuple[str, ...] = ()
 
 
+class CaseDeadlinesChangedV1(EventData):
+    """A statutory date of an open mediation moved because its trigger changed, e.g. the LA reported the
+    day its notice actually went to the health commissioning body, from which a health-only mediation's
+    30 days run (R8).
+
+    Scheduling moves the referral's ``mediate_by`` and the last bookable working day (R9), and
+    re-reckons whether a booked meeting is late.
+    """
+
+    type: ClassVar[str] = "case.deadlines_changed.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: str
+    la_code: str
+    mediate_by: date
+    #: R9: the last working day on or before ``mediate_by``.
+    last_bookable_day: date
+    trigger: Literal["health_notice_sent_on", "told_on"]
+    trigger_date: date
+
+
+class CaseReviewResolvedV1(EventData):
+    """A person decided a human review of the case, e.g. contact with the adviser after the 2-month window
+    (R4, ``kind`` ``late_contact``): ``accepted`` (go ahead) or ``refused`` (out of time). The reason stays
+    in intake.
+    """
+
+    type: ClassVar[str] = "case.review_resolved.v1"
+    topic: ClassVar[str] = TOPIC
+
+    case_id: str
+    la_code: str
+    review_id: str
+    kind: Literal["late_contact"]
+    decision: Literal["accepted", "refused"]
+    resolved_on: date
+
+
 class CaseHealthReferralV1(EventData):
     """R8: a mediation with health issues. Within 3 working days (``tell_by``) the LA gives each responsible
     health commissioning body the mediation issues and the health care provision wanted.

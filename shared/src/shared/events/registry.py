@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from shared.events.cases import (
     CaseConsentRecordedV1,
+    CaseDeadlinesChangedV1,
     CaseDisagreementResolutionRequestedV1,
     CaseHealthReferralV1,
     CaseMediationDeclinedV1,
+    CaseReviewResolvedV1,
     CaseSubmittedV1,
     CaseWithdrawnV1,
 )
@@ -39,6 +41,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     CaseDisagreementResolutionRequestedV1,
     CaseConsentRecordedV1,
     CaseHealthReferralV1,
+    CaseDeadlinesChangedV1,
+    CaseReviewResolvedV1,
     MeetingScheduledV1,
     MeetingConcludedV1,
     MeetingRescheduledV1,

@@ -104,7 +104,7 @@ class Certificate(SQLModel, table=True):
 class Review(SQLModel, table=True):
     """A decision a person must take instead of an automatic certificate (R4, R10 then mediation)."""
 
-    __tablename__ = "reviews"
+    __tablename__ = "certificate_reviews"  # intake keeps its own "reviews"
     __table_args__ = (UniqueConstraint("case_id", "kind", "trigger_ref"),)
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)

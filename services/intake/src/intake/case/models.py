@@ -48,6 +48,8 @@ class Case(SQLModel, table=True):
     decision_date: date | None = None
     notice_sent_on: date | None = None
     told_on: date
+    #: R4: when the parent or young person first contacted the mediation adviser (default told_on).
+    adviser_contacted_on: date | None = None
     # The parent or young person; absent for a type-4 disagreement (LA vs health commissioner, R21):
     requester_role: str | None = Field(default=None, max_length=16)
     requester_name: str | None = Field(default=None, max_length=200)
@@ -62,9 +64,14 @@ class Case(SQLModel, table=True):
     health_provision_wanted: str | None = Field(default=None, max_length=2000)
     arranging_body: ArrangingBody = ArrangingBody.local_authority
     health_bodies_told_by: date | None = None
+    #: R8: when the LA's notice went to the health commissioning bodies (the system sends it on submission; the
+    #: portal may report the actual day). A health-only mediation's 30 days run from it.
+    health_notice_sent_on: date | None = None
     mediate_by: date | None = None
     certificate_due_on: date | None = None
     certificate_issued_on: date | None = None
+    #: R15: the day the mediation concluded (held); the mediator certificate is due 3 working days later.
+    meeting_concluded_on: date | None = None
     appeal_deadline: date | None = None
     appeal_deadline_reason: str | None = Field(default=None, max_length=200)
     withdrawn_reason: str | None = Field(default=None, max_length=64)

@@ -15,16 +15,23 @@ from intake.case.schemas import (
     CaseRead,
     CaseSummary,
     ConsentRecord,
+    DeadlineRead,
     DeclineMediation,
     DrPartyRead,
     ExemptionAnswer,
     ExemptionCheck,
+    HealthNotice,
     RequestMediation,
+    ReviewRead,
     TimelineEntryRead,
     Withdrawal,
 )
+from intake.review import service as review_service
+from intake.review.models import ReviewStatus
 from intake.timeline import service as timeline_service
+from shared import clock
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
+from shared.calendar import AppealDeadline
 from shared.deps import SessionDep
 from shared.errors import VALIDATION_RESPONSES
 
@@ -42,11 +49,23 @@ IdempotencyKey = Annotated[
 async def _read(session: SessionDep, case_id: str, la_code: str | None) -> CaseRead:
     case = await case_service.get_or_raise(session, case_id, la_code=la_code)
     timeline = await timeline_service.for_case(session, case.id)
+    reviews = await review_service.for_case(session, case.id)
     is_dr = case.kind is CaseKind.disagreement_resolution
+    deadlines = case_service.explain(case)
+    by_name = {d.name: d.date for d in deadlines}
+    appeal_passed = None
+    if case.appeal_deadline is not None:
+        appeal_passed = clock.now() > AppealDeadline(case.appeal_deadline, case.appeal_deadline, "").receive_by
     return CaseRead.model_validate(case).model_copy(update={
         "timeline": [TimelineEntryRead.model_validate(e, from_attributes=True) for e in timeline],
         "dr_parties": [DrPartyRead.model_validate(p) for p in case.dr_parties],
         "all_parties_consented": rules.all_consented(case.dr_parties) if is_dr else None,
+        "deadlines": [DeadlineRead.model_validate(d) for d in deadlines],
+        "last_bookable_day": by_name.get("last_bookable_day"),
+        "latest_notice_day": by_name.get("latest_notice_day"),
+        "appeal_deadline_passed": appeal_passed,
+        "reviews": [ReviewRead.model_validate(r) for r in reviews],
+        "review_needed": any(r.status is ReviewStatus.open for r in reviews),
     })
 
 
@@ -154,6 +173,20 @@ async def record_consent(case_id: str, body: ConsentRecord, session: SessionDep,
     Emits `case.consent_recorded` naming the parties still missing."""
     case = await case_service.get_or_raise(session, case_id, la_code=client.la_code)
     await case_service.record_consent(session, case, role=body.role, consented_on=body.consented_on)
+    await session.commit()
+    return await _read(session, case_id, client.la_code)
+
+
+@router.post("/{case_id}/health-notice", response_model=CaseRead,
+             responses={**CHANGE_RESPONSES, **case_service.NoHealthNotice.response()},
+             summary="Report the day the notice went to the health commissioning bodies")
+async def record_health_notice(case_id: str, body: HealthNotice, session: SessionDep,
+                               client: PortalWriter) -> CaseRead:
+    """R8: by default the notice went on the day of submission (the system sends it). A health-only mediation's
+    30 days run from the day the commissioning body receives it: when this day moves `mediate_by`, emits
+    `case.deadlines_changed` (scheduling moves its last bookable day) and the timeline says why."""
+    case = await case_service.get_or_raise(session, case_id, la_code=client.la_code)
+    await case_service.record_health_notice(session, case, sent_on=body.sent_on)
     await session.commit()
     return await _read(session, case_id, client.la_code)
 

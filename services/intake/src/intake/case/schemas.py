@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from intake.case.models import ArrangingBody, CaseKind, CaseStatus
 from intake.case.rules import AppealMatter
+from intake.review.models import ReviewDecision, ReviewKind, ReviewStatus
+from shared.errors import cross_field_error
 from shared.events.cases import DecisionKind
 
 EXAMPLE_CASE: dict[str, Any] = {
@@ -65,6 +67,10 @@ class MediationCreate(BaseModel):
     decision_date: date
     notice_sent_on: date = Field(description="The date the written notice of the decision was sent (T6)")
     told_on: date = Field(description="The date the LA (mediation) or the adviser (decline) was told")
+    adviser_contacted_on: date | None = Field(
+        default=None, description="R4: the date the parent or young person first contacted the mediation adviser; "
+                                  "default `told_on`. After notice_sent_on + 2 months it is late contact: a human "
+                                  "review, never an automatic certificate")
     requester: Requester
     child: Child
     mediation_issues: list[str] = Field(default_factory=list, max_length=50,
@@ -75,18 +81,25 @@ class MediationCreate(BaseModel):
         default=None, min_length=1, max_length=2000,
         description="R7/R8: the health care provision wanted, when it is missing from the plan; given to each health "
                     "commissioning body with the mediation issues")
+    health_notice_sent_on: date | None = Field(
+        default=None, description="R8: the day the LA's notice already went to the health commissioning bodies, if "
+                                  "before today; default today (the system sends it on submission). A health-only "
+                                  "mediation's 30 days run from it. Not before told_on, not in the future")
     meeting_needs: MeetingNeeds = Field(default_factory=MeetingNeeds,
                                         description="Language, accessibility and conflict-of-interest needs for the meeting")
 
     @model_validator(mode="after")
     def _mediation_names_its_issues(self) -> MediationCreate:
         if self.kind is CaseKind.mediation and not any(issue.strip() for issue in self.mediation_issues):
-            raise ValueError("mediation_issues: a mediation request must name at least one issue (R7)")
+            raise cross_field_error("mediation_issues", "a mediation request must name at least one issue (R7)")
         if self.health_only and not self.health_issues:
-            raise ValueError("health_only: a health-only mediation must have health_issues true (R8)")
+            raise cross_field_error("health_only", "a health-only mediation must have health_issues true (R8)")
         if self.health_provision_wanted and not self.health_issues:
-            raise ValueError("health_provision_wanted: only a mediation with health_issues true names health care "
-                             "provision (R7)")
+            raise cross_field_error("health_provision_wanted", "only a mediation with health_issues true names "
+                                                               "health care provision (R7)")
+        if self.health_notice_sent_on and not (self.health_issues and self.kind is CaseKind.mediation):
+            raise cross_field_error("health_notice_sent_on", "only a mediation with health_issues true has a notice "
+                                                             "to the health commissioning bodies (R8)")
         return self
 
 
@@ -157,6 +170,45 @@ class TimelineEntryRead(BaseModel):
     reference: str | None = Field(default=None, description="Id of the meeting, certificate or message")
 
 
+Day = date  # `date` is also a field name below
+
+
+class DeadlineRead(BaseModel):
+    """A statutory date explained: the rule, the trigger and the steps taken."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "name": "appeal_deadline", "rule": "R17", "date": "2027-03-16", "trigger": "notice_sent_on",
+        "trigger_date": "2027-01-15", "steps": [
+            "notice sent Fri 15 Jan 2027 + 2 months = Mon 15 Mar 2027",
+            "received by the Tribunal by 5pm (HESC 12(1))"]}]})
+
+    name: str = Field(description="contact_window_ends_on, mediate_by, last_bookable_day, latest_notice_day, "
+                                  "health_bodies_told_by, certificate_due_on or appeal_deadline")
+    rule: str = Field(examples=["R17"])
+    date: Day | None = Field(description="None when the rule gives no date (R2: health-only, no appeal)")
+    trigger: str | None = Field(description="The case field the date runs from", examples=["notice_sent_on"])
+    trigger_date: Day | None
+    steps: list[str]
+
+
+class ReviewRead(BaseModel):
+    """A decision for a person (the LA or operations), never the system: e.g. late contact (R4)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    case_id: str
+    la_code: str
+    kind: ReviewKind
+    status: ReviewStatus
+    reason: str
+    opened_at: datetime
+    decision: ReviewDecision | None
+    decision_reason: str | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+
+
 class CaseRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -169,22 +221,43 @@ class CaseRead(BaseModel):
     decision_date: date | None
     notice_sent_on: date | None
     told_on: date
+    adviser_contacted_on: date | None = Field(
+        default=None, description="R4: when the parent or young person first contacted the mediation adviser")
     mediation_issues: list[str]
     health_issues: bool
     contact_window_ends_on: date | None = Field(description="R4: the end of the 2-month window to contact the adviser")
     late_contact: bool = Field(description="R4: contact came after the window; needs human review")
     mediate_by: date | None = Field(description="R8/R9: the last day the mediation may take place")
-    certificate_due_on: date | None = Field(description="R6: the adviser certificate is due by this day")
+    certificate_due_on: date | None = Field(
+        description="R6: the adviser certificate is due by this day; R15: the mediator certificate, after a held "
+                    "mediation (none for health-only, R2)")
     health_only: bool
     meeting_needs: MeetingNeeds | None = Field(default=None, description="Language, accessibility and conflict needs")
     arranging_body: ArrangingBody = Field(description="R8: who arranges the mediation")
     health_bodies_told_by: date | None = Field(
         description="R8: the LA must give each health commissioning body the issues by this day")
+    health_notice_sent_on: date | None = Field(
+        default=None, description="R8: when the notice went to the health commissioning bodies; a health-only "
+                                  "mediation's 30 days run from it")
+    last_bookable_day: date | None = Field(
+        default=None, description="R9: the last working day on or before mediate_by")
+    latest_notice_day: date | None = Field(
+        default=None, description="R11: the last day to give the date and place of a meeting on the last bookable "
+                                  "day (5 clear working days)")
     certificate_issued_on: date | None
     appeal_deadline: date | None = Field(
         description="R17: the Tribunal must receive the appeal by 5pm on this day (recomputed when a certificate "
                     "is issued)")
-    appeal_deadline_reason: str | None
+    appeal_deadline_reason: str | None = Field(
+        description="How the appeal deadline was reached, or why there is none (R2: health provision alone cannot "
+                    "be appealed)")
+    appeal_deadline_passed: bool | None = Field(
+        default=None, description="R17: 5pm on the appeal deadline has passed (the Tribunal may still extend time); "
+                                  "none without an appeal deadline")
+    review_needed: bool = Field(default=False, description="A human review of this case is open (e.g. R4 late contact)")
+    reviews: list[ReviewRead] = Field(default_factory=list)
+    deadlines: list[DeadlineRead] = Field(
+        default_factory=list, description="Every statutory date with its rule, trigger and steps")
     withdrawn_reason: str | None
     dr_type: int | None = Field(default=None, description="R21: disagreement-resolution type")
     dr_parties: list[DrPartyRead] = Field(default_factory=list)
@@ -249,3 +322,26 @@ class ExemptionAnswer(BaseModel):
     appeal_deadline: date | None = Field(
         description="R17 without a certificate (exempt cases): notice sent + 2 months, moved per HESC rule 12")
     appeal_deadline_reason: str | None
+
+
+class HealthNotice(BaseModel):
+    """R8: the day the LA's notice actually went to the health commissioning bodies."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"sent_on": "2026-11-23"}]})
+
+    sent_on: date = Field(description="Not before told_on, not in the future")
+
+
+class ReviewResolution(BaseModel):
+    """A person's decision on a review, with the reason (kept in intake; never sent in events)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "decision": "accepted", "reason": "The parent was in hospital; the adviser will issue a certificate and the "
+                                          "Tribunal will be asked to extend time"}]})
+
+    decision: ReviewDecision = Field(description="`accepted`: go ahead despite it; `refused`: out of time")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewRead]

@@ -15,13 +15,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.case import rules
 from intake.case.models import Case, CaseKind, CaseStatus, IdempotencyRecord
 from intake.case.schemas import CaseCreate, DisagreementResolutionCreate, MediationCreate
+from intake.review import service as review_service
+from intake.review.models import ReviewKind
 from intake.timeline import service as timeline_service
 from shared import clock
-from shared.calendar import DEFAULT_CALENDAR
+from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound
 from shared.events.cases import (
     CaseConsentRecordedV1,
+    CaseDeadlinesChangedV1,
     CaseDisagreementResolutionRequestedV1,
     CaseHealthReferralV1,
     CaseMediationDeclinedV1,
@@ -165,15 +168,22 @@ async def record_consent(session: AsyncSession, case: Case, *, role: str, consen
 def _mediation(session: AsyncSession, body: MediationCreate, *, la_code: str, today: date) -> Case:
     """R4, R6, R8, R17, R23."""
     errors = rules.date_errors(decision_date=body.decision_date, notice_sent_on=body.notice_sent_on,
-                               told_on=body.told_on, today=today)
+                               told_on=body.told_on, today=today, adviser_contacted_on=body.adviser_contacted_on,
+                               health_notice_sent_on=body.health_notice_sent_on)
     if errors:
         raise InvalidRequest("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
+    declined = body.kind is CaseKind.mediation_declined
+    # R8: the system sends the notice to the health bodies now (case.health_referral), unless the portal says
+    # it already went, on an earlier day.
+    health_notice_sent_on = (body.health_notice_sent_on or today) if body.health_issues and not declined else None
+    adviser_contacted_on = body.adviser_contacted_on or body.told_on
     deadlines = rules.deadlines(body.kind, notice_sent_on=body.notice_sent_on, told_on=body.told_on,
-                                calendar=DEFAULT_CALENDAR)
+                                calendar=DEFAULT_CALENDAR, adviser_contacted_on=adviser_contacted_on,
+                                health_only=body.health_only, health_notice_sent_on=health_notice_sent_on)
     routing = rules.health_routing(health_issues=body.health_issues, health_only=body.health_only,
                                    told_on=body.told_on, calendar=DEFAULT_CALENDAR)
-    appeal = rules.appeal(notice_sent_on=body.notice_sent_on, certificate_issued_on=None)
-    declined = body.kind is CaseKind.mediation_declined
+    appeal = rules.appeal(notice_sent_on=body.notice_sent_on, certificate_issued_on=None,
+                          health_only=body.health_only)
     case = Case(
         reference=new_reference(), la_code=la_code, kind=body.kind,
         status=CaseStatus.declined if declined else CaseStatus.submitted,
@@ -182,8 +192,10 @@ def _mediation(session: AsyncSession, body: MediationCreate, *, la_code: str, to
         requester_email=str(body.requester.email), child_name=body.child.name,
         child_date_of_birth=body.child.date_of_birth, mediation_issues=[i.strip() for i in body.mediation_issues],
         health_issues=body.health_issues, health_only=body.health_only, arranging_body=routing.arranging_body,
-        health_bodies_told_by=routing.health_bodies_told_by, appeal_deadline=appeal.day,
-        appeal_deadline_reason=appeal.reason, contact_window_ends_on=deadlines.contact_window_ends_on,
+        health_bodies_told_by=routing.health_bodies_told_by, health_notice_sent_on=health_notice_sent_on,
+        appeal_deadline=appeal.day if appeal else None,
+        appeal_deadline_reason=appeal.reason if appeal else rules.HEALTH_ONLY_NO_APPEAL,
+        adviser_contacted_on=adviser_contacted_on, contact_window_ends_on=deadlines.contact_window_ends_on,
         late_contact=deadlines.late_contact, mediate_by=deadlines.mediate_by,
         certificate_due_on=deadlines.certificate_due_on, meeting_needs=body.meeting_needs.model_dump(),
         health_provision_wanted=body.health_provision_wanted,
@@ -192,6 +204,11 @@ def _mediation(session: AsyncSession, body: MediationCreate, *, la_code: str, to
         _announce_decline(session, case)
     else:
         _announce_mediation(session, case)
+    if case.late_contact:  # R4: a person decides; no certificate follows automatically
+        review_service.open_review(
+            session, case_id=case.id, la_code=la_code, kind=ReviewKind.late_contact,
+            reason=f"the adviser was first contacted on {adviser_contacted_on}, after the 2-month window that "
+                   f"ended on {case.contact_window_ends_on} (R4)")
     return case
 
 
@@ -206,13 +223,16 @@ def _facts(case: Case) -> dict[str, Any]:
 
 def _announce_mediation(session: AsyncSession, case: Case) -> None:
     assert case.mediate_by is not None
+    trigger = ("the notice to the health commissioning body sent on " + str(case.health_notice_sent_on)
+               if case.health_only and case.health_notice_sent_on else "the LA told on " + str(case.told_on))
     timeline_service.add(session, case_id=case.id, kind="submitted", at=clock.now(),
-                         summary=f"Mediation requested; must take place by {case.mediate_by}")
+                         summary=f"Mediation requested; must take place by {case.mediate_by} (30 days from {trigger})")
     add_event(session, CaseSubmittedV1(**_facts(case), mediate_by=case.mediate_by, health_issues=case.health_issues,
                                        health_only=case.health_only, arranging_body=case.arranging_body,
                                        languages=tuple(case.meeting_needs.get("languages", ())),
                                        accessibility_needs=tuple(case.meeting_needs.get("accessibility_needs", ())),
-                                       school_urn=case.meeting_needs.get("school_urn")),
+                                       school_urn=case.meeting_needs.get("school_urn"),
+                                       late_contact=case.late_contact),
               subject=case.id)
     if case.health_issues and case.health_bodies_told_by is not None:  # R8: the notice to the health bodies
         add_event(session, CaseHealthReferralV1(
@@ -227,7 +247,8 @@ def _announce_decline(session: AsyncSession, case: Case) -> None:
     timeline_service.add(session, case_id=case.id, kind="mediation_declined", at=clock.now(),
                          summary=f"Mediation declined; adviser certificate due by {case.certificate_due_on}")
     add_event(session, CaseMediationDeclinedV1(**_facts(case), told_adviser_on=case.told_on,
-                                               certificate_due_on=case.certificate_due_on), subject=case.id)
+                                               certificate_due_on=case.certificate_due_on,
+                                               late_contact=case.late_contact), subject=case.id)
 
 
 class TransitionNotAllowed(Conflict):
@@ -267,8 +288,11 @@ async def act(session: AsyncSession, case: Case, action: rules.Action, *, told_o
         else:
             kind = CaseKind.mediation
             case.mediation_issues = [issue.strip() for issue in mediation_issues or [] if issue.strip()]
+        if kind is CaseKind.mediation and case.health_issues:
+            case.health_notice_sent_on = today  # R8: the notice goes to the health bodies again, now
         deadlines = rules.deadlines(kind, notice_sent_on=case.notice_sent_on, told_on=told_on,
-                                    calendar=DEFAULT_CALENDAR)
+                                    calendar=DEFAULT_CALENDAR, adviser_contacted_on=case.adviser_contacted_on,
+                                    health_only=case.health_only, health_notice_sent_on=case.health_notice_sent_on)
         case.mediate_by, case.certificate_due_on = deadlines.mediate_by, deadlines.certificate_due_on
         case.status = rules.RESULT[action]
         if action is rules.Action.decline_mediation:
@@ -329,15 +353,84 @@ async def advance(session: AsyncSession, case_id: str, status: CaseStatus) -> Ca
     return case
 
 
+async def record_conclusion(session: AsyncSession, case_id: str, *, concluded_on: date, held: bool) -> Case:
+    """R15: a held mediation starts the mediator certificate's 3 working days (none for health-only, R2)."""
+    case = await advance(session, case_id, CaseStatus.meeting_concluded)
+    if held and case.kind is CaseKind.mediation:
+        case.meeting_concluded_on = concluded_on
+        case.certificate_due_on = rules.mediator_certificate_due(kind=case.kind, health_only=case.health_only,
+                                                                 concluded_on=concluded_on, calendar=DEFAULT_CALENDAR)
+        session.add(case)
+    return case
+
+
 async def record_certificate(session: AsyncSession, case_id: str, issued_on: date) -> Case:
     """R17: the appeal deadline runs from the certificate's issue date too (the later of the two)."""
     case = await advance(session, case_id, CaseStatus.certificate_issued)
     if case.certificate_issued_on is None and case.notice_sent_on is not None:
         case.certificate_issued_on = issued_on
-        appeal = rules.appeal(notice_sent_on=case.notice_sent_on, certificate_issued_on=issued_on)
-        case.appeal_deadline, case.appeal_deadline_reason = appeal.day, appeal.reason
+        appeal = rules.appeal(notice_sent_on=case.notice_sent_on, certificate_issued_on=issued_on,
+                              health_only=case.health_only)
+        if appeal is not None and appeal.day != case.appeal_deadline:  # the timeline names the trigger
+            timeline_service.add(session, case_id=case.id, kind="deadline_moved", at=clock.now(),
+                                 summary=f"Appeal deadline moved from {case.appeal_deadline} to {appeal.day}: "
+                                         f"certificate issued on {issued_on} + 1 month is later (R17)")
+        if appeal is not None:
+            case.appeal_deadline, case.appeal_deadline_reason = appeal.day, appeal.reason
         session.add(case)
     return case
+
+
+class NoHealthNotice(Conflict):
+    code = "no_health_notice"
+    title = "Only an open mediation with health issues has a notice to the health commissioning bodies"
+
+
+async def record_health_notice(session: AsyncSession, case: Case, *, sent_on: date,
+                               today: date | None = None) -> Case:
+    """R8: the day the LA's notice actually went to the health commissioning bodies. A health-only
+    mediation's 30 days run from it: ``mediate_by`` is reckoned again and scheduling is told."""
+    today = today or clock.today()
+    if (case.kind is not CaseKind.mediation or not case.health_issues
+            or case.status not in (CaseStatus.submitted, CaseStatus.meeting_scheduled)):
+        raise NoHealthNotice(f"case {case.id} is not an open mediation with health issues")
+    errors = rules.health_notice_errors(sent_on, told_on=case.told_on, today=today, field="body.sent_on")
+    if errors:
+        raise InvalidRequest("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
+    assert case.notice_sent_on is not None
+    before = case.mediate_by
+    case.health_notice_sent_on = sent_on
+    deadlines = rules.deadlines(case.kind, notice_sent_on=case.notice_sent_on, told_on=case.told_on,
+                                calendar=DEFAULT_CALENDAR, adviser_contacted_on=case.adviser_contacted_on,
+                                health_only=case.health_only, health_notice_sent_on=sent_on)
+    assert deadlines.mediate_by is not None
+    case.mediate_by = deadlines.mediate_by
+    session.add(case)
+    summary = f"Notice to the health commissioning bodies sent on {sent_on}"
+    if case.mediate_by != before:
+        summary += (f"; the mediation must now take place by {case.mediate_by}, not {before}: 30 days from the "
+                    "notice (R8)")
+        trigger, trigger_date = rules.mediation_trigger(health_only=case.health_only, told_on=case.told_on,
+                                                        health_notice_sent_on=sent_on)
+        add_event(session, CaseDeadlinesChangedV1(
+            case_id=case.id, la_code=case.la_code, mediate_by=case.mediate_by,
+            last_bookable_day=DEFAULT_CALENDAR.latest_working_day_on_or_before(case.mediate_by),
+            trigger=trigger, trigger_date=trigger_date,
+        ), subject=case.id)
+    timeline_service.add(session, case_id=case.id, kind="deadline_moved" if case.mediate_by != before
+                         else "health_notice_sent", at=clock.now(), summary=summary)
+    await session.flush()
+    log.info("case.health_notice_recorded", case_id=case.id, moved=case.mediate_by != before)
+    return case
+
+
+def explain(case: Case) -> list[rules.Explained]:
+    """Every statutory date on the case with its rule, trigger and steps (reckoned from the stored triggers)."""
+    return rules.explain(kind=case.kind, notice_sent_on=case.notice_sent_on, told_on=case.told_on,
+                         adviser_contacted_on=case.adviser_contacted_on, health_issues=case.health_issues,
+                         health_only=case.health_only, health_notice_sent_on=case.health_notice_sent_on,
+                         certificate_issued_on=case.certificate_issued_on, calendar=DEFAULT_CALENDAR,
+                         meeting_concluded_on=case.meeting_concluded_on)
 
 
 def check_exemption(matters: set[rules.AppealMatter], *, notice_sent_on: date) -> tuple[
@@ -346,5 +439,5 @@ def check_exemption(matters: set[rules.AppealMatter], *, notice_sent_on: date) -
     requirement = rules.certificate_requirement(matters)
     if requirement.certificate_required:
         return requirement, None, None
-    appeal = rules.appeal(notice_sent_on=notice_sent_on, certificate_issued_on=None)
+    appeal = appeal_deadline(notice_sent_on=notice_sent_on, certificate_issued_on=None)
     return requirement, appeal.day, appeal.reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.case import service as case_service
-from intake.case.models import CaseStatus
+from intake.case.models import CaseKind, CaseStatus
 from intake.timeline import service as timeline_service
 from shared.events import (
     CertificateIssuedV1,
@@ -17,18 +17,25 @@ from shared.events import (
 )
 
 
+def _meeting_words(kind: CaseKind) -> str:
+    """What the meeting is called: disagreement resolution (R21) is not mediation."""
+    return "Disagreement-resolution meeting" if kind is CaseKind.disagreement_resolution else "Mediation meeting"
+
+
 async def add_meeting_scheduled(event: Envelope[MeetingScheduledV1], session: AsyncSession) -> None:
-    await case_service.advance(session, event.subject, CaseStatus.meeting_scheduled)
+    case = await case_service.advance(session, event.subject, CaseStatus.meeting_scheduled)
     when = event.data.starts_at.strftime("%d %b %Y %H:%M")
     timeline_service.add(session, case_id=event.subject, kind="meeting_scheduled", at=event.time,
-                         summary=f"Mediation meeting booked for {when} with {event.data.provider_name}",
+                         summary=f"{_meeting_words(case.kind)} booked for {when} with {event.data.provider_name}",
                          reference=event.data.meeting_id, source_event=event.id)
 
 
 async def add_meeting_concluded(event: Envelope[MeetingConcludedV1], session: AsyncSession) -> None:
-    await case_service.advance(session, event.subject, CaseStatus.meeting_concluded)
+    case = await case_service.record_conclusion(session, event.subject, concluded_on=event.data.concluded_on,
+                                                held=event.data.held)
+    words = "Disagreement resolution" if case.kind is CaseKind.disagreement_resolution else "Mediation"
     timeline_service.add(session, case_id=event.subject, kind="meeting_concluded", at=event.time,
-                         summary=f"Mediation concluded on {event.data.concluded_on} ({event.data.agreement} agreement)",
+                         summary=f"{words} concluded on {event.data.concluded_on} ({event.data.agreement} agreement)",
                          reference=event.data.meeting_id, source_event=event.id)
 
 

@@ -5,13 +5,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from scheduling.meeting import service as meeting_service
 from shared import clock
 from shared.events import CaseMediationDeclinedV1, CaseSubmittedV1, CaseWithdrawnV1, Envelope
-from shared.events.cases import CaseConsentRecordedV1, CaseDisagreementResolutionRequestedV1
+from shared.events.cases import CaseConsentRecordedV1, CaseDeadlinesChangedV1, CaseDisagreementResolutionRequestedV1
 
 
 async def book_meeting_for_case(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
     settings = session.info["settings"]
     await meeting_service.book_for_case(session, event.data, today=clock.today(),
                                         timezone=settings.meeting_timezone)
+
+
+async def move_deadline_for_case(event: Envelope[CaseDeadlinesChangedV1], session: AsyncSession) -> None:
+    await meeting_service.move_deadline(session, event.subject, mediate_by=event.data.mediate_by, today=clock.today(),
+                                        timezone=session.info["settings"].meeting_timezone)
 
 
 async def cancel_meeting_for_withdrawn_case(event: Envelope[CaseWithdrawnV1], session: AsyncSession) -> None:

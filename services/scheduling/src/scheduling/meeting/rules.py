@@ -53,6 +53,7 @@ def notice_problem(*, notice_given_on: date, day: date, short_notice_consent_on:
 FAMILY = frozenset({"parent", "young_person"})
 SUPPORTERS = frozenset({"supporter", "advocate"})
 NEEDS_CONSENT = frozenset({"child", "other"})
+_WHO = {"child": "the child", "other": "anyone else"}
 
 
 def attendance_problems(attendees: Sequence[dict[str, object]], *, kind: str, arranging_body: str,
@@ -72,8 +73,8 @@ def attendance_problems(attendees: Sequence[dict[str, object]], *, kind: str, ar
                 problems.append(Problem(f"attendees.{index}.consent", "R14: one supporter or advocate is a right; "
                                         "another needs the consent of all parties or of the mediator"))
         elif role in NEEDS_CONSENT and not consent:
-            problems.append(Problem(f"attendees.{index}.consent", f"R14: a {role} attends with the consent of all "
-                                    "parties or of the mediator"))
+            problems.append(Problem(f"attendees.{index}.consent", f"R14: {_WHO[role]} attends with the consent "
+                                    "of all parties or of the mediator"))
     la_party = kind == "mediation" and arranging_body == "local_authority"
     if la_party and not any(a.get("role") == "la_decision_maker" and a.get("has_authority") for a in attendees):
         problems.append(Problem("attendees", "R12: the LA must send a decision-maker with authority to resolve "

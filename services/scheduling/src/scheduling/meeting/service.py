@@ -71,6 +71,33 @@ async def book_for_case(session: AsyncSession, case: CaseSubmittedV1, *, today: 
     return await _book(session, referral, kind="mediation", today=today, timezone=timezone)
 
 
+async def move_deadline(session: AsyncSession, case_id: str, *, mediate_by: date, today: date,
+                        timezone: str) -> Referral | None:
+    """A trigger of the 30 days changed (R8: the day the health commissioning body received the LA's notice):
+    the referral and any booked meeting take the new ``mediate_by`` (whose last working day is the last
+    bookable day, R9), and a booked meeting's lateness is reckoned again. A meeting inside the new window is
+    not late; one that now falls after it tells the adviser (R10). A breach raised against the old date
+    no longer stands: the day-30 watch looks again on the new one."""
+    referral = await session.get(Referral, case_id)
+    if referral is None or referral.kind != "mediation":
+        log.info("meeting.deadline_change_ignored", case_id=case_id)
+        return None
+    if referral.breach_raised_on is not None and mediate_by > referral.breach_raised_on:
+        referral.breach_raised_on = None
+    referral.mediate_by = mediate_by
+    session.add(referral)
+    meeting = await _active_meeting(session, case_id)
+    if meeting is not None:
+        day = meeting.starts_at.astimezone(ZoneInfo(timezone)).date()
+        meeting.mediate_by, meeting.late = mediate_by, day > mediate_by
+        session.add(meeting)
+        if meeting.late:
+            _tell_adviser(session, referral, meeting, earliest_possible_on=day, today=today)
+    log.info("meeting.deadline_moved", case_id=case_id, mediate_by=str(mediate_by))
+    await session.flush()
+    return referral
+
+
 def _needs(referral: Referral) -> mediator_rules.Needs:
     """What the mediator must meet for this case, as the assignment rules read it."""
     return mediator_rules.Needs(provider_id=referral.provider_id, la_code=referral.la_code,

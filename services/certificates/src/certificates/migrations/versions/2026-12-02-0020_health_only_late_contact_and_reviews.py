@@ -35,7 +35,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('reviewed', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('later_mediation_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('later_meeting_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-    op.create_table('reviews',
+    op.create_table('certificate_reviews',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('case_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('la_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -54,18 +54,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('case_id', 'kind', 'trigger_ref'),
     )
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_reviews_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_reviews_la_code'), ['la_code'], unique=False)
-        batch_op.create_index(batch_op.f('ix_reviews_status'), ['status'], unique=False)
+    with op.batch_alter_table('certificate_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_reviews_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_reviews_la_code'), ['la_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificate_reviews_status'), ['status'], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_reviews_status'))
-        batch_op.drop_index(batch_op.f('ix_reviews_la_code'))
-        batch_op.drop_index(batch_op.f('ix_reviews_case_id'))
-    op.drop_table('reviews')
+    with op.batch_alter_table('certificate_reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_reviews_status'))
+        batch_op.drop_index(batch_op.f('ix_certificate_reviews_la_code'))
+        batch_op.drop_index(batch_op.f('ix_certificate_reviews_case_id'))
+    op.drop_table('certificate_reviews')
     for enum in (REVIEW_DECISION, REVIEW_STATUS, REVIEW_KIND):
         enum.drop(op.get_bind(), checkfirst=True)  # PostgreSQL keeps enum types
     with op.batch_alter_table('certificates', schema=None) as batch_op:
