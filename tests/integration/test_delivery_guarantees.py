@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -24,6 +25,7 @@ from shared.kafka import codec
 from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import EventConsumer
 from shared.kafka.producer import Producer
+from shared.localinfra.postgres import PostgresCluster
 from shared.outbox import OutboxEvent
 from shared.worker import Worker
 
@@ -274,3 +276,109 @@ async def test_a_handler_that_fails_once_is_retried_and_its_event_handled_once(
         [row] = await eventually(lambda: handled(sessionmaker), what="the event handled")
 
     assert row.case_id == data.case_id
+
+
+# Outages: the database unavailable for longer than the retry budget is not a failure of the events.
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresCluster]:
+    """A cluster of this test's own, so that it can be taken down without disturbing the others."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def publish_cases(bootstrap: str, topic: str, count: int) -> list[str]:
+    raw = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await raw.start()
+    case_ids = []
+    try:
+        for _ in range(count):
+            data = case_submitted()
+            message = codec.encode(Envelope[CaseSubmittedV1](source="/test", type=data.type, subject=data.case_id,
+                                                             data=data), topic)
+            await raw.send_and_wait(message.topic, message.value, key=message.key, headers=message.headers)
+            case_ids.append(data.case_id)
+    finally:
+        await raw.stop()
+    return case_ids
+
+
+async def refusal(url: str) -> str:
+    """How the server answers a new connection right now (its SQLSTATE), or "accepted"."""
+    try:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    except asyncpg.PostgresError as exc:
+        return str(exc.sqlstate)
+    except OSError:
+        return "refused"
+    await connection.close()
+    return "accepted"
+
+
+async def no_dead_letters(bootstrap: str, topic: str) -> None:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=3000)
+    finally:
+        await consumer.stop()
+    assert [record for records in batch.values() for record in records] == []
+
+
+@contextlib.asynccontextmanager
+async def held_in_recovery(cluster: PostgresCluster, url: str) -> AsyncIterator[None]:
+    await asyncio.to_thread(cluster.hold_in_recovery)
+    assert await eventually(lambda: refusal(url), what="an answer from the standby") == "57P03"
+    yield
+    await asyncio.to_thread(cluster.promote)
+
+
+@contextlib.asynccontextmanager
+async def shutting_down(cluster: PostgresCluster, url: str) -> AsyncIterator[None]:
+    """A smart shutdown held open by one session: the others are terminated (57P01) and new ones refused
+    (57P03, "shutting down"); then the server stops (connection refused) and starts again."""
+    blocker = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    await asyncio.to_thread(cluster.begin_smart_shutdown)
+    await blocker.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")
+    assert await refusal(url) == "57P03"
+    yield
+    await blocker.close()
+    await asyncio.to_thread(cluster.wait_stopped)
+    assert await refusal(url) == "refused"
+    await asyncio.sleep(1)
+    await asyncio.to_thread(cluster.start_again)
+
+
+@pytest.mark.parametrize("outage", [held_in_recovery, shutting_down], ids=["in_recovery", "shutting_down"])
+async def test_events_arriving_while_the_database_is_unavailable_are_all_handled_and_none_dead_lettered(
+        outage, private_postgres, producer, topics, kafka_bootstrap, namespace):
+    url = private_postgres.create_database("outage")
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        for model in (InboxEvent, HandledCase):
+            await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
+    sessions = create_sessionmaker(engine, source="/send-mediation/test", wakers={})
+    # A retry budget of a few milliseconds: any outage outlasts it.
+    consumer = consumer_for(kafka_bootstrap, namespace, sessions, producer, record_case, max_attempts=2)
+
+    async def handled_at_least(count: int) -> bool:
+        return len(await handled(sessions)) >= count
+
+    try:
+        async with running(consumer):
+            before = await publish_cases(kafka_bootstrap, topics["cases"], 3)
+            await eventually(lambda: handled_at_least(3), what="the first cases handled")
+            async with outage(private_postgres, url):
+                during = await publish_cases(kafka_bootstrap, topics["cases"], 6)
+                await asyncio.sleep(4)  # far beyond the retry budget, with events waiting
+            await eventually(lambda: handled_at_least(9), timeout=60, what="every case handled")
+        assert sorted(row.case_id for row in await handled(sessions)) == sorted(before + during)
+    finally:
+        await engine.dispose()
+    await no_dead_letters(kafka_bootstrap, topics["dlt"])

@@ -8,9 +8,11 @@ is a no-op.
 - A record that cannot be decoded goes straight to ``<service>.dlt``.
 - A handler failure is retried with backoff; after ``max_attempts`` the event
   goes to the dead-letter topic with the error, and the partition moves on.
-- Infrastructure failures (database or broker unreachable) are retried without
-  limit and never dead-lettered: the consumer seeks back and polls again, so it
-  stays in its group (aiokafka issue 848) and loses nothing.
+- Infrastructure failures (database or broker unreachable, starting up, in
+  recovery, shutting down: ``shared.outage``) are retried without limit, with a
+  backoff capped at about a second, and never dead-lettered: the consumer seeks
+  back and polls again, so it stays in its group (aiokafka issue 848), loses
+  nothing and resumes within a second of the dependency returning.
 - Offsets are committed only for partitions still assigned, and a
   CommitFailedError after a rebalance is expected (aiokafka issues 929, 933):
   the new owner re-reads from the last commit and the inbox de-duplicates.
@@ -26,8 +28,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,6 +39,7 @@ from shared.kafka.codec import KafkaMessage, PoisonMessage
 from shared.kafka.producer import Producer
 from shared.logging import bound_contextvars, get_logger
 from shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from shared.outage import InfrastructureUnavailable, is_outage
 
 log = get_logger(__name__)
 
@@ -49,20 +51,8 @@ class TransientError(Exception):
     """Raise from a handler for a failure worth retrying (e.g. a fact not yet known)."""
 
 
-class InfrastructureUnavailable(Exception):
-    """The database or broker is unreachable: retry forever, never dead-letter."""
-
-
 def dead_letter_topic(service: str) -> str:
     return f"{service}.dlt"
-
-
-def _is_infrastructure(exc: BaseException) -> bool:
-    if isinstance(exc, InfrastructureUnavailable | OSError | SAInterfaceError | KafkaError):
-        return True
-    if isinstance(exc, OperationalError | DBAPIError) and not isinstance(exc, IntegrityError):
-        return bool(getattr(exc, "connection_invalidated", False)) or isinstance(exc, OperationalError)
-    return False
 
 
 def describe_error(exc: BaseException) -> str:
@@ -97,6 +87,7 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_backoff: float = 0.2,
         max_backoff: float = 10.0,
+        outage_backoff: float = 1.0,
         namespace: str = "",
     ) -> None:
         self.service = service
@@ -109,6 +100,7 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
         self._max_backoff = max_backoff
+        self._outage_backoff = outage_backoff
         self._assignment = _Assignment()
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -145,9 +137,11 @@ class EventConsumer:
                 try:
                     await self._handle_partition(tp, records)
                     infra_failures = 0
-                except InfrastructureUnavailable:
+                except Exception as exc:
+                    if not (isinstance(exc, InfrastructureUnavailable) or is_outage(exc)):
+                        raise
                     infra_failures += 1
-                    await asyncio.sleep(min(self._max_backoff, self._retry_backoff * 2**infra_failures))
+                    await asyncio.sleep(min(self._outage_backoff, self._retry_backoff * 2**infra_failures))
             await self._record_lag(consumer)
 
     async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
@@ -159,7 +153,7 @@ class EventConsumer:
                     break
                 try:
                     await self.process(record)
-                except InfrastructureUnavailable:
+                except Exception:
                     self._consumer.seek(tp, record.offset)  # read it again on the next poll
                     raise
                 next_offset = record.offset + 1
@@ -212,7 +206,7 @@ class EventConsumer:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    if _is_infrastructure(exc):
+                    if is_outage(exc):
                         log.warning("consumer.infrastructure_unavailable", error=describe_error(exc))
                         raise InfrastructureUnavailable(describe_error(exc)) from exc
                     if attempt >= self._max_attempts or isinstance(exc, ValidationError):
