@@ -15,10 +15,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from support import eventually
+from support import eventually, serve
 
 from shared import outbox
 from shared.db import create_engine, create_sessionmaker
+from shared.deadletters import DeadLetter
 from shared.events import CaseSubmittedV1, Envelope, Party
 from shared.inbox import InboxEvent
 from shared.kafka import codec
@@ -27,6 +28,8 @@ from shared.kafka.consumer import EventConsumer
 from shared.kafka.producer import Producer
 from shared.localinfra.postgres import PostgresCluster
 from shared.outbox import OutboxEvent
+from shared.runtime import ServiceRuntime, build_app
+from shared.settings import ServiceSettings
 from shared.worker import Worker
 
 SERVICE = "plumbing"
@@ -42,6 +45,9 @@ class HandledCase(SQLModel, table=True):
     event_id: str
 
 
+TABLES = (OutboxEvent, InboxEvent, DeadLetter, HandledCase)
+
+
 def case_submitted(case_id: str | None = None) -> CaseSubmittedV1:
     case_id = case_id or str(uuid.uuid4())
     return CaseSubmittedV1(
@@ -55,7 +61,7 @@ def case_submitted(case_id: str | None = None) -> CaseSubmittedV1:
 async def sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(database_url)
     async with engine.begin() as connection:
-        for model in (OutboxEvent, InboxEvent, HandledCase):
+        for model in TABLES:
             await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
     wakers: dict[str, Any] = {}
     yield create_sessionmaker(engine, source="/send-mediation/test", wakers=wakers)
@@ -361,7 +367,7 @@ async def test_events_arriving_while_the_database_is_unavailable_are_all_handled
     url = private_postgres.create_database("outage")
     engine = create_engine(url)
     async with engine.begin() as connection:
-        for model in (InboxEvent, HandledCase):
+        for model in TABLES:
             await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
     sessions = create_sessionmaker(engine, source="/send-mediation/test", wakers={})
     # A retry budget of a few milliseconds: any outage outlasts it.
@@ -382,3 +388,71 @@ async def test_events_arriving_while_the_database_is_unavailable_are_all_handled
     finally:
         await engine.dispose()
     await no_dead_letters(kafka_bootstrap, topics["dlt"])
+
+
+# Dead letters ops can act on: listed without their data, re-driven through the handler path, discarded.
+
+OPS = {"Authorization": "Bearer dev-only-ops"}
+
+
+async def test_a_dead_letter_is_listed_without_its_data_and_redriven_through_the_ops_api(
+        database_url, topics, kafka_bootstrap, namespace):
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        for model in TABLES:
+            await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
+    await engine.dispose()
+    broken = [True]
+
+    async def record_unless_broken(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
+        if broken:  # a bug whose message carries personal data, which must reach no one
+            raise ValueError(f"cannot handle the case of {event.data.requester.name}")
+        await record_case(event, session)
+
+    settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                               kafka_namespace=namespace, environment="test", migrate_on_start=False,
+                               run_workers=False, consumer_max_attempts=2, consumer_retry_backoff_seconds=0.01)
+    runtime = ServiceRuntime(settings=settings, service=SERVICE, migrations="",
+                             subscriptions={CaseSubmittedV1: [record_unless_broken]})
+    [case_id] = await publish_cases(kafka_bootstrap, topics["cases"], 1)
+    raw = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await raw.start()
+    await raw.send_and_wait(topics["cases"], b"{}", key=b"case-x", headers=[
+        ("ce_id", b"u1"), ("ce_source", b"/test"), ("ce_specversion", b"1.0"), ("ce_type", b"case.teleported.v9"),
+        ("ce_subject", b"case-x")])
+    await raw.stop()
+
+    async with serve(build_app(runtime, title="plumbing", description="test")) as client:
+        async def two_dead() -> dict[str, Any] | None:
+            response = await client.get("/v1/ops/dead-letters", headers=OPS)
+            assert response.status_code == 200, response.text
+            page: dict[str, Any] = response.json()
+            return page if page["total"] == 2 else None
+
+        page = await eventually(two_dead, what="both records dead-lettered")
+        listed = {item["reason"]: item for item in page["items"]}
+        failed, unknown = listed["handler_failed"], listed["unknown_type"]
+        assert failed["error"].startswith("ValueError")
+        assert (failed["event_type"], failed["case_id"]) == ("case.submitted.v1", case_id)
+        assert failed["original"]["topic"] == topics["cases"] and failed["age_seconds"] >= 0
+        assert "Alex" not in str(page) and "alex@example.org" not in str(page)
+        assert unknown["event_type"] == "case.teleported.v9"
+        metrics = (await client.get("/metrics")).text
+        assert f'events_unknown_type_total{{service="{SERVICE}",type="case.teleported.v9"}}' in metrics
+        assert (await client.get("/v1/ops/dead-letters", headers={"Authorization": "Bearer nobody"})).status_code == 401
+
+        broken.clear()  # the bug is fixed and deployed
+        redriven = await client.post(f"/v1/ops/dead-letters/{failed['id']}/redrive", headers=OPS)
+        again = await client.post(f"/v1/ops/dead-letters/{failed['id']}/redrive", headers=OPS)
+        still_unknown = await client.post(f"/v1/ops/dead-letters/{unknown['id']}/redrive", headers=OPS)
+        discarded = await client.post(f"/v1/ops/dead-letters/{unknown['id']}/discard", headers=OPS,
+                                      json={"reason": "a test producer's typo"})
+        waiting = (await client.get("/v1/ops/dead-letters", headers=OPS)).json()
+        rows = await handled(runtime.sessionmaker)
+
+    assert redriven.status_code == 200 and redriven.json()["outcome"] == "handled"
+    assert again.status_code == 409
+    assert still_unknown.json()["outcome"] == "failed"
+    assert discarded.json()["status"] == "discarded" and discarded.json()["resolution"] == "a test producer's typo"
+    assert waiting["total"] == 0
+    assert [row.case_id for row in rows] == [case_id]

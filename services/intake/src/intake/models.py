@@ -2,7 +2,8 @@
 
 from intake.case.models import Case, IdempotencyRecord
 from intake.timeline.models import TimelineEntry
+from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["Case", "IdempotencyRecord", "InboxEvent", "OutboxEvent", "TimelineEntry"]
+__all__ = ["Case", "DeadLetter", "IdempotencyRecord", "InboxEvent", "OutboxEvent", "TimelineEntry"]
