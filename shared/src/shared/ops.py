@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared import clock, deadletters
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.deadletters import DeadLetter, DeadLetterReason, DeadLetterStatus
-from shared.errors import Conflict, NotFound
+from shared.errors import VALIDATION_RESPONSES, Conflict, NotFound
 from shared.kafka.consumer import RedriveFailed
 from shared.metrics import DEAD_LETTERS_WAITING
 
@@ -144,7 +144,7 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
         return RedriveResult(id=letter_id, outcome=outcome, status="redriven")
 
     @router.get("/dead-letters", response_model=DeadLetterPage, summary="List dead letters, oldest first",
-                responses={**AUTH_RESPONSES})
+                responses={**AUTH_RESPONSES, **VALIDATION_RESPONSES})
     async def list_dead_letters(
         _: OpsReader,
         status: Annotated[DeadLetterStatus | None, Query(description="`dead` (waiting), `redriven`, `discarded`")]
@@ -192,7 +192,8 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.post("/dead-letters/{letter_id}/discard", response_model=DeadLetterRead,
                  summary="Discard a dead letter, with the reason",
-                 responses={**AUTH_RESPONSES, **DeadLetterNotFound.response(), **DeadLetterResolved.response()})
+                 responses={**AUTH_RESPONSES, **VALIDATION_RESPONSES, **DeadLetterNotFound.response(),
+                            **DeadLetterResolved.response()})
     async def discard_dead_letter(letter_id: str, body: Annotated[Discard, Body()], client: OpsWriter) -> DeadLetterRead:
         """It will not be re-driven; the reason and who discarded it are kept with it."""
         async with runtime.sessionmaker() as session:
