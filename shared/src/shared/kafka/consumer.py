@@ -174,7 +174,7 @@ class EventConsumer:
                     if not (isinstance(exc, InfrastructureUnavailable) or is_outage(exc)):
                         raise
                     infra_failures += 1
-                    await asyncio.sleep(min(self._outage_backoff, self._retry_backoff * 2**infra_failures))
+                    await asyncio.sleep(min(self._outage_backoff, self._retry_backoff * 2 ** min(infra_failures, 10)))
             await self._record_lag(consumer)
 
     async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
