@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared import clock, deadletters
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.deadletters import DeadLetter, DeadLetterReason, DeadLetterStatus
-from shared.errors import VALIDATION_RESPONSES, Conflict, NotFound
+from shared.errors import VALIDATION_RESPONSES, Conflict, NotFound, ServiceError
 from shared.kafka.consumer import RedriveFailed
 from shared.metrics import DEAD_LETTERS_WAITING
+from shared.outage import is_outage
 
 if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
@@ -38,6 +39,12 @@ class DeadLetterNotFound(NotFound):
 class DeadLetterResolved(Conflict):
     code = "dead_letter_resolved"
     title = "The dead letter was already re-driven or discarded"
+
+
+class DependencyUnavailable(ServiceError):
+    status = 503
+    code = "dependency_unavailable"
+    title = "The database is unavailable; nothing was changed, try again"
 
 
 class OriginalRecord(BaseModel):
@@ -141,6 +148,10 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
             outcome = await runtime.event_handling().redrive(letter_id, by=by)
         except RedriveFailed as exc:
             return RedriveResult(id=letter_id, outcome="failed", status="dead", error=str(exc))
+        except Exception as exc:
+            if is_outage(exc):  # the dead letter stays as it was
+                raise DependencyUnavailable() from exc
+            raise
         return RedriveResult(id=letter_id, outcome=outcome, status="redriven")
 
     @router.get("/dead-letters", response_model=DeadLetterPage, summary="List dead letters, oldest first",
@@ -169,7 +180,8 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.post("/dead-letters/{letter_id}/redrive", response_model=RedriveResult,
                  summary="Handle one dead letter again",
-                 responses={**AUTH_RESPONSES, **DeadLetterNotFound.response(), **DeadLetterResolved.response()})
+                 responses={**AUTH_RESPONSES, **DeadLetterNotFound.response(), **DeadLetterResolved.response(),
+                            **DependencyUnavailable.response()})
     async def redrive_dead_letter(letter_id: str, client: OpsWriter) -> RedriveResult:
         """Through the same handlers and inbox as the consumer: safe to repeat, and an event handled meanwhile
         is not handled twice (`duplicate`). If it fails again it stays dead with the new error (`failed`)."""
@@ -180,7 +192,7 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.post("/dead-letters/redrive", response_model=RedriveSummary,
                  summary=f"Handle every waiting dead letter again (up to {REDRIVE_ALL_LIMIT} a call)",
-                 responses={**AUTH_RESPONSES})
+                 responses={**AUTH_RESPONSES, **DependencyUnavailable.response()})
     async def redrive_all_dead_letters(client: OpsWriter) -> RedriveSummary:
         """Oldest first; each as in the single re-drive. Call again while `attempted` equals the limit."""
         async with runtime.sessionmaker() as session:
