@@ -30,6 +30,19 @@ async def issued_certificates(database_url: str) -> list[tuple[str, str]]:
     return [(row["case_id"], row["number"]) for row in rows]
 
 
+async def reminders_outliving_their_cancellation(database_url: str) -> list[tuple[str, str]]:
+    """Pending reminders whose cancelling fact (decline, conclusion, certificate, withdrawal) notifications knows."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        rows = await connection.fetch(
+            "SELECT r.case_id, r.kind FROM reminders r WHERE r.status = 'pending' AND EXISTS ("
+            " SELECT 1 FROM reminder_cancellations c WHERE c.case_id = r.case_id"
+            " AND (c.kind IS NULL OR c.kind = r.kind) AND (c.about_id IS NULL OR c.about_id = r.about_id))")
+    finally:
+        await connection.close()
+    return [(row["case_id"], row["kind"]) for row in rows]
+
+
 async def certificate_emailed(intake: httpx.AsyncClient, case_id: str) -> bool:
     case = (await intake.get(f"/v1/cases/{case_id}", headers=PORTAL)).raise_for_status().json()
     return any(e["kind"] == "email_sent" and "'certificate_issued' sent to the requester" in e["summary"]
@@ -83,6 +96,9 @@ async def test_killing_certificates_and_notifications_loses_nothing_and_issues_n
     # One certificate email per certificate. A copy re-sent because a kill fell between the
     # server's 250 and our commit carries the same Message-ID (RFC 1047), so it is the same email.
     assert {ref: len(ids) for ref, ids in message_ids.items()} == {case["reference"]: 1 for case in cases}
+    # Declines, conclusions and certificates cancel the reminders they make pointless, whatever order the
+    # restarts made notifications handle them in.
+    assert await reminders_outliving_their_cancellation(system.database_urls["notifications"]) == []
 
 
 async def _at_least(database_url: str, count: int) -> bool:

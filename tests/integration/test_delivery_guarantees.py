@@ -5,26 +5,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from support import NOVEMBER_2026, eventually
+from support import NOVEMBER_2026, eventually, serve
 
 from shared import outbox
 from shared.db import create_engine, create_sessionmaker
+from shared.deadletters import DeadLetter
 from shared.events import CaseSubmittedV1, Envelope, Party
 from shared.inbox import InboxEvent
 from shared.kafka import codec
 from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import EventConsumer
 from shared.kafka.producer import Producer
+from shared.localinfra.postgres import PostgresCluster
 from shared.outbox import OutboxEvent
+from shared.runtime import ServiceRuntime, build_app
+from shared.settings import ServiceSettings
 from shared.worker import Worker
 
 #: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
@@ -43,6 +48,9 @@ class HandledCase(SQLModel, table=True):
     event_id: str
 
 
+TABLES = (OutboxEvent, InboxEvent, DeadLetter, HandledCase)
+
+
 def case_submitted(case_id: str | None = None) -> CaseSubmittedV1:
     case_id = case_id or str(uuid.uuid4())
     return CaseSubmittedV1(
@@ -56,7 +64,7 @@ def case_submitted(case_id: str | None = None) -> CaseSubmittedV1:
 async def sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(database_url)
     async with engine.begin() as connection:
-        for model in (OutboxEvent, InboxEvent, HandledCase):
+        for model in TABLES:
             await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
     wakers: dict[str, Any] = {}
     yield create_sessionmaker(engine, source="/send-mediation/test", wakers=wakers)
@@ -277,3 +285,177 @@ async def test_a_handler_that_fails_once_is_retried_and_its_event_handled_once(
         [row] = await eventually(lambda: handled(sessionmaker), what="the event handled")
 
     assert row.case_id == data.case_id
+
+
+# Outages: the database unavailable for longer than the retry budget is not a failure of the events.
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresCluster]:
+    """A cluster of this test's own, so that it can be taken down without disturbing the others."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def publish_cases(bootstrap: str, topic: str, count: int) -> list[str]:
+    raw = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await raw.start()
+    case_ids = []
+    try:
+        for _ in range(count):
+            data = case_submitted()
+            message = codec.encode(Envelope[CaseSubmittedV1](source="/test", type=data.type, subject=data.case_id,
+                                                             data=data), topic)
+            await raw.send_and_wait(message.topic, message.value, key=message.key, headers=message.headers)
+            case_ids.append(data.case_id)
+    finally:
+        await raw.stop()
+    return case_ids
+
+
+async def refusal(url: str) -> str:
+    """How the server answers a new connection right now (its SQLSTATE), or "accepted"."""
+    try:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    except asyncpg.PostgresError as exc:
+        return str(exc.sqlstate)
+    except OSError:
+        return "refused"
+    await connection.close()
+    return "accepted"
+
+
+async def no_dead_letters(bootstrap: str, topic: str) -> None:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=3000)
+    finally:
+        await consumer.stop()
+    assert [record for records in batch.values() for record in records] == []
+
+
+@contextlib.asynccontextmanager
+async def held_in_recovery(cluster: PostgresCluster, url: str) -> AsyncIterator[None]:
+    await asyncio.to_thread(cluster.hold_in_recovery)
+    assert await eventually(lambda: refusal(url), what="an answer from the standby") == "57P03"
+    yield
+    await asyncio.to_thread(cluster.promote)
+
+
+@contextlib.asynccontextmanager
+async def shutting_down(cluster: PostgresCluster, url: str) -> AsyncIterator[None]:
+    """A smart shutdown held open by one session: the others are terminated (57P01) and new ones refused
+    (57P03, "shutting down"); then the server stops (connection refused) and starts again."""
+    blocker = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    await asyncio.to_thread(cluster.begin_smart_shutdown)
+    await blocker.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'")
+    assert await refusal(url) == "57P03"
+    yield
+    await blocker.close()
+    await asyncio.to_thread(cluster.wait_stopped)
+    assert await refusal(url) == "refused"
+    await asyncio.sleep(1)
+    await asyncio.to_thread(cluster.start_again)
+
+
+@pytest.mark.parametrize("outage", [held_in_recovery, shutting_down], ids=["in_recovery", "shutting_down"])
+async def test_events_arriving_while_the_database_is_unavailable_are_all_handled_and_none_dead_lettered(
+        outage, private_postgres, producer, topics, kafka_bootstrap, namespace):
+    url = private_postgres.create_database("outage")
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        for model in TABLES:
+            await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
+    sessions = create_sessionmaker(engine, source="/send-mediation/test", wakers={})
+    # A retry budget of a few milliseconds: any outage outlasts it.
+    consumer = consumer_for(kafka_bootstrap, namespace, sessions, producer, record_case, max_attempts=2)
+
+    async def handled_at_least(count: int) -> bool:
+        return len(await handled(sessions)) >= count
+
+    try:
+        async with running(consumer):
+            before = await publish_cases(kafka_bootstrap, topics["cases"], 3)
+            await eventually(lambda: handled_at_least(3), what="the first cases handled")
+            async with outage(private_postgres, url):
+                during = await publish_cases(kafka_bootstrap, topics["cases"], 6)
+                await asyncio.sleep(4)  # far beyond the retry budget, with events waiting
+            await eventually(lambda: handled_at_least(9), timeout=60, what="every case handled")
+        assert sorted(row.case_id for row in await handled(sessions)) == sorted(before + during)
+    finally:
+        await engine.dispose()
+    await no_dead_letters(kafka_bootstrap, topics["dlt"])
+
+
+# Dead letters ops can act on: listed without their data, re-driven through the handler path, discarded.
+
+OPS = {"Authorization": "Bearer dev-only-ops"}
+
+
+async def test_a_dead_letter_is_listed_without_its_data_and_redriven_through_the_ops_api(
+        database_url, topics, kafka_bootstrap, namespace):
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        for model in TABLES:
+            await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
+    await engine.dispose()
+    broken = [True]
+
+    async def record_unless_broken(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
+        if broken:  # a bug whose message carries personal data, which must reach no one
+            raise ValueError(f"cannot handle the case of {event.data.requester.name}")
+        await record_case(event, session)
+
+    settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                               kafka_namespace=namespace, environment="test", migrate_on_start=False,
+                               run_workers=False, consumer_max_attempts=2, consumer_retry_backoff_seconds=0.01)
+    runtime = ServiceRuntime(settings=settings, service=SERVICE, migrations="",
+                             subscriptions={CaseSubmittedV1: [record_unless_broken]})
+    [case_id] = await publish_cases(kafka_bootstrap, topics["cases"], 1)
+    raw = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await raw.start()
+    await raw.send_and_wait(topics["cases"], b"{}", key=b"case-x", headers=[
+        ("ce_id", b"u1"), ("ce_source", b"/test"), ("ce_specversion", b"1.0"), ("ce_type", b"case.teleported.v9"),
+        ("ce_subject", b"case-x")])
+    await raw.stop()
+
+    async with serve(build_app(runtime, title="plumbing", description="test")) as client:
+        async def two_dead() -> dict[str, Any] | None:
+            response = await client.get("/v1/ops/dead-letters", headers=OPS)
+            assert response.status_code == 200, response.text
+            page: dict[str, Any] = response.json()
+            return page if page["total"] == 2 else None
+
+        page = await eventually(two_dead, what="both records dead-lettered")
+        listed = {item["reason"]: item for item in page["items"]}
+        failed, unknown = listed["handler_failed"], listed["unknown_type"]
+        assert failed["error"].startswith("ValueError")
+        assert (failed["event_type"], failed["case_id"]) == ("case.submitted.v1", case_id)
+        assert failed["original"]["topic"] == topics["cases"] and failed["age_seconds"] >= 0
+        assert "Alex" not in str(page) and "alex@example.org" not in str(page)
+        assert unknown["event_type"] == "case.teleported.v9"
+        metrics = (await client.get("/metrics")).text
+        assert f'events_unknown_type_total{{service="{SERVICE}",type="case.teleported.v9"}}' in metrics
+        assert (await client.get("/v1/ops/dead-letters", headers={"Authorization": "Bearer nobody"})).status_code == 401
+
+        broken.clear()  # the bug is fixed and deployed
+        redriven = await client.post(f"/v1/ops/dead-letters/{failed['id']}/redrive", headers=OPS)
+        again = await client.post(f"/v1/ops/dead-letters/{failed['id']}/redrive", headers=OPS)
+        still_unknown = await client.post(f"/v1/ops/dead-letters/{unknown['id']}/redrive", headers=OPS)
+        discarded = await client.post(f"/v1/ops/dead-letters/{unknown['id']}/discard", headers=OPS,
+                                      json={"reason": "a test producer's typo"})
+        waiting = (await client.get("/v1/ops/dead-letters", headers=OPS)).json()
+        rows = await handled(runtime.sessionmaker)
+
+    assert redriven.status_code == 200 and redriven.json()["outcome"] == "handled"
+    assert again.status_code == 409
+    assert still_unknown.json()["outcome"] == "failed"
+    assert discarded.json()["status"] == "discarded" and discarded.json()["resolution"] == "a test producer's typo"
+    assert waiting["total"] == 0
+    assert [row.case_id for row in rows] == [case_id]

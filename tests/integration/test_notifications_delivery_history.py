@@ -19,8 +19,10 @@ from support import NOVEMBER_2026, OPS, eventually, handle, serve
 
 from notifications.main import create_app
 from notifications.message import handlers
-from notifications.message.models import Message, MessageAttempt, MessageStatus
+from notifications.message import service as message_service
+from notifications.message.models import AttemptOutcome, Message, MessageAttempt, MessageStatus
 from notifications.settings import NotificationsSettings
+from shared import clock
 from shared.events import CaseSubmittedV1, Party
 from shared.localinfra.smtp import SmtpServer
 
@@ -83,6 +85,11 @@ async def attempts(client: httpx.AsyncClient) -> list[MessageAttempt]:
                                         .order_by(MessageAttempt.attempt))).all())
 
 
+async def finished_attempts(client: httpx.AsyncClient) -> list[MessageAttempt]:
+    """The attempts whose outcome is known (an attempt is on record, in flight, from before the email leaves)."""
+    return [a for a in await attempts(client) if a.outcome is not AttemptOutcome.in_flight]
+
+
 async def settled(client: httpx.AsyncClient) -> Message | None:
     message = await family_message(client)
     return message if message is not None and message.status is not MessageStatus.pending else None
@@ -139,7 +146,7 @@ async def test_a_server_that_never_answers_is_cut_off_by_the_whole_send_timeout(
     try:
         async with serve(create_app(settings)) as client:
             await handle(client, submitted(), handlers.acknowledge_request, subject=CASE_ID)
-            first, *_ = await eventually(lambda: attempts(client), what="the stalled attempt cut off")
+            first, *_ = await eventually(lambda: finished_attempts(client), what="the stalled attempt cut off")
             stall.released.set()
 
             message = await eventually(lambda: settled(client), timeout=90, what="delivered on the retry")
@@ -179,3 +186,28 @@ async def test_a_shutdown_during_an_smtp_send_neither_hangs_nor_loses_the_messag
     assert [a.outcome for a in history] == ["temporary_failure", "delivered"]
     [email] = [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT]
     assert email["Message-ID"] == message.message_id
+
+
+async def test_a_delivery_whose_outcome_was_never_committed_stays_in_the_delivery_log(database_url, kafka_bootstrap,
+                                                                                       namespace, smtp_server):
+    settings = settings_for(database_url, kafka_bootstrap, namespace, smtp_server, run_workers=False)
+    async with serve(create_app(settings)) as client:
+        sessionmaker = client.app.state.runtime.sessionmaker  # type: ignore[attr-defined]
+        await handle(client, submitted(), handlers.acknowledge_request, subject=CASE_ID)
+        queued = await family_message(client)
+        assert queued is not None
+        async with sessionmaker() as session:  # the email leaves, then the outcome's commit is lost
+            message = await session.get(Message, queued.id)
+            await message_service.send_one(session, message, settings)
+            await session.rollback()
+        async with sessionmaker() as session:  # the lease ran out: the sender tries again
+            message = await session.get(Message, queued.id)
+            message.next_attempt_at = clock.now()
+            await message_service.send_one(session, message, settings)
+            await session.commit()
+
+        log = await attempts(client)
+
+    assert [(a.attempt, a.outcome) for a in log] == [(1, AttemptOutcome.unknown), (2, AttemptOutcome.delivered)]
+    copies = [e for e in smtp_server.handler.messages() if e["X-Envelope-To"] == PARENT]
+    assert len(copies) == 2 and copies[0]["Message-ID"] == copies[1]["Message-ID"] == queued.message_id

@@ -19,12 +19,23 @@ from notifications.main import create_app
 from notifications.meeting.models import InvitationStatus, MeetingInvitation
 from notifications.message import handlers
 from notifications.message.models import Message, MessageStatus
-from notifications.reminder.models import Reminder, ReminderStatus
+from notifications.reminder import service as reminder_service
+from notifications.reminder.models import Reminder, ReminderCancellation, ReminderStatus
 from notifications.reminder.rules import meeting_reminder_due
 from notifications.settings import NotificationsSettings
 from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
-from shared.events import CaseSubmittedV1, Envelope, EventData, MeetingScheduledV1, Party
+from shared.events import (
+    CaseMediationDeclinedV1,
+    CaseSubmittedV1,
+    CaseWithdrawnV1,
+    CertificateIssuedV1,
+    Envelope,
+    EventData,
+    MeetingConcludedV1,
+    MeetingScheduledV1,
+    Party,
+)
 from shared.events.meetings import MeetingCancelledV1, MeetingRescheduledV1
 from shared.localinfra.smtp import SmtpServer
 
@@ -304,3 +315,126 @@ async def test_a_cancelled_reminder_never_fires(notifications, smtp_server):
     [reminder] = await meeting_reminders(notifications)
     assert reminder.status is ReminderStatus.cancelled
     assert "meeting_reminder" not in {m.template for m in await rows(notifications, Message)}
+
+
+# Reminders, whatever the order in which their events arrive: the events that plan a reminder and those that
+# cancel it travel on different topics, so after a backlog the cancelling one may be handled first.
+
+
+def concluded(*, held: bool = True) -> MeetingConcludedV1:
+    return MeetingConcludedV1(meeting_id=MEETING_ID, case_id=CASE_ID, mediator_name="Jordan Avery",
+                              provider_name="KIDS", concluded_on=clock.today(), held=held, agreement="partial")
+
+
+def withdrawn() -> CaseWithdrawnV1:
+    return CaseWithdrawnV1(case_id=CASE_ID, la_code="E06000033", withdrawn_on=clock.today(),
+                           reason="no_longer_disputed")
+
+
+def declined() -> CaseMediationDeclinedV1:
+    today = clock.today()
+    return CaseMediationDeclinedV1(
+        case_id=CASE_ID, reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
+        notice_sent_on=today, requester=Party(role="parent", name="Alex Example", email=PARENT),
+        told_adviser_on=today, certificate_due_on=DEFAULT_CALENDAR.add_working_days(today, 3))
+
+
+def certificate_issued() -> CertificateIssuedV1:
+    today = clock.today()
+    return CertificateIssuedV1(certificate_id="cert-1", case_id=CASE_ID, number="SEND-2026-000001-7",
+                               kind="adviser", issued_on=today, due_on=today)
+
+
+def submitted_today() -> CaseSubmittedV1:
+    """A case whose deadline lies far enough ahead that its at-risk alert is planned in the future."""
+    today = clock.today()
+    return CaseSubmittedV1(
+        case_id=CASE_ID, reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
+        notice_sent_on=today, mediate_by=DEFAULT_CALENDAR.add_working_days(today, 20),
+        requester=Party(role="parent", name="Alex Example", email=PARENT))
+
+
+async def reminders_of_kind(client: httpx.AsyncClient, kind: str) -> list[Reminder]:
+    return [r for r in await rows(client, Reminder) if r.kind == kind]
+
+
+REMINDER_TEMPLATES = {reminder_service.MEETING: "meeting_reminder",
+                      reminder_service.CERTIFICATE_DUE: "certificate_due_reminder",
+                      reminder_service.DEADLINE_AT_RISK: "deadline_at_risk_alert"}
+
+
+async def none_fires(client: httpx.AsyncClient, *kinds: str) -> None:
+    """Make every reminder due and let the worker look several times: none of ``kinds`` queues a message."""
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        for reminder in (await session.exec(select(Reminder))).all():
+            reminder.due_at = clock.now() - timedelta(minutes=5)
+            session.add(reminder)
+        await session.commit()
+    client.app.state.runtime.wake("reminder_scheduler")  # type: ignore[attr-defined]
+    await asyncio.sleep(2)  # several polls of the reminder worker (every 0.5 s here)
+    assert [r for r in await rows(client, Reminder) if r.kind in kinds and r.status is ReminderStatus.sent] == []
+    templates = {REMINDER_TEMPLATES[kind] for kind in kinds}
+    assert templates & {m.template for m in await rows(client, Message)} == set()
+
+
+async def test_the_meetings_conclusion_cancels_its_reminder(notifications):
+    await deliver(notifications, submitted(), handlers.acknowledge_request)
+    await deliver(notifications, scheduled(meeting_day(10)), handlers.invite_to_meeting)
+
+    await deliver(notifications, concluded(), handlers.note_meeting_concluded)
+
+    [reminder] = await meeting_reminders(notifications)
+    assert reminder.status is ReminderStatus.cancelled
+
+
+async def test_a_conclusion_handled_before_the_booking_leaves_no_meeting_reminder_to_fire(notifications):
+    await deliver(notifications, submitted(), handlers.acknowledge_request)
+    await deliver(notifications, concluded(), handlers.note_meeting_concluded)
+
+    await deliver(notifications, scheduled(meeting_day(10)), handlers.invite_to_meeting)
+
+    assert await meeting_reminders(notifications) == []
+    await none_fires(notifications, reminder_service.MEETING)
+
+
+async def test_a_withdrawal_handled_before_the_booking_leaves_no_reminder_of_the_case_to_fire(notifications):
+    await deliver(notifications, withdrawn(), handlers.note_withdrawal)
+
+    await deliver(notifications, submitted_today(), handlers.acknowledge_request)
+    await deliver(notifications, scheduled(meeting_day(10)), handlers.invite_to_meeting)
+
+    assert [r for r in await rows(notifications, Reminder) if r.status is ReminderStatus.pending] == []
+    await none_fires(notifications, *REMINDER_TEMPLATES)
+
+
+async def test_a_certificate_issued_before_the_decline_is_handled_leaves_no_certificate_reminder_to_fire(
+        notifications):
+    await deliver(notifications, certificate_issued(), handlers.stop_certificate_reminders)
+
+    await deliver(notifications, declined(), handlers.acknowledge_decline)
+
+    assert await reminders_of_kind(notifications, reminder_service.CERTIFICATE_DUE) == []
+    await none_fires(notifications, reminder_service.CERTIFICATE_DUE)
+
+
+async def test_a_held_meeting_reported_before_the_case_is_handled_leaves_no_deadline_alert_to_fire(notifications):
+    await deliver(notifications, concluded(held=True), handlers.note_meeting_concluded)
+
+    await deliver(notifications, submitted_today(), handlers.acknowledge_request)
+
+    assert await reminders_of_kind(notifications, reminder_service.DEADLINE_AT_RISK) == []
+
+
+async def test_a_reminder_planned_beside_a_concurrent_cancellation_is_checked_again_and_never_fires(notifications):
+    """Two replicas: one plans while the other cancels, neither sees the other's uncommitted row."""
+    await deliver(notifications, submitted(), handlers.acknowledge_request)
+    await deliver(notifications, scheduled(meeting_day(10)), handlers.invite_to_meeting)
+    async with notifications.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        session.add(ReminderCancellation(id="race-1", case_id=CASE_ID, kind="meeting", about_id=MEETING_ID,
+                                         reason="meeting.cancelled.v1"))
+        await session.commit()
+
+    await none_fires(notifications, reminder_service.MEETING)
+
+    [reminder] = await meeting_reminders(notifications)
+    assert reminder.status is ReminderStatus.cancelled

@@ -3,6 +3,7 @@ whole and name the field; reschedules, cancellations and no-shows carry their re
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from support import OPS, PORTAL, serve
 
@@ -24,6 +26,7 @@ from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings
 from shared import clock, webhooks
 from shared.calendar import DEFAULT_CALENDAR
 from shared.events import CaseSubmittedV1, Party
+from shared.outage import sqlstate
 from shared.outbox import OutboxEvent
 
 LONDON = ZoneInfo("Europe/London")
@@ -407,3 +410,99 @@ async def test_a_provider_can_neither_change_another_providers_meeting_nor_book_
 
     assert cancel.status_code == book.status_code == 404
     assert (await stored(scheduling, meeting.id)).status is MeetingStatus.scheduled
+
+
+# No mediator is ever double-booked: not by the assignment, the provider's booking or a reschedule, nor by two
+# replicas booking at once (PostgreSQL's exclusion constraint decides the race).
+
+
+async def overlapping_pairs(client: httpx.AsyncClient) -> list[tuple[str, str]]:
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        meetings = (await session.exec(select(Meeting).where(Meeting.status == MeetingStatus.scheduled))).all()
+    return [(a.id, b.id) for a in meetings for b in meetings
+            if a.id < b.id and a.mediator_id == b.mediator_id and a.starts_at < b.ends_at and b.starts_at < a.ends_at]
+
+
+async def test_a_providers_booking_that_would_double_book_the_mediator_is_refused_with_409_naming_the_field(
+        scheduling):
+    first = await refer(scheduling)
+    second = await refer(scheduling)
+
+    response = await send(scheduling, booking(second.case_id, first.starts_at, mediator_id=first.mediator_id))
+
+    assert response.status_code == 409, response.text
+    problem = response.json()
+    assert problem["code"] == "mediator_already_booked"
+    assert [error["field"] for error in problem["errors"]] == ["body.data.starts_at"]
+    assert (await stored(scheduling, second.id)).starts_at == second.starts_at
+    assert await overlapping_pairs(scheduling) == []
+
+
+async def test_a_reschedule_onto_another_meeting_of_the_same_mediator_is_refused_with_409(scheduling):
+    first = await refer(scheduling)
+    second = await refer(scheduling)
+    later = working_days_ahead(12)
+    moved = await send(scheduling, booking(second.case_id, on(later), mediator_id=first.mediator_id))
+    assert moved.status_code == 200, moved.text
+    second_id = moved.json()["meeting_id"]
+
+    response = await send(scheduling, {"type": "meeting.rescheduled", "data": {
+        "meeting_id": second_id, "starts_at": (first.starts_at + timedelta(minutes=30)).isoformat(),
+        "ends_at": (first.starts_at + timedelta(hours=2, minutes=30)).isoformat(), "reason": "requested_by_parent"}})
+
+    assert response.status_code == 409, response.text
+    assert response.json()["errors"][0]["field"] == "body.data.starts_at"
+    assert await overlapping_pairs(scheduling) == []
+
+
+async def test_the_database_refuses_a_second_scheduled_meeting_of_a_mediator_at_an_overlapping_time(scheduling):
+    first = await refer(scheduling)
+    case = submitted()
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        session.add(Meeting(case_id=case.case_id, la_code="E06000033", mediator_id=first.mediator_id,
+                            assignment_reason="test", arranging_body="local_authority", notice_given_on=TODAY,
+                            starts_at=first.starts_at + timedelta(hours=1), ends_at=first.ends_at + timedelta(hours=1),
+                            location="Video call"))
+        with pytest.raises(IntegrityError) as refused:
+            await session.commit()
+    assert sqlstate(refused.value) == meeting_service.EXCLUSION_VIOLATION
+
+
+async def test_two_replicas_assigning_at_once_never_double_book_a_mediator(database_url, kafka_bootstrap, namespace):
+    settings = SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                  kafka_namespace=namespace, environment="test")
+    async with serve(create_app(settings)) as one, serve(create_app(settings)) as two:
+        async def book_on(client: httpx.AsyncClient) -> Meeting | None:
+            async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+                meeting = await meeting_service.book_for_case(session, submitted(), today=TODAY,
+                                                              timezone="Europe/London")
+                await session.commit()
+                return meeting
+
+        booked = await asyncio.gather(*(book_on(client) for _ in range(6) for client in (one, two)))
+
+        assert all(meeting is not None for meeting in booked)
+        assert await overlapping_pairs(one) == []
+
+
+async def test_a_providers_booking_racing_an_assignment_on_another_replica_never_double_books(
+        database_url, kafka_bootstrap, namespace):
+    settings = SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                  kafka_namespace=namespace, environment="test")
+    async with serve(create_app(settings)) as one, serve(create_app(settings)) as two:
+        first = await refer(one)
+        second = await refer(one)  # the provider moves this one onto the slot the next assignment will want
+
+        async def assign_next() -> Meeting | None:
+            async with two.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+                meeting = await meeting_service.book_for_case(session, submitted(), today=TODAY,
+                                                              timezone="Europe/London")
+                await session.commit()
+                return meeting
+
+        webhook, assigned = await asyncio.gather(
+            send(one, booking(second.case_id, first.ends_at, mediator_id=first.mediator_id)), assign_next())
+
+        assert webhook.status_code in (200, 409), webhook.text
+        assert assigned is not None
+        assert await overlapping_pairs(one) == []

@@ -20,6 +20,9 @@ EVENTS_CONSUMED = Counter(
 )
 EVENTS_PUBLISHED = Counter("events_published_total", "Events published by the outbox relay", ["service", "topic"])
 EVENTS_DEAD_LETTERED = Counter("events_dead_lettered_total", "Events sent to the dead-letter topic", ["service", "reason"])
+EVENTS_UNKNOWN_TYPE = Counter("events_unknown_type_total", "Events of a type no model knows (dead-lettered)",
+                              ["service", "type"])
+DEAD_LETTERS_WAITING = Gauge("dead_letters_waiting", "Dead letters neither re-driven nor discarded", ["service"])
 OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox events not yet published", ["service"])
 CONSUMER_LAG = Gauge("consumer_lag", "Records behind the partition end", ["service", "topic", "partition"])
 WORKER_FAILURES = Counter("worker_failures_total", "Background worker step failures", ["service", "worker"])

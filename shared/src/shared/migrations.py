@@ -103,3 +103,32 @@ def create_inbox_table(op: Operations) -> None:
 
 def drop_inbox_table(op: Operations) -> None:
     op.drop_table("inbox_events")
+def create_dead_letters_table(op: Operations) -> None:
+    """The ``dead_letters`` table every service keeps (``shared.deadletters``), for its Alembic migration."""
+    op.create_table(
+        "dead_letters",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("source", sa.String(64), nullable=False, index=True),
+        sa.Column("status", sa.String(16), nullable=False, index=True),
+        sa.Column("reason", sa.String(32), nullable=False),
+        sa.Column("error", sa.String(1000), nullable=False),
+        sa.Column("event_id", sa.String(200), nullable=True),
+        sa.Column("event_type", sa.String(200), nullable=True),
+        sa.Column("subject", sa.String(200), nullable=True),
+        sa.Column("topic", sa.String(300), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.Integer(), nullable=False),
+        sa.Column("key_b64", sa.Text(), nullable=False),
+        sa.Column("value_b64", sa.Text(), nullable=False),
+        sa.Column("headers", sa.JSON(), nullable=False),
+        sa.Column("dead_lettered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("redrive_attempts", sa.Integer(), nullable=False),
+        sa.Column("last_redrive_error", sa.String(1000), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.String(200), nullable=True),
+        sa.Column("resolution", sa.String(500), nullable=True),
+    )
+
+
+def drop_dead_letters_table(op: Operations) -> None:
+    op.drop_table("dead_letters")

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from shared import clock, outbox, scenario_clock
+from shared import clock, deadletters, outbox, scenario_clock
 from shared.clock_routes import clock_router
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_error_handlers
@@ -28,8 +28,9 @@ from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import EventConsumer, Subscriptions, dead_letter_topic
 from shared.kafka.producer import Producer
 from shared.logging import configure_logging, get_logger
-from shared.metrics import OUTBOX_BACKLOG, http_metrics_middleware, metrics_response
+from shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_BACKLOG, http_metrics_middleware, metrics_response
 from shared.migrations import upgrade_to_head
+from shared.ops import ops_router
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
 from shared.worker import Step, Worker
@@ -78,12 +79,25 @@ class ServiceRuntime:
         self.producer = Producer(self.settings.kafka_bootstrap_servers, client_id=self.service)
         self.consumer: EventConsumer | None = None
         self.clock_follower: scenario_clock.ScenarioClockFollower | None = None
+        self._handling: EventConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def _wakers(self) -> dict[str, Callable[[], None]]:
         wakers: dict[str, Callable[[], None]] = self.sessionmaker.kw["info"]["wakers"]
         return wakers
+
+    def event_handling(self) -> EventConsumer:
+        """The consumer's handler path (for re-driving dead letters), also where this process consumes nothing."""
+        if self.consumer is not None:
+            return self.consumer
+        if self._handling is None:
+            settings = self.settings
+            self._handling = EventConsumer(
+                service=self.service, bootstrap_servers=settings.kafka_bootstrap_servers,
+                sessionmaker=self.sessionmaker, subscriptions=self.subscriptions, producer=self.producer,
+                namespace=settings.kafka_namespace)
+        return self._handling
 
     def wake(self, worker: str) -> None:
         if worker in self._workers:
@@ -225,6 +239,7 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
     async def metrics() -> Response:
         async with runtime.sessionmaker() as session:
             OUTBOX_BACKLOG.labels(runtime.service).set(await outbox.backlog(session))
+            DEAD_LETTERS_WAITING.labels(runtime.service).set(await deadletters.waiting(session))
         return metrics_response()
 
     return router
@@ -249,6 +264,7 @@ def build_app(runtime: ServiceRuntime, *, title: str, description: str, version:
     app.middleware("http")(http_metrics_middleware(runtime.service))
     app.include_router(operations_router(runtime))
     app.include_router(clock_router(runtime))
+    app.include_router(ops_router(runtime))
     # A server span per request (not for probes and scrapes); events recorded in it carry its traceparent.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app

@@ -1,7 +1,8 @@
 """Every table certificates owns (imported by migrations/env.py)."""
 
 from certificates.certificate.models import CaseRecord, Certificate, Review
+from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["CaseRecord", "Certificate", "InboxEvent", "OutboxEvent", "Review"]
+__all__ = ["CaseRecord", "Certificate", "DeadLetter", "InboxEvent", "OutboxEvent", "Review"]

@@ -3,7 +3,8 @@
 from intake.case.models import Case, IdempotencyRecord
 from intake.review.models import Review
 from intake.timeline.models import TimelineEntry
+from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["Case", "IdempotencyRecord", "InboxEvent", "OutboxEvent", "Review", "TimelineEntry"]
+__all__ = ["Case", "DeadLetter", "IdempotencyRecord", "InboxEvent", "OutboxEvent", "Review", "TimelineEntry"]

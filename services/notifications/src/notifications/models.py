@@ -2,8 +2,10 @@
 
 from notifications.meeting.models import MeetingInvitation
 from notifications.message.models import CaseAudience, Message, MessageAttempt, Recipient
-from notifications.reminder.models import Reminder
+from notifications.reminder.models import Reminder, ReminderCancellation
+from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["CaseAudience", "InboxEvent", "MeetingInvitation", "Message", "MessageAttempt", "OutboxEvent", "Recipient", "Reminder"]
+__all__ = ["CaseAudience", "DeadLetter", "InboxEvent", "MeetingInvitation", "Message", "MessageAttempt", "OutboxEvent",
+           "Recipient", "Reminder", "ReminderCancellation"]

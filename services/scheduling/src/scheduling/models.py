@@ -3,10 +3,12 @@
 from scheduling.mediator.models import Mediator, MediatorAvailability, MediatorUnavailability
 from scheduling.meeting.models import DisagreementResolutionRequest, InboundWebhook, Meeting, MeetingChange, Referral
 from scheduling.outbound.models import WebhookEndpoint, WebhookMessage
+from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
 __all__ = [
+    "DeadLetter",
     "DisagreementResolutionRequest",
     "InboundWebhook",
     "InboxEvent",

@@ -5,12 +5,18 @@ its id in the inbox and run the subscribed handlers; commit the database, and
 only then the Kafka offset. A redelivered event finds its id in the inbox and
 is a no-op.
 
-- A record that cannot be decoded goes straight to ``<service>.dlt``.
+- A record that cannot be decoded, or whose type no model knows, goes straight
+  to ``<service>.dlt``.
 - A handler failure is retried with backoff; after ``max_attempts`` the event
   goes to the dead-letter topic with the error, and the partition moves on.
-- Infrastructure failures (database or broker unreachable) are retried without
-  limit and never dead-lettered: the consumer seeks back and polls again, so it
-  stays in its group (aiokafka issue 848) and loses nothing.
+- Every dead letter is also kept in the service's ``dead_letters`` table
+  (``shared.deadletters``), where the ops API lists, re-drives (``redrive``:
+  the same handler path and inbox) and discards it.
+- Infrastructure failures (database or broker unreachable, starting up, in
+  recovery, shutting down: ``shared.outage``) are retried without limit, with a
+  backoff capped at about a second, and never dead-lettered: the consumer seeks
+  back and polls again, so it stays in its group (aiokafka issue 848), loses
+  nothing and resumes within a second of the dependency returning.
 - Offsets are committed only for partitions still assigned, and a
   CommitFailedError after a rebalance is expected (aiokafka issues 929, 933):
   the new owner re-reads from the last commit and the inbox de-duplicates.
@@ -26,18 +32,20 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared import inbox, tracing
+from shared import deadletters, inbox, tracing
+from shared.deadletters import DeadLetter, DeadLetterReason, DeadLetterStatus
 from shared.events.envelope import Envelope, EventData
+from shared.events.registry import BY_TYPE
 from shared.kafka import codec
 from shared.kafka.codec import KafkaMessage, PoisonMessage
 from shared.kafka.producer import Producer
 from shared.logging import bound_contextvars, get_logger
-from shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_UNKNOWN_TYPE
+from shared.outage import InfrastructureUnavailable, is_outage, sqlstate
 
 log = get_logger(__name__)
 
@@ -49,29 +57,44 @@ class TransientError(Exception):
     """Raise from a handler for a failure worth retrying (e.g. a fact not yet known)."""
 
 
-class InfrastructureUnavailable(Exception):
-    """The database or broker is unreachable: retry forever, never dead-letter."""
-
-
 def dead_letter_topic(service: str) -> str:
     return f"{service}.dlt"
 
 
-def _is_infrastructure(exc: BaseException) -> bool:
-    if isinstance(exc, InfrastructureUnavailable | OSError | SAInterfaceError | KafkaError):
-        return True
-    if isinstance(exc, OperationalError | DBAPIError) and not isinstance(exc, IntegrityError):
-        return bool(getattr(exc, "connection_invalidated", False)) or isinstance(exc, OperationalError)
-    return False
-
-
 def describe_error(exc: BaseException) -> str:
-    """What went wrong, without values that may be personal data."""
+    """What went wrong, without values that may be personal data: the exception's class, where it was raised
+    (module, function, line) and any SQLSTATE; the message only of the errors whose messages we write."""
     if isinstance(exc, ValidationError):
-        return f"ValidationError: {codec.describe_validation_error(exc)}"
+        return f"ValidationError: {codec.describe_validation_error(exc)}"[:1000]
     if isinstance(exc, PoisonMessage | TransientError):
         return f"{type(exc).__name__}: {exc}"[:1000]
-    return type(exc).__name__
+    detail = type(exc).__name__
+    code = sqlstate(exc)
+    if code is not None:
+        detail += f" (SQLSTATE {code})"
+    frame = _innermost_own_frame(exc)
+    if frame is not None:
+        detail += f" at {frame}"
+    return detail[:1000]
+
+
+def _innermost_own_frame(exc: BaseException) -> str | None:
+    """The deepest frame of the project's own code (not a library's) in the traceback."""
+    found: str | None = None
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.split(".")[0] in OWN_PACKAGES and module != __name__:  # this loop is never the culprit
+            found = f"{module}:{tb.tb_frame.f_code.co_name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+OWN_PACKAGES = frozenset({"shared", "intake", "scheduling", "certificates", "notifications"})
+
+
+class RedriveFailed(Exception):
+    """A re-driven dead letter failed again; it stays dead, with the new error."""
 
 
 class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -97,6 +120,7 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_backoff: float = 0.2,
         max_backoff: float = 10.0,
+        outage_backoff: float = 1.0,
         namespace: str = "",
     ) -> None:
         self.service = service
@@ -109,6 +133,7 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
         self._max_backoff = max_backoff
+        self._outage_backoff = outage_backoff
         self._assignment = _Assignment()
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -145,9 +170,11 @@ class EventConsumer:
                 try:
                     await self._handle_partition(tp, records)
                     infra_failures = 0
-                except InfrastructureUnavailable:
+                except Exception as exc:
+                    if not (isinstance(exc, InfrastructureUnavailable) or is_outage(exc)):
+                        raise
                     infra_failures += 1
-                    await asyncio.sleep(min(self._max_backoff, self._retry_backoff * 2**infra_failures))
+                    await asyncio.sleep(min(self._outage_backoff, self._retry_backoff * 2 ** min(infra_failures, 10)))
             await self._record_lag(consumer)
 
     async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
@@ -159,7 +186,7 @@ class EventConsumer:
                     break
                 try:
                     await self.process(record)
-                except InfrastructureUnavailable:
+                except Exception:
                     self._consumer.seek(tp, record.offset)  # read it again on the next poll
                     raise
                 next_offset = record.offset + 1
@@ -192,11 +219,16 @@ class EventConsumer:
         try:
             event_type = codec.event_type(record.headers)
             if event_type is not None and event_type not in self._handlers:
-                EVENTS_CONSUMED.labels(self.service, event_type, "ignored").inc()
+                if event_type in BY_TYPE:  # a known event this service does not subscribe to
+                    EVENTS_CONSUMED.labels(self.service, event_type, "ignored").inc()
+                    return
+                EVENTS_UNKNOWN_TYPE.labels(self.service, event_type[:100]).inc()
+                await self._dead_letter(record, PoisonMessage(f"unknown event type {event_type[:100]!r}"),
+                                        reason=DeadLetterReason.unknown_type)
                 return
             envelope = codec.decode(record.headers, record.value)
         except PoisonMessage as exc:
-            await self._dead_letter(record, exc, reason="undecodable")
+            await self._dead_letter(record, exc, reason=DeadLetterReason.undecodable)
             return
 
         with (tracing.consuming(envelope.type, event_id=envelope.id, traceparent=envelope.traceparent,
@@ -212,23 +244,28 @@ class EventConsumer:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    if _is_infrastructure(exc):
+                    if is_outage(exc):
                         log.warning("consumer.infrastructure_unavailable", error=describe_error(exc))
                         raise InfrastructureUnavailable(describe_error(exc)) from exc
                     if attempt >= self._max_attempts or isinstance(exc, ValidationError):
                         EVENTS_CONSUMED.labels(self.service, envelope.type, "dead_lettered").inc()
-                        await self._dead_letter(record, exc, reason="handler_failed")
+                        await self._dead_letter(record, exc, reason=DeadLetterReason.handler_failed)
                         return
                     log.warning("consumer.retry", attempt=attempt, error=describe_error(exc))
                     await asyncio.sleep(min(self._max_backoff, self._retry_backoff * 2 ** (attempt - 1)))
 
-    async def _handle(self, envelope: Envelope[Any]) -> str:
+    async def _handle(self, envelope: Envelope[Any], *, redriving: str | None = None, by: str = "") -> str:
+        """The handlers, the inbox row and (when ``redriving`` a dead letter) its resolution, in one transaction."""
         async with self._sessionmaker() as session:
             if await inbox.already_handled(session, envelope.id):
                 return "duplicate"
             inbox.record(session, envelope.id, envelope.type)
             for handler in self._handlers[envelope.type]:
                 await handler(envelope, session)
+            if redriving is not None:
+                letter = await session.get(DeadLetter, redriving)
+                if letter is not None:
+                    deadletters.resolve(session, letter, DeadLetterStatus.redriven, by=by)
             try:
                 await session.commit()
             except IntegrityError:
@@ -239,11 +276,13 @@ class EventConsumer:
         return "handled"
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], exc: BaseException, *, reason: str) -> None:
+        error = describe_error(exc)
+        await self._keep_dead_letter(record, error, reason=reason)
         headers = [
             *(record.headers or ()),
             ("dlt_service", self.service.encode()),
             ("dlt_reason", reason.encode()),
-            ("dlt_error", describe_error(exc).encode()),
+            ("dlt_error", error.encode()),
             ("dlt_original_topic", record.topic.encode()),
             ("dlt_original_partition", str(record.partition).encode()),
             ("dlt_original_offset", str(record.offset).encode()),
@@ -253,8 +292,65 @@ class EventConsumer:
         )
         try:
             await self._producer.send_all([message])
-        except KafkaError as error:
-            raise InfrastructureUnavailable("dead-letter topic unreachable") from error
+        except KafkaError as error_:
+            raise InfrastructureUnavailable("dead-letter topic unreachable") from error_
         EVENTS_DEAD_LETTERED.labels(self.service, reason).inc()
-        log.error("consumer.dead_lettered", reason=reason, error=describe_error(exc), topic=record.topic,
+        log.error("consumer.dead_lettered", reason=reason, error=error, topic=record.topic,
                   partition=record.partition, offset=record.offset)
+
+    async def _keep_dead_letter(self, record: ConsumerRecord[Any, Any], error: str, *, reason: str) -> None:
+        """In the service's own database, for the ops API; the same record twice is one dead letter."""
+        headers = [(name, bytes(value)) for name, value in record.headers or ()]
+        attrs = {name: value.decode(errors="replace") for name, value in headers if name.startswith("ce_")}
+        try:
+            async with self._sessionmaker() as session:
+                await deadletters.record(
+                    session, group=self._namespace + self.service, topic=record.topic, partition=record.partition,
+                    offset=record.offset, key=record.key, value=record.value, headers=headers, reason=reason,
+                    error=error, event_id=attrs.get("ce_id"), event_type=attrs.get("ce_type"),
+                    subject=attrs.get("ce_subject"))
+                await session.commit()
+        except Exception as exc:
+            if is_outage(exc):
+                raise InfrastructureUnavailable(describe_error(exc)) from exc
+            raise
+
+    async def redrive(self, letter_id: str, *, by: str) -> str:
+        """Handle a dead letter again through the handler path (inbox included): ``handled`` or ``duplicate``
+        (it was handled meanwhile), and the dead letter is resolved; else RedriveFailed, and it stays dead."""
+        async with self._sessionmaker() as session:
+            letter = await session.get(DeadLetter, letter_id)
+            if letter is None:
+                raise LookupError(letter_id)
+            value, headers = deadletters.decode_bytes(letter.value_b64), deadletters.record_headers(letter)
+        try:
+            event_type = codec.event_type(headers)
+            if event_type not in self._handlers:
+                raise RedriveFailed(f"no handler for event type {str(event_type)[:100]!r}")
+            envelope = codec.decode(headers, value)
+            with bound_contextvars(case_id=envelope.subject, event_id=envelope.id, event_type=envelope.type):
+                outcome = await self._handle(envelope, redriving=letter_id, by=by)
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            error = str(exc) if isinstance(exc, RedriveFailed) else describe_error(exc)
+            async with self._sessionmaker() as session:
+                letter = await session.get(DeadLetter, letter_id)
+                if letter is not None:
+                    letter.redrive_attempts += 1
+                    letter.last_redrive_error = error[:1000]
+                    session.add(letter)
+                    await session.commit()
+            log.warning("consumer.redrive_failed", dead_letter_id=letter_id, error=error)
+            raise RedriveFailed(error) from exc
+        async with self._sessionmaker() as session:
+            letter = await session.get(DeadLetter, letter_id)
+            if letter is not None:
+                letter.redrive_attempts += 1
+                if letter.status == DeadLetterStatus.dead:  # a duplicate: handled meanwhile, nothing left to do
+                    deadletters.resolve(session, letter, DeadLetterStatus.redriven, by=by)
+                session.add(letter)
+                await session.commit()
+        EVENTS_CONSUMED.labels(self.service, envelope.type, f"redriven_{outcome}").inc()
+        log.info("consumer.redriven", dead_letter_id=letter_id, outcome=outcome)
+        return outcome

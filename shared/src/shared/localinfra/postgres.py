@@ -73,14 +73,59 @@ class PostgresCluster:
              "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
             check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         )
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off -c max_connections=300"
-        subprocess.run(
-            [*self._run_as(), _binary("pg_ctl"), "-D", str(self.data_dir), "-l", str(root / "server.log"),
-             "-o", options, "-w", "-t", str(int(timeout)), "start"],
-            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        )
-        wait_for_port("127.0.0.1", self.port, timeout=timeout, what="PostgreSQL")
+        self._pg_ctl_start(timeout=timeout)
         return self
+
+    def _options(self) -> str:
+        assert self.data_dir is not None
+        root = self.data_dir.parent
+        return (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off"
+                " -c max_connections=300")
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> None:
+        assert self.data_dir is not None
+        subprocess.run([*self._run_as(), _binary("pg_ctl"), "-D", str(self.data_dir), *args],
+                       check=check, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _pg_ctl_start(self, *, timeout: float, extra: str = "", wait: bool = True) -> None:
+        assert self.data_dir is not None
+        self._pg_ctl("-l", str(self.data_dir.parent / "server.log"), "-o", f"{self._options()} {extra}".strip(),
+                     *(["-w", "-t", str(int(timeout))] if wait else ["-W"]), "start")
+        wait_for_port("127.0.0.1", self.port, timeout=timeout, what="PostgreSQL")
+
+    # Outages on purpose, for tests of what a service does while its database is unavailable.
+
+    def shut_down(self, mode: str = "fast") -> None:
+        """Stop the server (``fast``: sessions are terminated with 57P01); start it again with ``start_again``."""
+        self._pg_ctl("-m", mode, "-w", "stop")
+
+    def begin_smart_shutdown(self) -> None:
+        """Ask for a smart shutdown and return at once: open sessions go on, new connections are refused with
+        57P03 ("the database system is shutting down") until the last session ends and the server stops."""
+        self._pg_ctl("-m", "smart", "-W", "stop")
+
+    def wait_stopped(self, timeout: float = 60.0) -> None:
+        self._pg_ctl("-m", "smart", "-w", "-t", str(int(timeout)), "stop", check=False)
+
+    def start_again(self, timeout: float = 60.0) -> None:
+        self._pg_ctl_start(timeout=timeout)
+
+    def hold_in_recovery(self, timeout: float = 60.0) -> None:
+        """Restart as a standby with hot standby off, as a failover target before promotion: every
+        connection is refused with 57P03 ("the database system is not accepting connections")."""
+        assert self.data_dir is not None
+        self.shut_down()
+        signal = self.data_dir / "standby.signal"
+        signal.touch()
+        self._chown(signal)
+        self._pg_ctl_start(timeout=timeout, extra="-c hot_standby=off", wait=False)
+
+    def promote(self, timeout: float = 60.0) -> None:
+        """End the recovery that ``hold_in_recovery`` began: the server accepts connections again."""
+        assert self.data_dir is not None
+        self.shut_down()
+        (self.data_dir / "standby.signal").unlink(missing_ok=True)
+        self._pg_ctl_start(timeout=timeout)
 
     def create_database(self, name: str) -> str:
         return create_database_at(self.url("postgres"), name)
@@ -88,10 +133,7 @@ class PostgresCluster:
     def stop(self) -> None:
         if self.data_dir is None:
             return
-        subprocess.run(
-            [*self._run_as(), _binary("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"],
-            check=False, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        self._pg_ctl("-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
         self.data_dir = None
 

@@ -187,7 +187,8 @@ async def acknowledge_decline(event: Envelope[CaseMediationDeclinedV1], session:
     await message_service.remember_case(session, case_id=data.case_id, la_code=data.la_code, reference=data.reference)
     await _notify(session, event, la_code=data.la_code, context={"certificate_due_on": _day(data.certificate_due_on),
                                                                  "told_adviser_on": _day(data.told_adviser_on)})
-    await reminder_service.cancel(session, kind=reminder_service.DEADLINE_AT_RISK, about_id=data.case_id)
+    await reminder_service.cancel(session, case_id=data.case_id, kind=reminder_service.DEADLINE_AT_RISK,
+                                  about_id=data.case_id, reason=event.type)
     await _plan_certificate_reminder(session, case_id=data.case_id, la_code=data.la_code, due_on=data.certificate_due_on,
                                      rule="R6", role=ADVISER)
 
@@ -199,7 +200,7 @@ async def note_withdrawal(event: Envelope[CaseWithdrawnV1], session: AsyncSessio
     await _notify(session, event, la_code=data.la_code, meeting=meeting,
                   conditions={MEDIATOR_KNOWN} if meeting is not None and meeting.mediator_email else (),
                   context={"withdrawn_on": _day(data.withdrawn_on), "reason": WITHDRAWAL_WORDS[data.reason]})
-    await reminder_service.cancel(session, kind=None, case_id=data.case_id)
+    await reminder_service.cancel(session, case_id=data.case_id, kind=None, reason=event.type)
 
 
 async def remember_disagreement_resolution_parties(event: Envelope[CaseDisagreementResolutionRequestedV1],
@@ -255,7 +256,8 @@ async def update_meeting_invitation(event: Envelope[MeetingRescheduledV1], sessi
     await _notify(session, event, la_code=la_code, meeting=meeting, conditions=_meeting_conditions(meeting, case),
                   context={"invitation": meeting_service.invitation(meeting, method="REQUEST"),
                            **meeting_service.details(meeting)})
-    await reminder_service.cancel(session, kind=reminder_service.MEETING, about_id=meeting.meeting_id)
+    await reminder_service.supersede(session, case_id=meeting.case_id, kind=reminder_service.MEETING,
+                                     about_id=meeting.meeting_id)
     await _plan_meeting_reminder(session, meeting, la_code=la_code)
 
 
@@ -272,7 +274,8 @@ async def cancel_meeting_invitation(event: Envelope[MeetingCancelledV1], session
     await _notify(session, event, la_code=la_code, meeting=meeting, conditions=_meeting_conditions(meeting, case),
                   context={"invitation": meeting_service.invitation(meeting, method="CANCEL"),
                            **meeting_service.details(meeting)})
-    await reminder_service.cancel(session, kind=reminder_service.MEETING, about_id=meeting.meeting_id)
+    await reminder_service.cancel(session, case_id=meeting.case_id, kind=reminder_service.MEETING,
+                                  about_id=meeting.meeting_id, reason=event.type)
 
 
 async def note_meeting_concluded(event: Envelope[MeetingConcludedV1], session: AsyncSession) -> None:
@@ -283,8 +286,12 @@ async def note_meeting_concluded(event: Envelope[MeetingConcludedV1], session: A
     await _notify(session, event, la_code=la_code,
                   context={"concluded_on": _day(data.concluded_on), "held": data.held,
                            "agreement": AGREEMENT_WORDS[data.agreement], "certificate_due_on": _day(due_on)})
+    # The meeting is over: its reminder is pointless, whether or not it was planned yet.
+    await reminder_service.cancel(session, case_id=data.case_id, kind=reminder_service.MEETING,
+                                  about_id=data.meeting_id, reason=event.type)
     if data.held:
-        await reminder_service.cancel(session, kind=reminder_service.DEADLINE_AT_RISK, about_id=data.case_id)
+        await reminder_service.cancel(session, case_id=data.case_id, kind=reminder_service.DEADLINE_AT_RISK,
+                                      about_id=data.case_id, reason=event.type)
     meeting = await meeting_service.get(session, data.meeting_id)
     if meeting is not None and meeting.mediator_email:
         await _plan_certificate_reminder(session, case_id=data.case_id, la_code=la_code, due_on=due_on, rule="R15",
@@ -319,7 +326,8 @@ async def raise_deadline_breach(event: Envelope[MeetingDeadlineBreachedV1], sess
     await _notify(session, event, la_code=data.la_code,
                   context={"mediate_by": _day(data.mediate_by), "arranging_body": ARRANGING_BODY_WORDS[data.arranging_body],
                            "meeting_status": data.meeting_status.replace("_", " ")})
-    await reminder_service.cancel(session, kind=reminder_service.DEADLINE_AT_RISK, about_id=data.case_id)
+    await reminder_service.cancel(session, case_id=data.case_id, kind=reminder_service.DEADLINE_AT_RISK,
+                                  about_id=data.case_id, reason=event.type)
     OPS_ALERTS.labels("deadline_breached").inc()
     log.error("deadline.breached", case_id=data.case_id, mediate_by=data.mediate_by.isoformat(),
               meeting_status=data.meeting_status)
@@ -342,11 +350,13 @@ async def send_certificate(event: Envelope[CertificateDocumentReadyV1], session:
         context={"certificate_number": data.number, "issued_on": _day(data.issued_on),
                  "certificate_kind": CERTIFICATE_KIND_WORDS[data.kind],
                  "verify_url": verification_url(_settings(session).certificates_public_base_url, data.number)})
-    await reminder_service.cancel(session, kind=reminder_service.CERTIFICATE_DUE, about_id=data.case_id)
+    await reminder_service.cancel(session, case_id=data.case_id, kind=reminder_service.CERTIFICATE_DUE,
+                                  about_id=data.case_id, reason=event.type)
 
 
 async def stop_certificate_reminders(event: Envelope[CertificateIssuedV1], session: AsyncSession) -> None:
     """The certificate was issued: nobody needs reminding that it is due."""
-    cancelled = await reminder_service.cancel(session, kind=reminder_service.CERTIFICATE_DUE, about_id=event.data.case_id)
+    cancelled = await reminder_service.cancel(session, case_id=event.data.case_id, kind=reminder_service.CERTIFICATE_DUE,
+                                              about_id=event.data.case_id, reason=event.type)
     if cancelled:
         log.info("reminder.certificate_due_cancelled", case_id=event.data.case_id, count=len(cancelled))

@@ -77,6 +77,10 @@ class AttemptOutcome(StrEnum):
     delivered = "delivered"
     temporary_failure = "temporary_failure"
     permanent_failure = "permanent_failure"
+    #: Recorded (and committed) before the email leaves; replaced by the outcome once the server answers.
+    in_flight = "in_flight"
+    #: The process stopped (or its commit was lost) before the outcome was recorded: the recipient may have it.
+    unknown = "unknown"
 
 
 class MessageAttempt(SQLModel, table=True):

@@ -13,7 +13,6 @@ from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -254,12 +253,30 @@ async def _smtp_deliver(email: EmailMessage, settings: NotificationsSettings) ->
     return 250, str(response)  # aiosmtplib raises on any reply to DATA but 250; it returns the reply text
 
 
-async def _record_attempt(session: AsyncSession, message: Message, outcome: AttemptOutcome, *,
-                          code: int | None, reply: str | None) -> None:
-    count = (await session.exec(
-        select(func.count()).select_from(MessageAttempt).where(MessageAttempt.message_uuid == message.id))).one()
-    session.add(MessageAttempt(message_uuid=message.id, attempt=count + 1, outcome=outcome, smtp_code=code,
-                               reply=short_reply(reply) if reply else None))
+async def _begin_attempt(session: AsyncSession, message: Message, settings: NotificationsSettings) -> MessageAttempt:
+    """Put the attempt on record, and commit it, before the email leaves: a delivery whose outcome is then lost
+    (a crash, a lost commit) still shows in the delivery log, as ``unknown`` once the message is tried again.
+
+    The message is leased meanwhile (``next_attempt_at`` past the whole send), so no other replica takes it.
+    """
+    earlier = (await session.exec(select(MessageAttempt).where(MessageAttempt.message_uuid == message.id))).all()
+    for unfinished in (a for a in earlier if a.outcome is AttemptOutcome.in_flight):
+        unfinished.outcome, unfinished.reply = AttemptOutcome.unknown, "outcome not recorded; may have been delivered"
+        session.add(unfinished)
+    attempt = MessageAttempt(message_uuid=message.id, attempt=len(earlier) + 1, outcome=AttemptOutcome.in_flight)
+    message.attempts += 1
+    message.next_attempt_at = clock.now() + timedelta(
+        seconds=settings.smtp_send_timeout_seconds + settings.smtp_shutdown_grace_seconds + 30)
+    session.add_all([attempt, message])
+    await session.commit()  # the sender worker's own transaction: the attempt is durable before SMTP starts
+    return attempt
+
+
+def _finish_attempt(session: AsyncSession, attempt: MessageAttempt, outcome: AttemptOutcome, *,
+                    code: int | None, reply: str | None) -> None:
+    attempt.outcome, attempt.at, attempt.smtp_code = outcome, clock.now(), code
+    attempt.reply = short_reply(reply) if reply else None
+    session.add(attempt)
 
 
 async def send_one(session: AsyncSession, message: Message, settings: NotificationsSettings) -> bool:
@@ -284,7 +301,7 @@ async def send_one(session: AsyncSession, message: Message, settings: Notificati
                 session.add(message)
             return False
         email = _email_for(message, addressee, settings)
-        message.attempts += 1
+        attempt = await _begin_attempt(session, message, settings)
         delivery = asyncio.create_task(_smtp_deliver(email, settings), name=f"smtp:{message.id}")
         interrupted = False
         try:
@@ -295,26 +312,26 @@ async def send_one(session: AsyncSession, message: Message, settings: Notificati
             if not delivery.done():
                 delivery.cancel()
                 await asyncio.wait({delivery})
-                await _record_attempt(session, message, AttemptOutcome.temporary_failure, code=None,
-                                      reply="interrupted by shutdown")
+                _finish_attempt(session, attempt, AttemptOutcome.temporary_failure, code=None,
+                                reply="interrupted by shutdown")
                 message.next_attempt_at = clock.now()
                 message.last_error = "interrupted by shutdown"
                 session.add(message)
                 log.warning("email.interrupted_by_shutdown", attempts=message.attempts)
                 return True
-        await _record_outcome(session, message, delivery, settings)
+        await _record_outcome(session, message, attempt, delivery, settings)
         return interrupted
 
 
-async def _record_outcome(session: AsyncSession, message: Message, delivery: asyncio.Task[tuple[int, str]],
-                          settings: NotificationsSettings) -> None:
+async def _record_outcome(session: AsyncSession, message: Message, attempt: MessageAttempt,
+                          delivery: asyncio.Task[tuple[int, str]], settings: NotificationsSettings) -> None:
     exc = delivery.exception()
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         exc = exc.recipients[0]
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         permanent = 500 <= exc.code < 600
-        await _record_attempt(session, message, AttemptOutcome.permanent_failure if permanent
-                              else AttemptOutcome.temporary_failure, code=exc.code, reply=exc.message)
+        _finish_attempt(session, attempt, AttemptOutcome.permanent_failure if permanent
+                        else AttemptOutcome.temporary_failure, code=exc.code, reply=exc.message)
         if permanent:
             _fail(session, message, f"SMTP {exc.code}")
         else:
@@ -323,11 +340,11 @@ async def _record_outcome(session: AsyncSession, message: Message, delivery: asy
     if exc is not None:
         if not isinstance(exc, (aiosmtplib.SMTPException, OSError, TimeoutError)):
             raise exc
-        await _record_attempt(session, message, AttemptOutcome.temporary_failure, code=None, reply=type(exc).__name__)
+        _finish_attempt(session, attempt, AttemptOutcome.temporary_failure, code=None, reply=type(exc).__name__)
         _retry(session, message, settings, type(exc).__name__)
         return
     code, reply = delivery.result()
-    await _record_attempt(session, message, AttemptOutcome.delivered, code=code, reply=reply)
+    _finish_attempt(session, attempt, AttemptOutcome.delivered, code=code, reply=reply)
     message.status, message.sent_at, message.last_error = MessageStatus.sent, clock.now(), None
     session.add(message)
     add_event(session, NotificationSentV1(message_id=message.id, case_id=message.case_id,

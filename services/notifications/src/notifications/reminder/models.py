@@ -37,3 +37,22 @@ class Reminder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=clock.now)
     fired_at: datetime | None = None
     message_uuid: str | None = Field(default=None, max_length=36, description="The message it queued")
+
+
+class ReminderCancellation(SQLModel, table=True):
+    """A fact that cancels reminders, kept even when nothing was planned yet (a tombstone).
+
+    Events that plan a reminder and events that cancel it travel on different
+    topics, so the cancelling one may be handled first: a reminder is planned
+    only if no cancellation covering it is known, and is checked again when it
+    fires. ``kind`` or ``about_id`` empty: every kind, or everything of the case.
+    """
+
+    __tablename__ = "reminder_cancellations"
+
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(index=True, max_length=36)
+    kind: str | None = Field(default=None, max_length=32)
+    about_id: str | None = Field(default=None, max_length=64)
+    reason: str = Field(max_length=200, description="The event type of the cancelling fact")
+    cancelled_at: datetime = Field(default_factory=clock.now)

@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from notifications.message import service as message_service
 from notifications.message.catalogue import OPS, TEMPLATES, Template
 from notifications.metrics import OPS_ALERTS
-from notifications.reminder.models import Reminder, ReminderStatus
+from notifications.reminder.models import Reminder, ReminderCancellation, ReminderStatus
 from notifications.settings import NotificationsSettings
 from shared import clock
 from shared.logging import bound_contextvars, get_logger
@@ -41,6 +41,9 @@ async def plan(session: AsyncSession, *, key: str, case_id: str, la_code: str, k
     existing = await session.get(Reminder, reminder_id)
     if existing is not None:
         return existing
+    if await cancelled_by(session, case_id=case_id, kind=kind, about_id=about_id) is not None:
+        log.info("reminder.not_planned_already_cancelled", case_id=case_id, kind=kind)
+        return None
     reminder = Reminder(id=reminder_id, case_id=case_id, la_code=la_code, kind=kind, about_id=about_id,
                         template=template.name, recipient_role=role, recipient_ref=ref, context=context,
                         due_at=due_at, expires_at=expires_at)
@@ -48,24 +51,50 @@ async def plan(session: AsyncSession, *, key: str, case_id: str, la_code: str, k
     return reminder
 
 
-async def cancel(session: AsyncSession, *, kind: str | None, about_id: str | None = None,
-                 case_id: str | None = None) -> list[Reminder]:
-    """The thing reminded about changed or happened: its pending reminders will not fire.
+async def cancel(session: AsyncSession, *, case_id: str, kind: str | None, about_id: str | None = None,
+                 reason: str) -> list[Reminder]:
+    """The thing reminded about happened or was called off: its reminders will not fire, even those not planned
+    yet (the cancellation is kept, so a planning event handled later plans nothing).
 
-    ``kind=None`` with ``case_id``: every pending reminder of the case (it was withdrawn).
+    ``kind=None``: every reminder of the case (it was withdrawn). ``reason``: the cancelling event's type.
     """
-    query = select(Reminder).where(Reminder.status == ReminderStatus.pending)
+    tombstone_id = reminder_uuid(f"cancelled:{case_id}:{kind or '*'}:{about_id or '*'}")
+    if await session.get(ReminderCancellation, tombstone_id) is None:
+        session.add(ReminderCancellation(id=tombstone_id, case_id=case_id, kind=kind, about_id=about_id,
+                                         reason=reason))
+    return await _cancel_pending(session, case_id=case_id, kind=kind, about_id=about_id)
+
+
+async def supersede(session: AsyncSession, *, case_id: str, kind: str, about_id: str) -> list[Reminder]:
+    """The thing reminded about moved: its pending reminders give way to the one planned next (no tombstone)."""
+    return await _cancel_pending(session, case_id=case_id, kind=kind, about_id=about_id)
+
+
+async def _cancel_pending(session: AsyncSession, *, case_id: str, kind: str | None,
+                          about_id: str | None) -> list[Reminder]:
+    query = select(Reminder).where(Reminder.status == ReminderStatus.pending, Reminder.case_id == case_id)
     if kind is not None:
         query = query.where(Reminder.kind == kind)
     if about_id is not None:
         query = query.where(Reminder.about_id == about_id)
-    if case_id is not None:
-        query = query.where(Reminder.case_id == case_id)
     pending = list((await session.exec(query)).all())
     for reminder in pending:
         reminder.status = ReminderStatus.cancelled
         session.add(reminder)
     return pending
+
+
+async def cancelled_by(session: AsyncSession, *, case_id: str, kind: str, about_id: str
+                       ) -> ReminderCancellation | None:
+    """The known cancellation that covers a reminder of ``kind`` about ``about_id`` in this case, if any."""
+    await session.flush()  # a cancellation added earlier in this transaction counts
+    return (await session.exec(
+        select(ReminderCancellation).where(
+            ReminderCancellation.case_id == case_id,
+            or_(col(ReminderCancellation.kind).is_(None), ReminderCancellation.kind == kind),
+            or_(col(ReminderCancellation.about_id).is_(None), ReminderCancellation.about_id == about_id),
+        ).limit(1)
+    )).first()
 
 
 async def for_subject(session: AsyncSession, *, kind: str, about_id: str) -> list[Reminder]:
@@ -89,6 +118,13 @@ async def fire(session: AsyncSession, reminder: Reminder, settings: Notification
     """Queue the reminder's message (same reminder, same message and Message-ID), unless it came due too late."""
     with bound_contextvars(case_id=reminder.case_id, reminder_id=reminder.id, template=reminder.template):
         reminder.fired_at = now
+        cancellation = await cancelled_by(session, case_id=reminder.case_id, kind=reminder.kind,
+                                          about_id=reminder.about_id)
+        if cancellation is not None:  # planned before what cancels it was known: it never fires
+            reminder.status = ReminderStatus.cancelled
+            session.add(reminder)
+            log.info("reminder.cancelled_at_firing", reason=cancellation.reason)
+            return
         if reminder.expires_at is not None and now >= reminder.expires_at:
             reminder.status = ReminderStatus.expired
             session.add(reminder)

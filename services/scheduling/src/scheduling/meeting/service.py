@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.mediator import rules as mediator_rules
@@ -18,6 +19,7 @@ from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, Me
 from scheduling.outbound import service as outbound_service
 from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
+from shared.db import is_sqlite
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, InvalidRequest, NotFound
 from shared.events import MeetingConcludedV1, MeetingScheduledV1
@@ -31,6 +33,7 @@ from shared.events.meetings import (
 )
 from shared.kafka.consumer import TransientError
 from shared.logging import get_logger
+from shared.outage import sqlstate
 from shared.outbox import add_event
 
 log = get_logger(__name__)
@@ -47,6 +50,54 @@ class MeetingNotFound(NotFound):
 class MeetingAlreadyConcluded(Conflict):
     code = "meeting_already_concluded"
     title = "The meeting already has an outcome"
+
+
+class MediatorDoubleBooked(Conflict):
+    code = "mediator_already_booked"
+    title = "The mediator is already booked at that time"
+
+
+#: SQLSTATE exclusion_violation: the constraint ex_meetings_mediator_overlap (PostgreSQL) refused the booking.
+EXCLUSION_VIOLATION = "23P01"
+#: How many times the assignment looks again after a concurrent booking took its slot.
+BOOKING_ATTEMPTS = 5
+
+
+async def _overlapping(session: AsyncSession, *, mediator_id: str, starts_at: datetime, ends_at: datetime,
+                       except_id: str | None = None) -> Meeting | None:
+    """A scheduled meeting of the mediator that overlaps ``starts_at``-``ends_at`` (a meeting may start as
+    another ends)."""
+    query = select(Meeting).where(Meeting.mediator_id == mediator_id, Meeting.status == MeetingStatus.scheduled,
+                                  col(Meeting.starts_at) < ends_at, col(Meeting.ends_at) > starts_at)
+    if except_id is not None:
+        query = query.where(Meeting.id != except_id)
+    return (await session.exec(query.limit(1))).first()
+
+
+async def _save_booking(session: AsyncSession, *rows: SQLModel) -> bool:
+    """Write a booking; False if a concurrent booking of the same mediator at an overlapping time won.
+
+    On PostgreSQL the exclusion constraint decides (inside a savepoint, so the transaction goes on); SQLite
+    runs one writer at a time with serializable transactions, so the diary read before is enough there.
+    """
+    bind = session.bind
+    if bind is not None and is_sqlite(bind):  # type: ignore[arg-type]
+        session.add_all(rows)
+        await session.flush()
+        return True
+    try:
+        async with session.begin_nested():
+            session.add_all(rows)
+    except IntegrityError as exc:
+        if sqlstate(exc) == EXCLUSION_VIOLATION:
+            return False
+        raise
+    return True
+
+
+def _double_booked(mediator_id: str) -> MediatorDoubleBooked:
+    reason = f"mediator {mediator_id} is already booked for another meeting at an overlapping time"
+    return MediatorDoubleBooked(reason, errors=[FieldError(field="body.data.starts_at", reason=reason)])
 
 
 async def book_for_case(session: AsyncSession, case: CaseSubmittedV1, *, today: date,
@@ -125,25 +176,33 @@ async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: 
     earliest = rules.earliest_meeting_day(today, DEFAULT_CALENDAR)  # R11: 5 clear working days
     # R9: the last working day on or before the 30-day date; disagreement resolution has no statutory date.
     latest = referral.mediate_by or earliest + DR_BOOKING_WINDOW
-    assignment = await mediator_service.assign(session, _needs(referral), earliest=earliest, latest=latest,
-                                               timezone=timezone)
-    if assignment.mediator is None or assignment.slot is None:
-        log.warning("meeting.no_mediator_assigned", case_id=referral.case_id)
-        await _refer(session, referral, None, kind=kind, assignment=assignment.explanation)
-        await session.flush()
-        return None
-    mediator, slot = assignment.mediator, assignment.slot
-    late = referral.mediate_by is not None and slot.starts_at.astimezone(ZoneInfo(timezone)).date() > referral.mediate_by
-    meeting = Meeting(
-        case_id=referral.case_id, la_code=referral.la_code, mediator_id=mediator.id, kind=kind,
-        assignment_reason=assignment.reason, assignment=assignment.explanation,
-        arranging_body=referral.arranging_body,  # R8: intake decides who arranges
-        notice_given_on=today, mediate_by=referral.mediate_by, starts_at=slot.starts_at, ends_at=slot.ends_at,
-        location=f"Video call arranged by {provider.name}", late=late,
-    )
-    mediator.last_booked_at = clock.now()
-    session.add_all([meeting, mediator])
-    await session.flush()
+    await session.flush()  # the referral is written whatever the bookings below find
+    for _ in range(BOOKING_ATTEMPTS):
+        assignment = await mediator_service.assign(session, _needs(referral), earliest=earliest, latest=latest,
+                                                   timezone=timezone)
+        if assignment.mediator is None or assignment.slot is None:
+            log.warning("meeting.no_mediator_assigned", case_id=referral.case_id)
+            await _refer(session, referral, None, kind=kind, assignment=assignment.explanation)
+            await session.flush()
+            return None
+        mediator, slot = assignment.mediator, assignment.slot
+        late = (referral.mediate_by is not None
+                and slot.starts_at.astimezone(ZoneInfo(timezone)).date() > referral.mediate_by)
+        meeting = Meeting(
+            case_id=referral.case_id, la_code=referral.la_code, mediator_id=mediator.id, kind=kind,
+            assignment_reason=assignment.reason, assignment=assignment.explanation,
+            arranging_body=referral.arranging_body,  # R8: intake decides who arranges
+            notice_given_on=today, mediate_by=referral.mediate_by, starts_at=slot.starts_at, ends_at=slot.ends_at,
+            location=f"Video call arranged by {provider.name}", late=late,
+        )
+        mediator.last_booked_at = clock.now()
+        if await _save_booking(session, meeting, mediator):
+            break
+        # Another replica booked this mediator at this time first: its booking is committed, so the diaries
+        # read again show it and the assignment chooses the next slot or mediator.
+        log.info("meeting.slot_taken_concurrently", case_id=referral.case_id, mediator_id=mediator.id)
+    else:
+        raise TransientError("every slot chosen was taken by a concurrent booking")
     _announce_booking(session, meeting, mediator, provider_name=provider.name, health_issues=referral.health_issues)
     _record_change(session, meeting, "booked", reason="referral", by="system")
     if late:  # R10: tell the adviser now; the certificate is due within 3 working days
@@ -422,6 +481,9 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     if problems:
         raise _problems_as_error(problems, "body.data")
     assert mediator is not None
+    if await _overlapping(session, mediator_id=mediator.id, starts_at=booking.starts_at, ends_at=booking.ends_at,
+                          except_id=meeting.id if meeting is not None else None) is not None:
+        raise _double_booked(mediator.id)
     late = referral.mediate_by is not None and day > referral.mediate_by
     provider_name = _provider_name(referral.la_code, mediator)
     if meeting is not None and meeting.mediator_id != mediator.id:
@@ -447,8 +509,8 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
         meeting.sequence += 1
         meeting.notice_given_on = today
     mediator.last_booked_at = clock.now()
-    session.add_all([meeting, mediator])
-    await session.flush()
+    if not await _save_booking(session, meeting, mediator):
+        raise _double_booked(mediator.id)
     if created:
         _announce_booking(session, meeting, mediator, provider_name=provider_name,
                           health_issues=referral.health_issues)
@@ -499,6 +561,9 @@ async def provider_reschedule(session: AsyncSession, meeting_id: str, booking: B
     day, problems = _check_time(booking, today=today, timezone=timezone)
     if problems:
         raise _problems_as_error(problems, "body.data")
+    if await _overlapping(session, mediator_id=meeting.mediator_id, starts_at=booking.starts_at,
+                          ends_at=booking.ends_at, except_id=meeting.id) is not None:
+        raise _double_booked(meeting.mediator_id)
     referral = await session.get(Referral, meeting.case_id)
     meeting.starts_at, meeting.ends_at = booking.starts_at, booking.ends_at
     if booking.venue or booking.remote_url:
@@ -506,7 +571,8 @@ async def provider_reschedule(session: AsyncSession, meeting_id: str, booking: B
     meeting.short_notice_consent_on = booking.short_notice_consent_on
     meeting.sequence, meeting.notice_given_on = meeting.sequence + 1, today
     meeting.late = meeting.mediate_by is not None and day > meeting.mediate_by
-    session.add(meeting)
+    if not await _save_booking(session, meeting):
+        raise _double_booked(meeting.mediator_id)
     _announce_move(session, meeting, reason=reason)
     if meeting.late and referral is not None:
         _tell_adviser(session, referral, meeting, earliest_possible_on=day, today=today)

@@ -138,7 +138,9 @@ _EXAMPLES = {_type_of(model): {
                **meeting_service.MeetingNotFound.response("No such meeting or mediator of this provider, or no "
                                                           "referral for the case"),
                **meeting_service.MeetingAlreadyConcluded.response(
-                   "The meeting is no longer scheduled, already has an outcome, or the case is closed")},
+                   "The meeting is no longer scheduled, already has an outcome, or the case is closed; or the "
+                   "booking or reschedule would double-book the mediator (`mediator_already_booked`, `errors` "
+                   "names `body.data.starts_at`)")},
 )
 async def receive_provider_webhook(
     request: Request,

@@ -1,7 +1,7 @@
 """health-only and late-contact case facts, certificate outcomes and deadline reasons, reviews
 
 Revision ID: 56fbf9b6f2f7
-Revises: 7018142c0a4f
+Revises: d1a0e5c3b703
 Create Date: 2026-12-02 00:20:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '56fbf9b6f2f7'
-down_revision: str | None = '7018142c0a4f'
+down_revision: str | None = 'd1a0e5c3b703'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """adviser contact date (R4), health notice date (R8), meeting concluded date (R15), human reviews
 
 Revision ID: 3f7a9c2d5e10
-Revises: 8c2f4a6e1b37
+Revises: d1a0e5c3b701
 Create Date: 2026-12-02 00:10:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '3f7a9c2d5e10'
-down_revision: str | None = '8c2f4a6e1b37'
+down_revision: str | None = 'd1a0e5c3b701'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
