@@ -33,6 +33,8 @@ from shared.events import (
     CaseWithdrawnV1,
     CertificateDocumentReadyV1,
     CertificateIssuedV1,
+    CertificateNotRequiredV1,
+    CertificateReviewRequestedV1,
     Envelope,
     EventData,
     MeetingConcludedV1,
@@ -406,6 +408,34 @@ async def test_an_issued_certificate_cancels_its_due_reminder(notifications, smt
     [reminder] = await rows(notifications, Reminder)
     assert reminder.status is ReminderStatus.cancelled
     assert smtp_server.handler.messages(to=ADVISER) == []
+
+
+async def test_r4_a_late_contact_decline_held_for_review_reminds_no_adviser_that_a_certificate_is_due(
+        notifications, smtp_server):
+    due_on = DEFAULT_CALENDAR.add_working_days(TODAY, 5)
+    await deliver(notifications, declined(due_on), handlers.acknowledge_decline)
+
+    await deliver(notifications, CertificateReviewRequestedV1(review_id="rev-1", case_id=CASE_ID, kind="late_contact",
+                                                              certificate_kind="adviser", opened_on=TODAY),
+                  handlers.stop_certificate_reminders)
+    await _make_due(notifications, "certificate_due")
+    await eventually(lambda: all_sent(notifications, 2), what="parent and LA officer told")
+
+    [reminder] = await rows(notifications, Reminder)
+    assert reminder.status is ReminderStatus.cancelled
+    assert smtp_server.handler.messages(to=ADVISER) == []
+
+
+async def test_r2_no_certificate_required_cancels_the_certificate_due_reminder(notifications):
+    due_on = DEFAULT_CALENDAR.add_working_days(TODAY, 5)
+    await deliver(notifications, declined(due_on), handlers.acknowledge_decline)
+
+    await deliver(notifications, CertificateNotRequiredV1(case_id=CASE_ID, kind="adviser", trigger_ref="declined",
+                                                          triggered_on=TODAY, reason="health_only", decided_on=TODAY),
+                  handlers.stop_certificate_reminders)
+
+    [reminder] = await rows(notifications, Reminder)
+    assert reminder.status is ReminderStatus.cancelled
 
 
 async def test_a_certificate_reminder_planned_before_a_restart_fires_after_it(database_url, kafka_bootstrap, namespace,

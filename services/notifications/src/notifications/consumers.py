@@ -7,6 +7,8 @@ from shared.events import (
     CaseWithdrawnV1,
     CertificateDocumentReadyV1,
     CertificateIssuedV1,
+    CertificateNotRequiredV1,
+    CertificateReviewRequestedV1,
     MeetingConcludedV1,
     MeetingScheduledV1,
 )
@@ -35,4 +37,6 @@ SUBSCRIPTIONS: Subscriptions = {
     MeetingDeadlineBreachedV1: [handlers.raise_deadline_breach],
     CertificateDocumentReadyV1: [handlers.send_certificate],
     CertificateIssuedV1: [handlers.stop_certificate_reminders],
+    CertificateNotRequiredV1: [handlers.stop_certificate_reminders],
+    CertificateReviewRequestedV1: [handlers.stop_certificate_reminders],
 }

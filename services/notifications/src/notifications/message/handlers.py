@@ -46,6 +46,8 @@ from shared.events import (
     CaseWithdrawnV1,
     CertificateDocumentReadyV1,
     CertificateIssuedV1,
+    CertificateNotRequiredV1,
+    CertificateReviewRequestedV1,
     Envelope,
     MeetingConcludedV1,
     MeetingScheduledV1,
@@ -354,8 +356,12 @@ async def send_certificate(event: Envelope[CertificateDocumentReadyV1], session:
                                   about_id=data.case_id, reason=event.type)
 
 
-async def stop_certificate_reminders(event: Envelope[CertificateIssuedV1], session: AsyncSession) -> None:
-    """The certificate was issued: nobody needs reminding that it is due."""
+async def stop_certificate_reminders(
+    event: Envelope[CertificateIssuedV1] | Envelope[CertificateNotRequiredV1] | Envelope[CertificateReviewRequestedV1],
+    session: AsyncSession,
+) -> None:
+    """The certificate was issued, is not required (R2, R10 then mediation), or waits for a person's review
+    (R4 late contact): nobody needs reminding that one is due."""
     cancelled = await reminder_service.cancel(session, case_id=event.data.case_id, kind=reminder_service.CERTIFICATE_DUE,
                                               about_id=event.data.case_id, reason=event.type)
     if cancelled:
