@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 from sqlmodel import select
-from support import serve
+from support import PORTAL, serve
 
 from scheduling.main import create_app
 from scheduling.meeting import service as meeting_service
@@ -179,6 +179,9 @@ async def test_r18_r19_the_outcome_keeps_issues_and_follow_up_deadlines_in_sched
     ]
     assert stored.outcome["unresolved_issues"] == ["Section I placement"]
     assert not any("Section" in envelope for envelope in events)  # R20: nothing of it in events
+    shown_to_the_la = (await scheduling.get(f"/v1/meetings/{meeting.id}", headers=PORTAL)).json()
+    assert (shown_to_the_la["resolved_issues"], shown_to_the_la["unresolved_issues"]) == (
+        ["Section F speech therapy"], ["Section I placement"])
 
 
 async def test_r23_a_changed_timescale_without_a_written_agreement_is_refused(scheduling, meeting):

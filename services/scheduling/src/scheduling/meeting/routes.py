@@ -21,8 +21,10 @@ Reader = Annotated[ApiClient, Depends(require_any_scope("cases:read", "ops:read"
 async def _read(session: AsyncSession, meeting: Meeting) -> MeetingRead:
     changes = (await session.exec(select(MeetingChange).where(MeetingChange.meeting_id == meeting.id)
                                   .order_by(col(MeetingChange.id)))).all()
+    outcome = meeting.outcome or {}
     return MeetingRead.model_validate(meeting).model_copy(update={
-        "follow_ups": (meeting.outcome or {}).get("follow_ups", []),
+        "follow_ups": outcome.get("follow_ups", []),
+        "resolved_issues": outcome.get("resolved_issues", []), "unresolved_issues": outcome.get("unresolved_issues", []),
         "changes": [ChangeRead.model_validate(c) for c in changes]})
 
 

@@ -59,6 +59,10 @@ class MeetingRead(BaseModel):
     agreement: str | None = Field(default=None, description="full, partial or none")
     concluded_on: date | None = None
     follow_ups: list[dict[str, Any]] = Field(default_factory=list, description="R18: what the agreement obliges, by when")
+    resolved_issues: list[str] = Field(default_factory=list,
+                                       description="R19: the mediation issues resolved, for the LA (a party)")
+    unresolved_issues: list[str] = Field(default_factory=list,
+                                         description="R19: the issues still in dispute; an appeal narrows to these")
     changes: list[ChangeRead] = Field(default_factory=list)
 
 
