@@ -156,6 +156,8 @@ CATALOGUE: dict[str, tuple[Send, ...]] = {
         Send(LA_OFFICER, CERTIFICATE_ISSUED_NOTICE),
     ),
     "certificate.issued.v1": (),  # cancels the certificate-due reminders; the document_ready event sends
+    "certificate.not_required.v1": (),  # R2, R10 then mediation: no certificate is due, so no reminder
+    "certificate.review_requested.v1": (),  # R4: a person decides; no reminder that a certificate is due
 }
 
 
@@ -170,6 +172,11 @@ class Planned:
     cancelled_by: str
 
 
+#: What stops a certificate-due reminder: the certificate, or the word that none is due (R2, R10 then
+#: mediation) or that a person decides first (R4).
+CERTIFICATE_DUE_CANCELLED_BY = ("certificate.issued.v1, certificate.document_ready.v1, certificate.not_required.v1, "
+                                "certificate.review_requested.v1, case.withdrawn.v1")
+
 REMINDERS: tuple[Planned, ...] = (
     Planned("meeting.scheduled.v1", REQUESTER, MEETING_REMINDER, "2 working days before the meeting",
             "meeting.rescheduled.v1 (planned again), meeting.cancelled.v1, case.withdrawn.v1"),
@@ -178,15 +185,14 @@ REMINDERS: tuple[Planned, ...] = (
     Planned("case.submitted.v1", OPS, DEADLINE_AT_RISK_ALERT, "5 working days before mediate_by",
             "meeting.concluded.v1 (held), case.withdrawn.v1, case.mediation_declined.v1, meeting.deadline_breached.v1"),
     Planned("meeting.concluded.v1", MEDIATOR, CERTIFICATE_DUE_REMINDER, "the working day before the R15 due date",
-            "certificate.issued.v1, certificate.document_ready.v1, case.withdrawn.v1"),
+            CERTIFICATE_DUE_CANCELLED_BY),
     Planned("meeting.concluded.v1", PROVIDER, CERTIFICATE_DUE_REMINDER,
             "the working day before the R15 due date, if the mediator's email is not known",
-            "certificate.issued.v1, certificate.document_ready.v1, case.withdrawn.v1"),
+            CERTIFICATE_DUE_CANCELLED_BY),
     Planned("case.mediation_declined.v1", ADVISER, CERTIFICATE_DUE_REMINDER, "the working day before the R6 due date",
-            "certificate.issued.v1, certificate.document_ready.v1, case.withdrawn.v1"),
+            CERTIFICATE_DUE_CANCELLED_BY),
     Planned("meeting.deadline_missed.v1", ADVISER, CERTIFICATE_DUE_REMINDER,
-            "the working day before the R10 due date", "certificate.issued.v1, certificate.document_ready.v1, "
-            "case.withdrawn.v1"),
+            "the working day before the R10 due date", CERTIFICATE_DUE_CANCELLED_BY),
 )
 
 
