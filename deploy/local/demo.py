@@ -55,6 +55,15 @@ def wait_for(client: httpx.Client, case_id: str, kind: str, timeout: float = 90.
     raise TimeoutError(f"case {case_id} has no '{kind}' step after {timeout}s")
 
 
+def wait_until_past(service_url: str, ops: dict[str, str], day: date, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while date.fromisoformat(httpx.get(f"{service_url}/v1/ops/clock", headers=ops, timeout=30)
+                             .raise_for_status().json()["today"]) <= day:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{service_url} did not follow the scenario clock past {day}")
+        time.sleep(0.1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--intake", default=f"http://127.0.0.1:{os.environ.get('SEND_INTAKE_PORT', '8001')}")
@@ -90,6 +99,7 @@ def main() -> int:
             print(f"Scenario clock moved to {moved.json()['now']} (the day after the meeting)")
         elif moved.status_code != 422:  # 422: the clock is already past that day (an earlier demo moved it)
             moved.raise_for_status()
+        wait_until_past(args.scheduling, ops, held_on)  # each service follows the clock on its own
         body = json.dumps({"type": "meeting.outcome_reported",
                            "data": {"meeting_id": booked["reference"], "held": True,
                                     "concluded_on": str(held_on), "agreement": "partial"}}).encode()

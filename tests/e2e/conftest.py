@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time as time_
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -40,7 +41,17 @@ class System:
         response = httpx.post(f"{self.url('intake')}/v1/ops/clock", headers=OPS,
                               json={"advance": f"PT{int(delta.total_seconds())}S"}, timeout=30)
         response.raise_for_status()
-        clock.CLOCK.set_offset(timedelta(seconds=response.json()["offset_seconds"]))
+        offset = response.json()["offset_seconds"]
+        clock.CLOCK.set_offset(timedelta(seconds=offset))
+        for name, process in self.processes.items():  # each running service applies it on its own, soon after
+            if process.process is None:
+                continue  # killed: it reads the clock's topic to its end when it starts again
+            deadline = time_.monotonic() + 30
+            while abs(httpx.get(f"{self.url(name)}/v1/ops/clock", headers=OPS, timeout=10).json()["offset_seconds"]
+                      - offset) > 0.001:
+                if time_.monotonic() > deadline:
+                    raise AssertionError(f"{name} did not follow the scenario clock within 30 s")
+                time_.sleep(0.05)
 
     def after_meeting(self, meeting_id: str) -> date:
         """The provider reports an outcome only once the meeting's day has come: move the clock to 10:00 on
