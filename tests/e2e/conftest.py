@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time as time_
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ class System:
     def advance_clock(self, delta: timedelta) -> None:
         """Move the scenario clock through intake's ops API; every service, and this test, follow it."""
         response = httpx.post(f"{self.url('intake')}/v1/ops/clock", headers=OPS,
-                              json={"advance": f"PT{int(delta.total_seconds())}S"}, timeout=30)
+                              json={"advance": f"PT{math.ceil(delta.total_seconds())}S"}, timeout=30)
         response.raise_for_status()
         offset = response.json()["offset_seconds"]
         clock.CLOCK.set_offset(timedelta(seconds=offset))
