@@ -41,7 +41,12 @@ from shared.events import (
     MeetingScheduledV1,
     Party,
 )
-from shared.events.cases import CaseDisagreementResolutionRequestedV1, CaseHealthReferralV1, DrPartyFact
+from shared.events.cases import (
+    CaseDeadlinesChangedV1,
+    CaseDisagreementResolutionRequestedV1,
+    CaseHealthReferralV1,
+    DrPartyFact,
+)
 from shared.events.meetings import MeetingDeadlineBreachedV1, MeetingDeadlineMissedV1, MeetingNoShowV1
 from shared.localinfra.smtp import SmtpServer
 
@@ -498,6 +503,42 @@ async def test_a_held_meeting_cancels_the_deadline_at_risk_alert(notifications, 
     at_risk = [r for r in await rows(notifications, Reminder) if r.kind == "deadline_at_risk"]
     assert {r.status for r in at_risk} == {ReminderStatus.cancelled}
     assert smtp_server.handler.messages(to=OPS_EMAIL) == []
+
+
+def deadlines_changed(mediate_by: date) -> CaseDeadlinesChangedV1:
+    return CaseDeadlinesChangedV1(
+        case_id=CASE_ID, la_code="E06000033", mediate_by=mediate_by,
+        last_bookable_day=DEFAULT_CALENDAR.latest_working_day_on_or_before(mediate_by),
+        trigger="health_notice_sent_on", trigger_date=mediate_by - timedelta(days=30))
+
+
+def five_working_days_before(day: date) -> datetime:
+    for _ in range(5):
+        day = DEFAULT_CALENDAR.latest_working_day_on_or_before(day - timedelta(days=1))
+    return datetime.combine(day, time(9, 0), tzinfo=LONDON)
+
+
+async def test_r8_a_later_health_notice_moves_the_deadline_at_risk_alerts_to_the_new_mediate_by(notifications):
+    first, moved = TODAY + timedelta(days=30), TODAY + timedelta(days=37)
+    await deliver(notifications, submitted(mediate_by=first), handlers.acknowledge_request)
+
+    await deliver(notifications, deadlines_changed(moved), handlers.move_deadline_alerts)
+
+    at_risk = [r for r in await rows(notifications, Reminder) if r.kind == "deadline_at_risk"]
+    pending = [r for r in at_risk if r.status == ReminderStatus.pending]
+    assert sorted(r.recipient_role for r in pending) == ["la_officer", "ops"]
+    assert {r.due_at for r in pending} == {five_working_days_before(moved)}
+    assert {r.due_at for r in at_risk if r.status == ReminderStatus.cancelled} == {five_working_days_before(first)}
+
+
+async def test_r8_a_moved_deadline_does_not_revive_alerts_a_held_meeting_called_off(notifications):
+    await deliver(notifications, submitted(), handlers.acknowledge_request)
+    await deliver(notifications, concluded(held=True), handlers.note_meeting_concluded)
+
+    await deliver(notifications, deadlines_changed(TODAY + timedelta(days=40)), handlers.move_deadline_alerts)
+
+    at_risk = [r for r in await rows(notifications, Reminder) if r.kind == "deadline_at_risk"]
+    assert at_risk and {r.status for r in at_risk} == {ReminderStatus.cancelled}
 
 
 async def test_a_decline_cancels_the_deadline_at_risk_alert(notifications):

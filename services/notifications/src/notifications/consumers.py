@@ -12,7 +12,7 @@ from shared.events import (
     MeetingConcludedV1,
     MeetingScheduledV1,
 )
-from shared.events.cases import CaseDisagreementResolutionRequestedV1, CaseHealthReferralV1
+from shared.events.cases import CaseDeadlinesChangedV1, CaseDisagreementResolutionRequestedV1, CaseHealthReferralV1
 from shared.events.meetings import (
     MeetingCancelledV1,
     MeetingDeadlineBreachedV1,
@@ -25,6 +25,7 @@ from shared.kafka.consumer import Subscriptions
 SUBSCRIPTIONS: Subscriptions = {
     CaseSubmittedV1: [handlers.acknowledge_request],
     CaseHealthReferralV1: [handlers.notify_health_bodies],
+    CaseDeadlinesChangedV1: [handlers.move_deadline_alerts],
     CaseMediationDeclinedV1: [handlers.acknowledge_decline],
     CaseWithdrawnV1: [handlers.note_withdrawal],
     CaseDisagreementResolutionRequestedV1: [handlers.remember_disagreement_resolution_parties],

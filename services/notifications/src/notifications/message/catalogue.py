@@ -158,6 +158,7 @@ CATALOGUE: dict[str, tuple[Send, ...]] = {
     "certificate.issued.v1": (),  # cancels the certificate-due reminders; the document_ready event sends
     "certificate.not_required.v1": (),  # R2, R10 then mediation: no certificate is due, so no reminder
     "certificate.review_requested.v1": (),  # R4: a person decides; no reminder that a certificate is due
+    "case.deadlines_changed.v1": (),  # R8: the at-risk alerts move to the new mediate_by
 }
 
 
@@ -177,13 +178,21 @@ class Planned:
 CERTIFICATE_DUE_CANCELLED_BY = ("certificate.issued.v1, certificate.document_ready.v1, certificate.not_required.v1, "
                                 "certificate.review_requested.v1, case.withdrawn.v1")
 
+#: What stops a deadline-at-risk alert (a case.deadlines_changed.v1 replaces it with one for the new date).
+AT_RISK_CANCELLED_BY = ("meeting.concluded.v1 (held), case.withdrawn.v1, case.mediation_declined.v1, "
+                        "meeting.deadline_breached.v1, case.deadlines_changed.v1 (planned again)")
+
 REMINDERS: tuple[Planned, ...] = (
     Planned("meeting.scheduled.v1", REQUESTER, MEETING_REMINDER, "2 working days before the meeting",
             "meeting.rescheduled.v1 (planned again), meeting.cancelled.v1, case.withdrawn.v1"),
     Planned("case.submitted.v1", LA_OFFICER, DEADLINE_AT_RISK_ALERT, "5 working days before mediate_by",
-            "meeting.concluded.v1 (held), case.withdrawn.v1, case.mediation_declined.v1, meeting.deadline_breached.v1"),
+            AT_RISK_CANCELLED_BY),
     Planned("case.submitted.v1", OPS, DEADLINE_AT_RISK_ALERT, "5 working days before mediate_by",
-            "meeting.concluded.v1 (held), case.withdrawn.v1, case.mediation_declined.v1, meeting.deadline_breached.v1"),
+            AT_RISK_CANCELLED_BY),
+    Planned("case.deadlines_changed.v1", LA_OFFICER, DEADLINE_AT_RISK_ALERT,
+            "5 working days before the new mediate_by (replaces the pending alert)", AT_RISK_CANCELLED_BY),
+    Planned("case.deadlines_changed.v1", OPS, DEADLINE_AT_RISK_ALERT,
+            "5 working days before the new mediate_by (replaces the pending alert)", AT_RISK_CANCELLED_BY),
     Planned("meeting.concluded.v1", MEDIATOR, CERTIFICATE_DUE_REMINDER, "the working day before the R15 due date",
             CERTIFICATE_DUE_CANCELLED_BY),
     Planned("meeting.concluded.v1", PROVIDER, CERTIFICATE_DUE_REMINDER,
@@ -196,12 +205,17 @@ REMINDERS: tuple[Planned, ...] = (
 )
 
 
+#: Events that send nothing themselves but plan reminders again for a moved date.
+MOVES_REMINDERS = frozenset({"case.deadlines_changed.v1"})
+
+
 def as_markdown() -> str:
     """The catalogue as the tables of docs/notifications.md."""
     lines = ["| event | recipient | template | when |", "| --- | --- | --- | --- |"]
     for event_type, sends in CATALOGUE.items():
         if not sends:
-            lines.append(f"| `{event_type}` | nobody | | it only cancels reminders |")
+            does = "it only moves reminders" if event_type in MOVES_REMINDERS else "it only cancels reminders"
+            lines.append(f"| `{event_type}` | nobody | | {does} |")
         for send in sends:
             note = CONDITIONS[send.when] if send.when else "always"
             if send.attach_document:

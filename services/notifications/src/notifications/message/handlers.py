@@ -52,7 +52,7 @@ from shared.events import (
     MeetingConcludedV1,
     MeetingScheduledV1,
 )
-from shared.events.cases import CaseDisagreementResolutionRequestedV1, CaseHealthReferralV1
+from shared.events.cases import CaseDeadlinesChangedV1, CaseDisagreementResolutionRequestedV1, CaseHealthReferralV1
 from shared.events.meetings import (
     MeetingCancelledV1,
     MeetingDeadlineBreachedV1,
@@ -147,7 +147,7 @@ async def notify_health_bodies(event: Envelope[CaseHealthReferralV1], session: A
 
 async def acknowledge_request(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
     """The parent's acknowledgement, the LA's new request, the health bodies' notice (R8); an at-risk alert planned."""
-    data, settings = event.data, _settings(session)
+    data = event.data
     await message_service.remember_requester(session, data)
     await message_service.remember_case(session, case_id=data.case_id, la_code=data.la_code, reference=data.reference,
                                         health_issues=data.health_issues)
@@ -160,15 +160,31 @@ async def acknowledge_request(event: Envelope[CaseSubmittedV1], session: AsyncSe
                            "provider_email": (provider.email if provider else None) or "",
                            "arranging_body": ARRANGING_BODY_WORDS[data.arranging_body],
                            "health_issues": data.health_issues, "health_only": data.health_only})
+    await _plan_at_risk_alerts(session, case_id=data.case_id, la_code=data.la_code, mediate_by=data.mediate_by)
+
+
+async def _plan_at_risk_alerts(session: AsyncSession, *, case_id: str, la_code: str, mediate_by: date) -> None:
+    settings = _settings(session)
     for role in (LA_OFFICER, OPS):
         await reminder_service.plan(
-            session, key=f"at_risk:{data.case_id}:{data.mediate_by.isoformat()}:{role}", case_id=data.case_id,
-            la_code=data.la_code, kind=reminder_service.DEADLINE_AT_RISK, about_id=data.case_id,
+            session, key=f"at_risk:{case_id}:{mediate_by.isoformat()}:{role}", case_id=case_id,
+            la_code=la_code, kind=reminder_service.DEADLINE_AT_RISK, about_id=case_id,
             template=DEADLINE_AT_RISK_ALERT, role=role,
-            context={"mediate_by": _day(data.mediate_by), "working_days": settings.deadline_at_risk_working_days},
-            due_at=reminder_rules.before_day(data.mediate_by, working_days=settings.deadline_at_risk_working_days,
+            context={"mediate_by": _day(mediate_by), "working_days": settings.deadline_at_risk_working_days},
+            due_at=reminder_rules.before_day(mediate_by, working_days=settings.deadline_at_risk_working_days,
                                              at=settings.staff_reminder_time),
-            expires_at=reminder_rules.end_of(data.mediate_by))
+            expires_at=reminder_rules.end_of(mediate_by))
+
+
+async def move_deadline_alerts(event: Envelope[CaseDeadlinesChangedV1], session: AsyncSession) -> None:
+    """The mediation's 30 days now run from another day (R8): the at-risk alerts move with ``mediate_by``.
+
+    Pending alerts give way to ones planned for the new date; a case whose alerts were already called off
+    (held, declined, withdrawn, breached) plans none, since that cancellation is kept."""
+    data = event.data
+    await reminder_service.supersede(session, case_id=data.case_id, kind=reminder_service.DEADLINE_AT_RISK,
+                                     about_id=data.case_id)
+    await _plan_at_risk_alerts(session, case_id=data.case_id, la_code=data.la_code, mediate_by=data.mediate_by)
 
 
 async def _plan_certificate_reminder(session: AsyncSession, *, case_id: str, la_code: str, due_on: date, rule: str,
