@@ -18,7 +18,7 @@ from intake.main import create_app
 from intake.settings import IntakeSettings
 from intake.timeline import handlers as timeline_handlers
 from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
-from shared.events import MeetingConcludedV1, MeetingScheduledV1
+from shared.events import CertificateNotRequiredV1, CertificateReviewRequestedV1, MeetingConcludedV1, MeetingScheduledV1
 from shared.outbox import OutboxEvent
 
 #: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
@@ -609,3 +609,32 @@ async def test_r15_a_held_mediation_starts_the_mediator_certificate_due_date_exc
     assert (case["status"], case["certificate_due_on"]) == ("meeting_concluded", due)  # Wed 25 Nov + 3 working days
     explained = [d for d in case["deadlines"] if d["name"] == "certificate_due_on"]
     assert [(d["rule"], d["trigger"]) for d in explained] == ([("R15", "meeting_concluded_on")] if due else [])
+
+
+async def test_r2_the_portal_timeline_says_why_a_health_only_mediation_has_no_certificate(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(**HEALTH_ONLY), headers=PORTAL)).json()
+
+    await handle(intake, CertificateNotRequiredV1(
+        case_id=created["id"], kind="mediator", trigger_ref="meeting-1", triggered_on=date(2026, 11, 25),
+        reason="health_only", decided_on=date(2026, 11, 25)),
+        timeline_handlers.add_certificate_not_required, subject=created["id"])
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+    [entry] = [e for e in case["timeline"] if e["kind"] == "certificate_not_required"]
+    assert entry["summary"] == ("No mediator certificate: health care provision alone cannot be appealed "
+                                "to the Tribunal (R2)")
+
+
+async def test_r4_the_portal_timeline_shows_that_a_person_decides_on_a_late_contact(intake):
+    created = (await intake.post("/v1/cases", json=case_payload(kind="mediation_declined", mediation_issues=[]),
+                                 headers=PORTAL)).json()
+
+    await handle(intake, CertificateReviewRequestedV1(
+        review_id="review-1", case_id=created["id"], kind="late_contact", certificate_kind="adviser",
+        opened_on=date(2026, 11, 25)), timeline_handlers.add_certificate_review_requested, subject=created["id"])
+
+    case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
+    [entry] = [e for e in case["timeline"] if e["kind"] == "certificate_review_requested"]
+    assert entry["summary"] == ("A person decides on the adviser certificate: the adviser was contacted after "
+                                "the 2-month window (R4)")
+    assert entry["reference"] == "review-1"

@@ -3,6 +3,8 @@
 from intake.timeline import handlers as timeline
 from shared.events import (
     CertificateIssuedV1,
+    CertificateNotRequiredV1,
+    CertificateReviewRequestedV1,
     MeetingConcludedV1,
     MeetingScheduledV1,
     NotificationFailedV1,
@@ -14,6 +16,8 @@ SUBSCRIPTIONS: Subscriptions = {
     MeetingScheduledV1: [timeline.add_meeting_scheduled],
     MeetingConcludedV1: [timeline.add_meeting_concluded],
     CertificateIssuedV1: [timeline.add_certificate_issued],
+    CertificateNotRequiredV1: [timeline.add_certificate_not_required],
+    CertificateReviewRequestedV1: [timeline.add_certificate_review_requested],
     NotificationSentV1: [timeline.add_notification_sent],
     NotificationFailedV1: [timeline.add_notification_failed],
 }

@@ -9,6 +9,8 @@ from intake.case.models import CaseKind, CaseStatus
 from intake.timeline import service as timeline_service
 from shared.events import (
     CertificateIssuedV1,
+    CertificateNotRequiredV1,
+    CertificateReviewRequestedV1,
     Envelope,
     MeetingConcludedV1,
     MeetingScheduledV1,
@@ -45,6 +47,36 @@ async def add_certificate_issued(event: Envelope[CertificateIssuedV1], session: 
                          summary=f"{event.data.kind.replace('_', ' ').capitalize()} certificate "
                                  f"{event.data.number} issued on {event.data.issued_on}",
                          reference=event.data.certificate_id, source_event=event.id)
+
+
+#: Why no certificate came, in the portal's words.
+NOT_REQUIRED_WORDS = {
+    "health_only": "health care provision alone cannot be appealed to the Tribunal (R2)",
+    "missed_deadline_certificate_counts": "the certificate issued when the 30 days were missed still counts (R10)",
+}
+
+#: What a person is asked to decide before any certificate.
+REVIEW_WORDS = {
+    "late_contact": "the adviser was contacted after the 2-month window (R4)",
+    "mediation_after_missed_deadline": "mediation was held after the certificate for the missed 30 days (R10)",
+}
+
+
+async def add_certificate_not_required(event: Envelope[CertificateNotRequiredV1], session: AsyncSession) -> None:
+    await case_service.get_or_raise(session, event.subject)
+    timeline_service.add(session, case_id=event.subject, kind="certificate_not_required", at=event.time,
+                         summary=f"No {event.data.kind.replace('_', ' ')} certificate: "
+                                 f"{NOT_REQUIRED_WORDS[event.data.reason]}",
+                         reference=event.data.trigger_ref, source_event=event.id)
+
+
+async def add_certificate_review_requested(event: Envelope[CertificateReviewRequestedV1],
+                                           session: AsyncSession) -> None:
+    await case_service.get_or_raise(session, event.subject)
+    timeline_service.add(session, case_id=event.subject, kind="certificate_review_requested", at=event.time,
+                         summary=f"A person decides on the {event.data.certificate_kind.replace('_', ' ')} "
+                                 f"certificate: {REVIEW_WORDS[event.data.kind]}",
+                         reference=event.data.review_id, source_event=event.id)
 
 
 async def add_notification_sent(event: Envelope[NotificationSentV1], session: AsyncSession) -> None:
