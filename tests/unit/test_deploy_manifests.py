@@ -255,3 +255,33 @@ def test_production_names_its_kafka_and_postgresql_operators_and_points_the_serv
     assert send_config["data"]["kafka-bootstrap-servers"] == "send-kafka-kafka-bootstrap:9092"
     operator_managed = [doc for doc in built("production") if doc["apiVersion"].split("/")[0].endswith(("strimzi.io", "cnpg.io"))]
     assert all("app.kubernetes.io/part-of" not in doc["metadata"].get("labels", {}) for doc in operator_managed)
+
+
+@overlays
+def test_no_disruption_budget_blocks_a_node_drain_at_the_autoscalers_minimum(overlay):
+    minimum = {doc["spec"]["scaleTargetRef"]["name"]: doc["spec"]["minReplicas"]
+               for doc in of_kind(overlay, "HorizontalPodAutoscaler")}
+    for deployment in of_kind(overlay, "Deployment"):
+        [budget] = [b for b in of_kind(overlay, "PodDisruptionBudget")
+                    if selects(b["spec"]["selector"], pod_labels(deployment))]
+        allowed = budget["spec"].get("maxUnavailable") or minimum[deployment["metadata"]["name"]] - budget["spec"]["minAvailable"]
+        assert allowed >= 1, f"{deployment['metadata']['name']}: its budget allows no eviction"
+
+
+def test_the_readme_table_of_topics_and_their_consumers_is_the_codes():
+    from certificates.consumers import SUBSCRIPTIONS as certificates
+    from intake.consumers import SUBSCRIPTIONS as intake
+    from notifications.consumers import SUBSCRIPTIONS as notifications
+    from scheduling.consumers import SUBSCRIPTIONS as scheduling
+    from shared.kafka.topics import all_topics
+
+    consumers: dict[str, set[str]] = {spec.name: set() for spec in all_topics() if not spec.name.endswith(".dlt")}
+    for name, subscriptions in [("intake", intake), ("scheduling", scheduling), ("certificates", certificates),
+                                ("notifications-workers", notifications)]:
+        for model in subscriptions:
+            consumers[model.topic].add(name)
+    readme = (ROOT / "deploy/README.md").read_text()
+    table = readme.split("### Scaling out, and the limit per topic")[1].split("\n\n")[2]
+    rows = {m.group(1): set(m.group(2).split(", ")) for m in re.finditer(r"^\| `([a-z.-]+)` \| ([a-z, -]+) \|", table, re.M)}
+
+    assert rows == consumers
