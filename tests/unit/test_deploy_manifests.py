@@ -285,3 +285,15 @@ def test_the_readme_table_of_topics_and_their_consumers_is_the_codes():
     rows = {m.group(1): set(m.group(2).split(", ")) for m in re.finditer(r"^\| `([a-z.-]+)` \| ([a-z, -]+) \|", table, re.M)}
 
     assert rows == consumers
+
+
+def test_production_topics_fit_the_strimzi_cluster_the_overlay_creates():
+    [job] = [doc for doc in of_kind("production", "Job") if doc["metadata"]["name"] == "kafka-topics"]
+    args = dict(arg.removeprefix("--").split("=", 1) for arg in containers(job)[0]["args"])
+    [pool] = of_kind("production", "KafkaNodePool")
+    [kafka] = of_kind("production", "Kafka")
+
+    assert int(args["replication-factor"]) <= pool["spec"]["replicas"]
+    assert int(args["min-insync-replicas"]) == kafka["spec"]["kafka"]["config"]["min.insync.replicas"]
+    assert int(args["min-insync-replicas"]) < int(args["replication-factor"])  # one broker may be down
+    assert kafka["spec"]["kafka"]["config"]["auto.create.topics.enable"] is False  # only the Job creates topics
