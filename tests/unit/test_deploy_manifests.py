@@ -297,3 +297,13 @@ def test_production_topics_fit_the_strimzi_cluster_the_overlay_creates():
     assert int(args["min-insync-replicas"]) == kafka["spec"]["kafka"]["config"]["min.insync.replicas"]
     assert int(args["min-insync-replicas"]) < int(args["replication-factor"])  # one broker may be down
     assert kafka["spec"]["kafka"]["config"]["auto.create.topics.enable"] is False  # only the Job creates topics
+
+
+def test_every_service_variable_the_compose_stack_sets_is_a_setting_the_service_reads():
+    compose = yaml.safe_load((ROOT / "deploy/docker-compose.yml").read_text())
+    names = set()
+    for service in ("intake", "scheduling", "certificates", "notifications"):
+        environment = compose["services"][service].get("environment") or {}
+        names |= set(environment) if isinstance(environment, dict) else {e.split("=")[0] for e in environment}
+
+    assert names and sorted(name for name in names if not _setting_exists(name)) == []
