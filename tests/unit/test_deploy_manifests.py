@@ -212,6 +212,8 @@ def test_each_pod_may_reach_only_what_it_talks_to(overlay):
     assert _egress_ports(overlay, deployments["scheduling"]) == common | {443}  # provider webhooks
     assert _egress_ports(overlay, deployments["notifications"]) == common  # the API-only Deployment sends no email
     assert _egress_ports(overlay, deployments["notifications-workers"]) == common | {587, 465, 25}
+    [send_config] = [doc for doc in of_kind(overlay, "ConfigMap") if doc["metadata"]["name"].startswith("send-config")]
+    assert int(send_config["data"]["smtp-port"]) in {587, 465, 25}  # the relay configured is one it may reach
 
 
 @overlays
