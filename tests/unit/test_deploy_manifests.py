@@ -39,6 +39,9 @@ def _load(name: str) -> ModuleType:
     return module
 
 
+#: On a machine without kubectl or kustomize, the first build compiles kustomize with Go (minutes, once).
+pytestmark = pytest.mark.timeout(900)
+
 lint = _load("lint")
 generate = _load("generate")
 
