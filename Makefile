@@ -12,7 +12,7 @@ PACKAGES := -e ./shared[localinfra] -e ./services/intake -e ./services/schedulin
             -e ./services/certificates -e ./services/notifications
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test bench lint asyncapi images clean
+.PHONY: install run demo test bench lint asyncapi images clean deploy-generate deploy-lint
 
 $(INSTALLED): constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,15 @@ lint: install
 
 asyncapi: install
 	$(BIN)/python -m shared.events.asyncapi --write contracts/asyncapi.yaml
+
+# deploy/k8s: rewrite the copies of the LA directory and alert rules; build and validate every overlay
+# (make test runs the same checks in tests/unit/test_deploy_manifests.py).
+deploy-generate: install
+	$(BIN)/python deploy/k8s/generate.py
+
+deploy-lint: install
+	$(BIN)/python deploy/k8s/generate.py --check
+	$(BIN)/python deploy/k8s/lint.py
 
 # One Dockerfile, one image per service: SERVICE picks the package, PORT its port.
 # podman builds OCI images by default, which drop HEALTHCHECK; --format docker keeps it.

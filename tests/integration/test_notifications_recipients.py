@@ -47,7 +47,12 @@ from shared.events.cases import (
     CaseHealthReferralV1,
     DrPartyFact,
 )
-from shared.events.meetings import MeetingDeadlineBreachedV1, MeetingDeadlineMissedV1, MeetingNoShowV1
+from shared.events.meetings import (
+    MeetingDeadlineBreachedV1,
+    MeetingDeadlineMissedV1,
+    MeetingNoShowV1,
+    ProviderEndpointDisabledV1,
+)
 from shared.localinfra.smtp import SmtpServer
 
 LONDON = ZoneInfo("Europe/London")
@@ -345,6 +350,22 @@ async def test_r10_a_deadline_breach_alerts_the_la_officer_and_ops_and_counts_it
         assert_names_no_family(alert)
     assert await _ops_alerts(notifications, "deadline_breached") == before + 1
     assert {r.status for r in await rows(notifications, Reminder)} == {ReminderStatus.cancelled}
+
+
+async def test_a_disabled_provider_endpoint_is_emailed_to_ops_alone_and_counted(notifications, smtp_server):
+    before = await _ops_alerts(notifications, "provider_endpoint_disabled")
+    await deliver(notifications, submitted(), handlers.acknowledge_request)
+
+    await deliver(notifications, ProviderEndpointDisabledV1(endpoint_id="kids-primary", provider_id="kids-send-mediation",
+                                                            reason="410 Gone", failed_message_id="wh-0001"),
+                  handlers.alert_endpoint_disabled)
+    await eventually(lambda: all_sent(notifications, 3), what="acknowledgements and the ops alert")
+
+    [alert] = [e for e in smtp_server.handler.messages(to=OPS_EMAIL) if e["Subject"].startswith("Provider webhooks stopped")]
+    assert "provider kids-send-mediation (endpoint kids-primary): 410 Gone" in text_of(alert)
+    assert_names_no_family(alert)
+    assert not [e for e in smtp_server.handler.messages(to=LA_OFFICER) if e["Subject"].startswith("Provider webhooks")]
+    assert await _ops_alerts(notifications, "provider_endpoint_disabled") == before + 1
 
 
 # Certificates.

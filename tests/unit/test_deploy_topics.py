@@ -28,7 +28,7 @@ def test_dead_letters_are_kept_thirty_days_for_inspection_and_re_drive():
 
 
 def test_the_kubernetes_topics_job_runs_the_projects_own_entry_point():
-    [job] = [d for d in yaml.safe_load_all((ROOT / "deploy/k8s/kafka-topics-job.yaml").read_text()) if d]
+    [job] = [d for d in yaml.safe_load_all((ROOT / "deploy/k8s/base/kafka-topics-job.yaml").read_text()) if d]
     [container] = job["spec"]["template"]["spec"]["containers"]
 
     assert container["command"] == ["python", "-m", "shared.kafka.topics"]

@@ -87,6 +87,8 @@ CONTEXTS = {
                                   "verify_url": VERIFY_URL},
     "certificate_due_reminder": {"certificate_due_on": "15 December 2026", "rule": "R15"},
     "deadline_at_risk_alert": {"mediate_by": "20 December 2026", "working_days": 5},
+    "provider_endpoint_disabled_alert": {"endpoint_id": "kids-primary", "provider_id": "kids-send-mediation",
+                                         "reason": "410 Gone", "failed_message_id": "wh-0001"},
 }
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

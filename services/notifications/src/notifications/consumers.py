@@ -19,6 +19,7 @@ from shared.events.meetings import (
     MeetingDeadlineMissedV1,
     MeetingNoShowV1,
     MeetingRescheduledV1,
+    ProviderEndpointDisabledV1,
 )
 from shared.kafka.consumer import Subscriptions
 
@@ -40,4 +41,5 @@ SUBSCRIPTIONS: Subscriptions = {
     CertificateIssuedV1: [handlers.stop_certificate_reminders],
     CertificateNotRequiredV1: [handlers.stop_certificate_reminders],
     CertificateReviewRequestedV1: [handlers.stop_certificate_reminders],
+    ProviderEndpointDisabledV1: [handlers.alert_endpoint_disabled],
 }

@@ -12,6 +12,7 @@ DEADLINE_ALERTS = Counter(
 
 OPS_ALERTS = Counter(
     "notifications_ops_alerts_total",
-    "Statutory deadlines in trouble, emailed to the LA and ops: deadline_breached (R10 day 30), deadline_at_risk",
+    "Statutory deadlines in trouble, emailed to the LA and ops: deadline_breached (R10 day 30), deadline_at_risk; "
+    "provider_endpoint_disabled (to ops only)",
     ["kind"],
 )

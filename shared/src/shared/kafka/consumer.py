@@ -25,6 +25,7 @@ is a no-op.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -98,11 +99,16 @@ class RedriveFailed(Exception):
 
 
 class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self) -> None:
+    def __init__(self, service: str) -> None:
+        self.service = service
         self.partitions: set[TopicPartition] = set()
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         self.partitions.difference_update(revoked)
+        # Another member reports these partitions now: a stale gauge here would add its lag twice.
+        for tp in revoked:
+            with contextlib.suppress(KeyError):  # KeyError: never measured here
+                CONSUMER_LAG.remove(self.service, tp.topic, str(tp.partition))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self.partitions.update(assigned)
@@ -134,7 +140,7 @@ class EventConsumer:
         self._retry_backoff = retry_backoff
         self._max_backoff = max_backoff
         self._outage_backoff = outage_backoff
-        self._assignment = _Assignment()
+        self._assignment = _Assignment(service)
         self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:

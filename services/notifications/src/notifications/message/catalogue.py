@@ -73,13 +73,16 @@ DEADLINE_BREACHED_ALERT = Template("deadline_breached_alert", "Deadline breach: 
 CERTIFICATE_ISSUED_NOTICE = Template("certificate_issued_notice", "Mediation certificate issued", False, "staff")
 CERTIFICATE_DUE_REMINDER = Template("certificate_due_reminder", "Reminder: mediation certificate due", True, "staff")
 DEADLINE_AT_RISK_ALERT = Template("deadline_at_risk_alert", "Deadline at risk: no mediation held yet", True, "staff")
+PROVIDER_ENDPOINT_DISABLED_ALERT = Template("provider_endpoint_disabled_alert",
+                                            "Provider webhooks stopped: bookings wait until the endpoint is fixed",
+                                            True, "staff")
 
 TEMPLATES = {t.name: t for t in (
     CASE_RECEIVED, DECLINE_RECEIVED, MEETING_SCHEDULED, CERTIFICATE_ISSUED, MEETING_RESCHEDULED, MEETING_CANCELLED,
     MEETING_REMINDER, MEETING_NO_SHOW, DEADLINE_MISSED, NEW_REQUEST_NOTICE, HEALTH_BODY_NOTICE, DECLINE_NOTICE,
     WITHDRAWAL_NOTICE, DR_REQUEST_NOTICE, MEETING_BOOKED_NOTICE, MEETING_MOVED_NOTICE, MEETING_CANCELLED_NOTICE,
     MEETING_CONCLUDED_NOTICE, MEETING_NO_SHOW_NOTICE, DEADLINE_MISSED_NOTICE, DEADLINE_BREACHED_ALERT,
-    CERTIFICATE_ISSUED_NOTICE, CERTIFICATE_DUE_REMINDER, DEADLINE_AT_RISK_ALERT,
+    CERTIFICATE_ISSUED_NOTICE, CERTIFICATE_DUE_REMINDER, DEADLINE_AT_RISK_ALERT, PROVIDER_ENDPOINT_DISABLED_ALERT,
 )}
 
 # Conditions a send may depend on; the handler works out which hold for the event in hand.
@@ -159,6 +162,10 @@ CATALOGUE: dict[str, tuple[Send, ...]] = {
     "certificate.not_required.v1": (),  # R2, R10 then mediation: no certificate is due, so no reminder
     "certificate.review_requested.v1": (),  # R4: a person decides; no reminder that a certificate is due
     "case.deadlines_changed.v1": (),  # R8: the at-risk alerts move to the new mediate_by
+    # Scheduling stopped sending a provider's webhooks: referrals and booking changes wait for ops to act.
+    "provider.endpoint_disabled.v1": (
+        Send(OPS, PROVIDER_ENDPOINT_DISABLED_ALERT),
+    ),
 }
 
 

@@ -59,6 +59,7 @@ from shared.events.meetings import (
     MeetingDeadlineMissedV1,
     MeetingNoShowV1,
     MeetingRescheduledV1,
+    ProviderEndpointDisabledV1,
 )
 from shared.logging import get_logger
 
@@ -349,6 +350,17 @@ async def raise_deadline_breach(event: Envelope[MeetingDeadlineBreachedV1], sess
     OPS_ALERTS.labels("deadline_breached").inc()
     log.error("deadline.breached", case_id=data.case_id, mediate_by=data.mediate_by.isoformat(),
               meeting_status=data.meeting_status)
+
+
+async def alert_endpoint_disabled(event: Envelope[ProviderEndpointDisabledV1], session: AsyncSession) -> None:
+    """Scheduling stopped sending webhooks to a provider endpoint: ops must fix and recover it, since the
+    provider hears of no referral or booking change until then (email, metric and an error log)."""
+    data = event.data
+    await _notify(session, event, la_code=await _la_code(session, event.subject),
+                  context={"endpoint_id": data.endpoint_id, "provider_id": data.provider_id,
+                           "reason": data.reason[:200], "failed_message_id": data.failed_message_id})
+    OPS_ALERTS.labels("provider_endpoint_disabled").inc()
+    log.error("webhook.endpoint_disabled_alerted", endpoint_id=data.endpoint_id, provider_id=data.provider_id)
 
 
 # Certificates.
