@@ -188,7 +188,44 @@ class PrometheusServer:
         self.process = None
 
 
-def main() -> int:
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "send-mediation-statutory.json"
+#: Grafana's variables as the dashboards use them, for a query Prometheus itself can run (every LA).
+VARIABLES = {"$__rate_interval": "1m", "$la": ".*", "$service": ".*"}
+
+
+def grafana_expr(expr: str) -> str:
+    for variable, value in VARIABLES.items():
+        expr = expr.replace(variable, value)
+    return expr
+
+
+def render_panels(url: str, dashboard: Path = DASHBOARD) -> str:
+    """Each panel of a dashboard as a Markdown table of what Prometheus at ``url`` answers now (every LA)."""
+    server = PrometheusServer(PrometheusBinaries(Path("prometheus"), Path("promtool")), (), Path("."))
+    server.port = int(urllib.parse.urlsplit(url).port or 9090)
+    out: list[str] = []
+    for panel in json.loads(dashboard.read_text())["panels"]:
+        if panel["type"] == "row":
+            out.extend([f"\n#### {panel['title']}\n", "| Panel | Series | Value |", "|---|---|---|"])
+            continue
+        rows = []
+        for target in panel["targets"]:
+            for row in server.query(grafana_expr(target["expr"])):
+                labels = {k: v for k, v in row.get("metric", {}).items() if k != "__name__"}
+                legend = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "-"
+                number = float(row["value"][1])
+                shown = f"{number:.0%}" if panel["fieldConfig"]["defaults"].get("unit") == "percentunit" \
+                    else f"{number:g}"
+                rows.append(f"| {panel['title']} | {legend} | {shown} |")
+        out.extend(rows or [f"| {panel['title']} | (no series) | |"])
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["panels"]:  # python -m shared.localinfra.prometheus panels [http://127.0.0.1:9090]
+        print(render_panels(args[1] if len(args) > 1 else "http://127.0.0.1:9090"))
+        return 0
     binaries = find_binaries()
     if binaries is None:
         print(f"Prometheus unavailable: {unavailable_reason()}", file=sys.stderr)
