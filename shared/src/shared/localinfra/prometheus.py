@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import shutil
 import signal
@@ -216,6 +217,8 @@ def render_panels(url: str, dashboard: Path = DASHBOARD) -> str:
                 number = float(row["value"][1])
                 shown = f"{number:.0%}" if panel["fieldConfig"]["defaults"].get("unit") == "percentunit" \
                     else f"{number:g}"
+                if math.isnan(number):  # a share of nothing yet
+                    shown = "- (none issued)"
                 rows.append(f"| {panel['title']} | {legend} | {shown} |")
         out.extend(rows or [f"| {panel['title']} | (no series) | |"])
     return "\n".join(out)

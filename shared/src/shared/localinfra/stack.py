@@ -83,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
                 prometheus = PrometheusServer(binaries, [f"127.0.0.1:{ports[spec.name]}" for spec in SERVICES],
                                               state / "prometheus", interval="5s",
                                               port=int(os.environ.get("SEND_PROMETHEUS_PORT", "9090"))).start()
-                prometheus_note = (f"{prometheus.url}   alerts: {prometheus.url}/alerts  "
-                                   "(statutory panels: docs/operations.md)")
+                # Debian's build has no web UI outside /usr/share/prometheus: the HTTP API always answers.
+                prometheus_note = (f"{prometheus.url}   alerts: {prometheus.url}/api/v1/alerts\n"
+                                   f"  statutory panels {sys.executable} -m shared.localinfra.prometheus panels "
+                                   f"{prometheus.url}")
 
         print("\nSEND mediation backend is running:", flush=True)
         print(f"  Kafka            {bootstrap}")
