@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
@@ -26,6 +26,18 @@ DEAD_LETTERS_WAITING = Gauge("dead_letters_waiting", "Dead letters neither re-dr
 OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox events not yet published", ["service"])
 CONSUMER_LAG = Gauge("consumer_lag", "Records behind the partition end", ["service", "topic", "partition"])
 WORKER_FAILURES = Counter("worker_failures_total", "Background worker step failures", ["service", "worker"])
+
+
+def replace_series(gauge: Gauge, values: Mapping[tuple[str, ...], float],
+                   *, zeros: Iterable[tuple[str, ...]] = ()) -> None:
+    """Set a labelled gauge to ``values`` (counted from the database), as one step: a label set no longer in
+    the database leaves /metrics, and each of ``zeros`` not in ``values`` shows 0 (so a panel per LA has a series
+    before its first late certificate). Nothing awaits between the clear and the sets, so no scrape sees a gap."""
+    gauge.clear()
+    for labels in zeros:
+        gauge.labels(*labels).set(0)
+    for labels, value in values.items():
+        gauge.labels(*labels).set(value)
 
 
 def metrics_response() -> Response:

@@ -68,6 +68,9 @@ class ServiceRuntime:
     workers: list[WorkerSpec] = field(default_factory=list)
     #: Runs after migrations, before the background work starts (e.g. seeding development data).
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    #: Sets the service's business gauges from its database (COUNT queries) when /metrics is read, so the
+    #: statutory dashboard is right after a restart, in every process of the service.
+    refresh_metrics: Callable[[AsyncSession], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         self.engine: AsyncEngine = create_engine(self.settings.database_url)
@@ -240,6 +243,8 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
         async with runtime.sessionmaker() as session:
             OUTBOX_BACKLOG.labels(runtime.service).set(await outbox.backlog(session))
             DEAD_LETTERS_WAITING.labels(runtime.service).set(await deadletters.waiting(session))
+            if runtime.refresh_metrics is not None:
+                await runtime.refresh_metrics(session)
         return metrics_response()
 
     return router

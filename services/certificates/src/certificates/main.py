@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from certificates import metrics
 from certificates.certificate import issuer, signing
 from certificates.certificate.routes import review_router, verify_router
 from certificates.certificate.routes import router as certificate_router
@@ -24,6 +25,7 @@ def create_app(settings: CertificatesSettings | None = None) -> FastAPI:
         settings=settings, service="certificates", migrations="certificates:migrations",
         subscriptions=SUBSCRIPTIONS, produces_topics=(CertificateIssuedV1.topic, CertificateDocumentReadyV1.topic),
         workers=[WorkerSpec(ISSUER, lambda runtime: issuer.make_step(runtime, issuing))],
+        refresh_metrics=metrics.refresh,
     )
     app = build_app(
         runtime, title="SEND mediation: certificates",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from intake import metrics
 from intake.case.models import CaseKind
 from intake.case.routes import exemption_router
 from intake.case.routes import router as case_router
@@ -19,6 +20,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings=settings or get_settings(), service="intake", migrations="intake:migrations",
         subscriptions=SUBSCRIPTIONS, produces_topics=(CASES_TOPIC, HEALTH_REFERRALS_TOPIC),
+        refresh_metrics=metrics.refresh,
     )
     app = build_app(
         runtime, title="SEND mediation: intake",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from notifications import metrics
 from notifications.consumers import SUBSCRIPTIONS
 from notifications.message import sender
 from notifications.message.routes import router as message_router
@@ -22,6 +23,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         subscriptions=SUBSCRIPTIONS, produces_topics=(MESSAGES_TOPIC,),
         workers=[WorkerSpec(SENDER, sender.make_step, poll_interval=1.0),
                  WorkerSpec(SCHEDULER, reminder_worker.make_step, poll_interval=settings.reminder_poll_interval_seconds)],
+        refresh_metrics=metrics.refresh,
     )
     app = build_app(
         runtime, title="SEND mediation: notifications",

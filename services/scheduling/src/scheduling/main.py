@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from scheduling import metrics
 from scheduling.consumers import SUBSCRIPTIONS
 from scheduling.mediator import service as mediator_service
 from scheduling.mediator.routes import router as mediator_router
@@ -48,6 +49,7 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
         workers=[WorkerSpec(outbound_service.DISPATCHER, dispatcher.make_step, poll_interval=1.0),
                  WorkerSpec(deadlines.DEADLINE_WATCH, deadlines.make_step,
                             poll_interval=settings.deadline_watch_interval_seconds)],
+        refresh_metrics=metrics.refresh,
     )
     app = build_app(
         runtime, title="SEND mediation: scheduling",

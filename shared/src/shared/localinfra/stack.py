@@ -3,7 +3,9 @@
 Each service keeps one SQLite file under the state folder; mail lands as .eml
 files in ``<state>/mail``. Ctrl-C or SIGTERM stops everything cleanly.
 Set KAFKA_BOOTSTRAP_SERVERS to use a broker that already runs, and
-SEND_<SERVICE>_PORT, SEND_KAFKA_PORT, SEND_SMTP_PORT to move ports.
+SEND_<SERVICE>_PORT, SEND_KAFKA_PORT, SEND_SMTP_PORT, SEND_PROMETHEUS_PORT to move ports.
+A Prometheus scraping the four services, with the alert rules, starts too when its binary is
+installed or Debian's package can be fetched (shared.localinfra.prometheus); SEND_PROMETHEUS=0 skips it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from pathlib import Path
 
 from shared.localinfra.kafka import KafkaBroker, wait_for_kafka
+from shared.localinfra.prometheus import PrometheusServer, find_binaries, unavailable_reason
 from shared.localinfra.services import SERVICES, ServiceProcess
 from shared.localinfra.smtp import SmtpServer
 
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     broker: KafkaBroker | None = None
     smtp: SmtpServer | None = None
     processes: list[ServiceProcess] = []
+    prometheus: PrometheusServer | None = None
     try:
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if bootstrap:
@@ -70,12 +74,26 @@ def main(argv: list[str] | None = None) -> int:
             processes.append(ServiceProcess(spec, port, env, state / "logs" / f"{spec.name}.log").start(wait=False))
         for process in processes:
             process.wait_until_listening(timeout=120)
+        prometheus_note = "not started (SEND_PROMETHEUS=0)"
+        if os.environ.get("SEND_PROMETHEUS", "1") != "0":
+            binaries = find_binaries()
+            if binaries is None:
+                prometheus_note = f"not started: {unavailable_reason()}"
+            else:
+                prometheus = PrometheusServer(binaries, [f"127.0.0.1:{ports[spec.name]}" for spec in SERVICES],
+                                              state / "prometheus", interval="5s",
+                                              port=int(os.environ.get("SEND_PROMETHEUS_PORT", "9090"))).start()
+                # Debian's build has no web UI outside /usr/share/prometheus: the HTTP API always answers.
+                prometheus_note = (f"{prometheus.url}   alerts: {prometheus.url}/api/v1/alerts\n"
+                                   f"  statutory panels {sys.executable} -m shared.localinfra.prometheus panels "
+                                   f"{prometheus.url}")
 
         print("\nSEND mediation backend is running:", flush=True)
         print(f"  Kafka            {bootstrap}")
         print(f"  SMTP             127.0.0.1:{smtp.port}  (mail folder: {smtp.folder})")
         for process in processes:
             print(f"  {process.spec.name:<16} {process.url}   API docs: {process.url}/docs")
+        print(f"  Prometheus       {prometheus_note}")
         print(f"  logs             {state / 'logs'}")
         print(f"  scenario clock   {SCENARIO_CLOCK!r}: GET/POST /v1/ops/clock on any service (ops token dev-only-ops)")
         print("\nTry `make demo` in another terminal. Ctrl-C stops everything.", flush=True)
@@ -87,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         print("\nStopping ...", flush=True)
+        if prometheus is not None:
+            prometheus.stop()
         for process in reversed(processes):
             process.stop()
         if smtp is not None:
