@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_seconds: float = 0.2
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1"
+    #: A TLS-terminating proxy is in front even when it does not say so (no trusted X-Forwarded-Proto):
+    #: send Strict-Transport-Security on every response, not only on requests that came over https.
+    behind_tls: bool = False
     #: bearer token -> client; JSON in the environment, e.g.
     #: {"<token>": {"name": "Southend portal", "la_code": "E06000033", "scopes": ["cases:read"]}}
     api_clients: dict[str, ApiClient] = Field(default_factory=lambda: dict(DEVELOPMENT_CLIENTS))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -51,6 +51,7 @@ WEBHOOK_TYPES = frozenset(_type_of(model) for model in WEBHOOK_MODELS)
 class BadSignature(Unauthorized):
     code = "invalid_webhook_signature"
     title = "Webhook signature, timestamp or headers do not verify"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Signature realm="provider-webhooks"'}  # Standard Webhooks, not a bearer token
 
 
 class MalformedWebhook(ServiceError):
