@@ -117,10 +117,13 @@ def main() -> int:
             pdf = certificates.get(f"/v1/certificates/{issued['reference']}/pdf").raise_for_status()
             path = out / f"{facts['number']}.pdf"
             path.write_bytes(pdf.content)
-            # What a Tribunal clerk does with the QR code: the number plus the parent's surname.
+            # What a Tribunal clerk does with the QR code: the number and the verification code printed on the
+            # certificate, plus the parent's surname.
             answer = httpx.post(f"{args.certificates}/v1/verify", timeout=30,
-                                json={"number": facts["number"], "surname": "Demo"}).raise_for_status().json()
-            pdfs.append((path, f"{args.certificates}/v1/verify?number={facts['number']}", answer["status"]))
+                                json={"number": facts["number"], "code": facts["verification_code"],
+                                      "surname": "Demo"}).raise_for_status().json()
+            pdfs.append((path, f"{args.certificates}/v1/verify?number={facts['number']}"
+                               f"&code={facts['verification_code']}", answer["status"]))
 
         for case in (mediation, decline):
             full = intake.get(f"/v1/cases/{case['id']}").raise_for_status().json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,15 +43,37 @@ async def test_a_declined_case_gets_a_signed_certificate_whose_number_verifies_a
     async with httpx.AsyncClient(base_url=system.url("certificates"), timeout=30) as certificates:
         facts = (await certificates.get(f"/v1/certificates/{certificate_id}", headers=PORTAL)).raise_for_status().json()
         document = (await certificates.get(f"/v1/certificates/{certificate_id}/pdf", headers=PORTAL)).content
-        page = await certificates.get("/v1/verify", params={"number": facts["number"]})
-        answer = await certificates.post("/v1/verify", json={"number": facts["number"], "surname": "Example"})
+        text = " ".join(" ".join((p.extract_text() or "").split())
+                        for p in pypdf.PdfReader(io.BytesIO(document)).pages)
+        code = re.search(r"Verification code ([0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5})", text)
+        assert code is not None, "the verification code is printed on the certificate"
+        page = await certificates.get("/v1/verify", params={"number": facts["number"], "code": code[1]})
+        without_code = await certificates.post("/v1/verify", json={"number": facts["number"], "surname": "Example"})
+        answer = await certificates.post("/v1/verify", json={"number": facts["number"], "code": code[1],
+                                                             "surname": "Example"})
 
-    text = " ".join(" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(io.BytesIO(document)).pages)
     assert f"/v1/verify?number={facts['number']}" in text
+    assert code[1] == facts["verification_code"]
+    assert without_code.status_code == 422
     [signature] = PdfFileReader(io.BytesIO(document)).embedded_signatures
     status = await async_validate_pdf_signature(
         signature, ValidationContext(trust_roots=[load_cert_from_pemder(str(signing_cert))]))
     assert status.bottom_line
-    assert page.status_code == 200 and facts["number"] in page.text
+    assert page.status_code == 200 and facts["number"] in page.text and code[1] in page.text
     assert answer.status_code == 200
     assert (answer.json()["status"], answer.json()["number"]) == ("valid", facts["number"])
+
+
+async def test_a_caller_cannot_escape_the_per_address_limit_by_naming_another_address_in_x_forwarded_for(system):
+    """The services run under uvicorn with no trusted proxy: X-Forwarded-For is not the caller's address."""
+    async with httpx.AsyncClient(base_url=system.url("certificates"), timeout=30) as certificates:
+        async def check(serial: int, **headers: str) -> int:
+            response = await certificates.post("/v1/verify", headers=headers, json={
+                "number": f"MC-2026-{serial:06d}-0", "code": "00000-00000-00000", "surname": "Example"})
+            return response.status_code
+
+        answers = [await check(900_000 + i) for i in range(50)]  # distinct numbers: only the address limit binds
+        spoofed = await check(900_100, **{"X-Forwarded-For": "203.0.113.9"})
+
+    assert 429 in answers
+    assert spoofed == 429

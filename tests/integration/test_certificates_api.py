@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from certificates.certificate.models import Certificate, CertificateKind, Certif
 from certificates.certificate.verification import TokenBucket
 from certificates.main import create_app
 from certificates.settings import CertificatesSettings
+from shared import clock
 from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
 from shared.calendar import appeal_deadline
 from shared.events import CaseMediationDeclinedV1, CaseSubmittedV1, Envelope, MeetingConcludedV1, Party
@@ -139,8 +140,17 @@ async def given_an_issued_certificate(client: httpx.AsyncClient, case_id: str, *
     return await issued_certificate(client, case_id)
 
 
-async def verify(client: httpx.AsyncClient, number: str, surname: str) -> httpx.Response:
-    return await client.post("/v1/verify", json={"number": number, "surname": surname})
+async def code_of(client: httpx.AsyncClient, number: str) -> str:
+    """The verification code printed on the certificate with this number (a wrong one for an unknown number)."""
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        found = (await session.exec(select(Certificate).where(Certificate.number == number.upper()))).first()
+    return found.verification_code if found is not None and found.verification_code else "00000-00000-00000"
+
+
+async def verify(client: httpx.AsyncClient, number: str, surname: str, code: str | None = None) -> httpx.Response:
+    """As a Tribunal clerk would, with the code from the certificate unless another is given."""
+    code = code if code is not None else await code_of(client, number)
+    return await client.post("/v1/verify", json={"number": number, "code": code, "surname": surname})
 
 
 # --- issue: the right kind per trigger, exactly once, on time or visibly late ---------------------------------
@@ -267,6 +277,7 @@ async def test_the_portal_downloads_its_signed_certificate_with_number_kind_and_
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(response.content)).pages)
     deadline = appeal_deadline(notice_sent_on=NOTICE_SENT_ON, certificate_issued_on=certificate.issued_on).day
     assert certificate.number in text
+    assert certificate.verification_code is not None and certificate.verification_code in text
     assert "mediation advice given, mediation declined" in text
     assert f"5pm on {deadline.strftime('%A %-d %B %Y')}" in text
     cert_path = certificates.settings.signing_cert_path  # type: ignore[attr-defined]
@@ -332,6 +343,50 @@ async def test_a_wrong_surname_and_an_unknown_number_get_the_same_answer(certifi
     assert wrong_surname.headers["content-type"] == unknown.headers["content-type"]
 
 
+async def test_verification_without_the_certificates_code_fails_even_with_the_right_number_and_surname(
+        certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-verify-0003")
+    assert certificate.number is not None and certificate.verification_code is not None
+    other = await given_an_issued_certificate(certificates, "case-verify-0004")
+
+    missing = await certificates.post("/v1/verify", json={"number": certificate.number, "surname": "Example"})
+    wrong = await verify(certificates, certificate.number, "Example", code="00000-00000-00000")
+    anothers = await verify(certificates, certificate.number, "Example", code=other.verification_code)
+    typed = await verify(certificates, certificate.number, "Example",
+                         code=certificate.verification_code.lower().replace("-", " "))
+
+    assert missing.status_code == 422
+    assert [e["field"] for e in missing.json()["errors"]] == ["body.code"]
+    assert wrong.status_code == anothers.status_code == 404
+    assert wrong.content == anothers.content
+    assert typed.status_code == 200 and typed.json()["status"] == "valid"
+
+
+async def test_after_n_wrong_answers_a_number_refuses_even_the_right_code_until_the_window_passes(certificates):
+    certificate = await given_an_issued_certificate(certificates, "case-verify-0005")
+    assert certificate.number is not None
+    limit = certificates.settings.verify_failures_per_number  # type: ignore[attr-defined]
+
+    wrong = [(await verify(certificates, certificate.number, "Example", code="00000-00000-00000")).status_code
+             for _ in range(limit)]
+    locked = await verify(certificates, certificate.number, "Example")
+    clock.CLOCK.advance(timedelta(minutes=certificates.settings.verify_lockout_minutes))  # type: ignore[attr-defined]
+    after_the_window = await verify(certificates, certificate.number, "Example")
+
+    assert wrong == [404] * limit
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) >= 1
+    assert after_the_window.status_code == 200 and after_the_window.json()["status"] == "valid"
+
+
+async def test_an_unknown_number_locks_after_n_wrong_answers_just_like_a_real_one(certificates):
+    limit = certificates.settings.verify_failures_per_number  # type: ignore[attr-defined]
+
+    answers = [(await verify(certificates, "MC-2026-999990-1", "Example")).status_code for _ in range(limit + 1)]
+
+    assert answers == [404] * limit + [429]
+
+
 async def test_verification_is_rate_limited_per_client_address(certificates):
     certificates.app.state.verify_limiter = TokenBucket(burst=3, per_minute=1)  # type: ignore[attr-defined]
 
@@ -347,7 +402,13 @@ async def test_the_qr_code_page_offers_a_form_prefilled_with_the_number(certific
 
     assert response.status_code == 200
     assert 'value="MC-2026-000042-5"' in response.text
-    assert 'name="surname"' in response.text
+    assert 'name="surname"' in response.text and 'name="code"' in response.text
+
+
+async def test_the_qr_code_page_is_prefilled_with_the_code_the_qr_code_carries(certificates):
+    response = await certificates.get("/v1/verify", params={"number": "MC-2026-000042-5", "code": "7Q2KD-M9XHE-4TRWB"})
+
+    assert 'value="7Q2KD-M9XHE-4TRWB"' in response.text
 
 
 # --- corrections ------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -118,6 +119,19 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_original_case(i
 
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json()["id"] == first.json()["id"]
+    assert await count(intake, Case) == 1
+    assert await outbox_types(intake) == ["case.submitted.v1"]
+
+
+async def test_concurrent_retries_with_one_idempotency_key_all_get_the_original_case_and_none_fails(intake):
+    headers = {**PORTAL, "Idempotency-Key": "portal-request-concurrent"}
+
+    responses = await asyncio.gather(*(intake.post("/v1/cases", json=case_payload(), headers=headers)
+                                       for _ in range(6)))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 5 + [201], [r.text for r in responses if r.status_code >= 300]
+    assert len({r.json()["id"] for r in responses}) == 1
     assert await count(intake, Case) == 1
     assert await outbox_types(intake) == ["case.submitted.v1"]
 

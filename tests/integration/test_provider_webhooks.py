@@ -12,12 +12,16 @@ from sqlmodel import select
 from support import PORTAL, serve
 
 from scheduling.main import create_app
+from scheduling.mediator.models import Mediator
 from scheduling.meeting import service as meeting_service
 from scheduling.meeting.models import InboundWebhook, Meeting, MeetingStatus
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings
+from scheduling.webhook.schemas import MediatorUpdated
 from shared import webhooks
 from shared.events import CaseSubmittedV1, Party
 from shared.outbox import OutboxEvent
+
+OTHER_PROVIDER_SECRET = webhooks.generate_secret()
 
 #: The meeting is booked on Fri 20 Nov for Mon 30 Nov; the provider reports after it, on Fri 4 Dec.
 pytestmark = pytest.mark.clock("2026-12-04T10:00:00+00:00")
@@ -26,7 +30,8 @@ pytestmark = pytest.mark.clock("2026-12-04T10:00:00+00:00")
 @pytest.fixture
 async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = SchedulingSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                                  kafka_namespace=namespace, environment="test")
+                                  kafka_namespace=namespace, environment="test",
+                                  other_provider_webhook_secrets={"other-provider": [OTHER_PROVIDER_SECRET]})
     app = create_app(settings)
     async with serve(app) as client:
         yield client
@@ -85,6 +90,25 @@ async def test_a_replayed_webhook_id_is_acknowledged_and_changes_nothing(schedul
     assert response.json()["status"] == "duplicate"
     assert await state(scheduling, meeting.id) == (
         MeetingStatus.concluded, ["meeting.scheduled.v1", "meeting.concluded.v1"], 1)
+
+
+async def test_a_webhook_id_already_used_by_another_provider_is_applied_not_dropped_as_duplicate(scheduling, meeting):
+    body = outcome(meeting.id)
+    await post(scheduling, body, webhooks.sign(DEVELOPMENT_PROVIDER_SECRET, msg_id="msg_shared", body=body))
+    mediator = {**MediatorUpdated.model_config["json_schema_extra"]["examples"][0]["data"],  # type: ignore[index]
+                "id": "other-med-0001"}
+    other = json.dumps({"type": "mediator.updated", "data": mediator}).encode()
+
+    response = await post(scheduling, other, webhooks.sign(OTHER_PROVIDER_SECRET, msg_id="msg_shared", body=other))
+    replayed = await post(scheduling, other, webhooks.sign(OTHER_PROVIDER_SECRET, msg_id="msg_shared", body=other))
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "applied"
+    assert replayed.json()["status"] == "duplicate"
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        rows = (await session.exec(select(InboundWebhook).where(InboundWebhook.webhook_id == "msg_shared"))).all()
+        assert sorted(row.provider_id for row in rows) == ["kids-send-mediation", "other-provider"]
+        assert await session.get(Mediator, "other-med-0001") is not None
 
 
 @pytest.mark.parametrize(

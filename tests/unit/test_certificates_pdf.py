@@ -182,3 +182,14 @@ def test_r10_a_replacement_after_a_missed_30_days_says_mediation_took_place_late
     assert "Mediation certificate: mediation could not be arranged within 30 days" in text
     assert "Mediation took place later, on 24 November 2026" in text
     assert "corrects and replaces certificate MC-2026-000042-5, keeping its issue date" in text
+
+
+def test_the_certificate_prints_its_verification_code_and_its_qr_code_carries_it():
+    url = "https://certificates.example/v1/verify?number=MC-2026-000042-5&code=7Q2KD-M9XHE-4TRWB"
+
+    text = text_of(pdf.render(content(verification_url=url, verification_code="7Q2KD-M9XHE-4TRWB")))
+    [widget] = pdf._qr(url, 30).contents
+
+    assert "Verification code 7Q2KD-M9XHE-4TRWB" in text
+    assert "go to https://certificates.example/v1/verify?number=MC-2026-000042-5, and enter the verification code" in text
+    assert widget.value == url

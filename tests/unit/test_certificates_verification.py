@@ -1,10 +1,18 @@
-"""Public verification: the surname second factor and the per-IP token bucket."""
+"""Public verification: the verification code, the surname and the per-IP token bucket."""
 
 from __future__ import annotations
 
 import pytest
 
-from certificates.certificate.verification import TokenBucket, surname_matches
+from certificates.certificate.service import Issuing
+from certificates.certificate.verification import (
+    CODE_ALPHABET,
+    CODE_BITS,
+    TokenBucket,
+    code_matches,
+    new_verification_code,
+    surname_matches,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +63,28 @@ def test_one_client_exhausting_its_bucket_does_not_limit_another():
 
     assert bucket.take("203.0.113.7", now=0.0) > 0
     assert bucket.take("198.51.100.1", now=0.0) == 0.0
+
+
+def test_a_verification_code_has_75_random_bits_in_three_typable_groups():
+    codes = {new_verification_code() for _ in range(200)}
+
+    assert CODE_BITS >= 60
+    assert len(codes) == 200
+    for code in codes:
+        groups = code.split("-")
+        assert [len(g) for g in groups] == [5, 5, 5]
+        assert set("".join(groups)) <= set(CODE_ALPHABET)
+
+
+def test_a_code_matches_as_typed_in_any_case_with_spaces_and_misread_letters():
+    assert code_matches("7Q2KD-M9XH0-41RWB", "7q2kd m9xho 4lrwb")
+    assert code_matches("7Q2KD-M9XH0-41RWB", "7Q2KDM9XH041RWB")
+    assert not code_matches("7Q2KD-M9XH0-41RWB", "7Q2KD-M9XH0-41RWC")
+    assert not code_matches(None, "7Q2KD-M9XH0-41RWB")
+
+
+def test_the_qr_code_link_carries_the_number_and_the_verification_code():
+    issuing = Issuing(number_prefix="MC", public_base_url="https://certificates.example/", signer=None)  # type: ignore[arg-type]
+
+    assert issuing.verification_url("MC-2026-000042-5", "7Q2KD-M9XHE-4TRWB") == (
+        "https://certificates.example/v1/verify?number=MC-2026-000042-5&code=7Q2KD-M9XHE-4TRWB")

@@ -91,3 +91,15 @@ def require_any_scope(*scopes: str) -> Callable[..., ApiClient]:
 
 
 AUTH_RESPONSES = {**Unauthorized.response(), **Forbidden.response()}
+
+
+_ops_read = require_scope("ops:read")
+
+
+def ops_only_in_production(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Production: ``/metrics`` and the OpenAPI document need an ops bearer token (scope ``ops:read``)."""
+    if request.app.state.runtime.settings.environment == "production":
+        _ops_read(request, credentials)

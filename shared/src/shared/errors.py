@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.http import allowed_methods
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -39,6 +41,8 @@ class ServiceError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
+    #: Response headers the status calls for (``WWW-Authenticate`` on a 401).
+    headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail or self.title)
@@ -73,6 +77,7 @@ class Unauthorized(ServiceError):
     status = 401
     code = "unauthorized"
     title = "Missing or invalid credentials"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="send-mediation"'}
 
 
 class Forbidden(ServiceError):
@@ -136,7 +141,7 @@ def install_error_handlers(app: FastAPI, *, union_tags: frozenset[str] = frozens
     """``union_tags``: the tags of request bodies that are tagged unions (pydantic puts them in error paths)."""
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.code, exc.detail, exc.errors)
+        return problem_response(exc.status, exc.title, exc.code, exc.detail, exc.errors, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -147,6 +152,8 @@ def install_error_handlers(app: FastAPI, *, union_tags: frozenset[str] = frozens
                                 "; ".join(f"{e.field}: {e.reason}" for e in errors), errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail), f"http_{exc.status_code}",
-                                headers=getattr(exc, "headers", None))
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method served at this path, not only the first route's
+            headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+        return problem_response(exc.status_code, str(exc.detail), f"http_{exc.status_code}", headers=headers or None)

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
@@ -21,9 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from shared import clock, deadletters, outbox, scenario_clock
+from shared.auth import ops_only_in_production
 from shared.clock_routes import clock_router
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_error_handlers
+from shared.http import SecurityHeadersMiddleware
 from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import EventConsumer, Subscriptions, dead_letter_topic
 from shared.kafka.producer import Producer
@@ -238,7 +240,8 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
                 OUTBOX_BACKLOG.labels(runtime.service).set(await outbox.backlog(session))
         return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    @router.get("/metrics", summary="Prometheus metrics (in production: an ops bearer token, scope ops:read)",
+                response_class=Response, dependencies=[Depends(ops_only_in_production)])
     async def metrics() -> Response:
         async with runtime.sessionmaker() as session:
             OUTBOX_BACKLOG.labels(runtime.service).set(await outbox.backlog(session))
@@ -262,9 +265,18 @@ def build_app(runtime: ServiceRuntime, *, title: str, description: str, version:
             app.state.runtime = runtime
             yield
 
+    production = runtime.settings.environment == "production"
+    # Production serves no Swagger UI or ReDoc (they load from a third-party CDN) and its OpenAPI document only
+    # to operations (below); contracts are published from the repository instead.
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
-                  openapi_tags=openapi_tags)
+                  openapi_tags=openapi_tags, docs_url=None if production else "/docs",
+                  redoc_url=None if production else "/redoc", openapi_url=None if production else "/openapi.json")
     app.state.runtime = runtime
+    if production:
+        @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(ops_only_in_production)])
+        async def openapi_for_operations() -> JSONResponse:
+            return JSONResponse(app.openapi())
+    app.add_middleware(SecurityHeadersMiddleware, behind_tls=runtime.settings.behind_tls)
     install_error_handlers(app, union_tags=union_tags)
     app.middleware("http")(http_metrics_middleware(runtime.service))
     app.include_router(operations_router(runtime))

@@ -1,8 +1,8 @@
 """Every table certificates owns (imported by migrations/env.py)."""
 
-from certificates.certificate.models import CaseRecord, Certificate, Review
+from certificates.certificate.models import CaseRecord, Certificate, Review, VerificationAttempt
 from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
 
-__all__ = ["CaseRecord", "Certificate", "DeadLetter", "InboxEvent", "OutboxEvent", "Review"]
+__all__ = ["CaseRecord", "Certificate", "DeadLetter", "InboxEvent", "OutboxEvent", "Review", "VerificationAttempt"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from certificates.certificate.signing import SigningConfig
@@ -22,6 +23,10 @@ class CertificatesSettings(ServiceSettings):
     #: Public verification: each client IP may make this many checks in a burst, refilled at this rate per minute.
     verify_burst: int = 10
     verify_per_minute: float = 10.0
+    #: Public verification: after this many wrong answers for one number within the window, that number refuses
+    #: every check (even a right one) until the window passes. Durable, shared by every replica.
+    verify_failures_per_number: int = Field(default=5, ge=1)
+    verify_lockout_minutes: float = Field(default=15.0, gt=0)
 
     @property
     def service_name(self) -> str:

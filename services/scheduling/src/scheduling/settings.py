@@ -5,7 +5,7 @@ import base64
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, secret_weakness
 
 DEVELOPMENT_PROVIDER_SECRET = "whsec_" + base64.b64encode(b"dev-only provider webhook secret").decode()
 
@@ -41,12 +41,32 @@ class SchedulingSettings(ServiceSettings):
         """Who may sign inbound webhooks, and with what: the signature tells which provider sent one."""
         return {self.provider_id: self.provider_webhook_secrets, **self.other_provider_webhook_secrets}
 
-    def secrets(self) -> dict[str, str]:
-        every = [*self.provider_webhook_secrets, *(s for v in self.other_provider_webhook_secrets.values() for s in v)]
-        return {
-            f"provider_webhook_secrets[{i}]": base64.b64decode(secret.removeprefix("whsec_") + "==").decode("latin-1")
-            for i, secret in enumerate(every)
-        }
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.seed_mediators:
+            problems.append("seed_mediators: the packaged mediators are a development pool, not real people "
+                            "(set SCHEDULING_SEED_MEDIATORS=false)")
+        if self.provider_webhook_url:
+            problems.append("provider_webhook_url registers a development endpoint with the development secret: "
+                            "register the provider's endpoint through POST /v1/admin/webhook-endpoints")
+        for provider_id, secrets in self.webhook_secrets_by_provider().items():
+            for i, secret in enumerate(secrets):
+                weakness = _webhook_key_weakness(secret)
+                if weakness is not None:
+                    problems.append(f"webhook secret {i} of provider {provider_id} is {weakness}")
+        return problems
+
+
+#: Standard Webhooks keys are 24 to 64 random bytes; ``shared.webhooks.generate_secret`` makes 32.
+MIN_WEBHOOK_KEY_BYTES, MIN_WEBHOOK_KEY_BITS = 24, 80  # 24 random bytes rate about 100 or more
+
+
+def _webhook_key_weakness(secret: str) -> str | None:
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        return "not a base64 whsec_ key"
+    return secret_weakness(key, min_length=MIN_WEBHOOK_KEY_BYTES, min_bits=MIN_WEBHOOK_KEY_BITS)
 
 
 def get_settings() -> SchedulingSettings:

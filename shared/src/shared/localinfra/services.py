@@ -45,7 +45,10 @@ class ServiceProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", self.spec.app_factory, "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
+             "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "10",
+             # Every local caller is 127.0.0.1, which uvicorn trusts by default: no proxy is in front, so no
+             # caller may name its own address in X-Forwarded-For (the per-IP limits would not hold).
+             "--no-proxy-headers"],
             env={**os.environ, **self.env}, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -76,6 +76,8 @@ class Certificate(SQLModel, table=True):
     provider: str = Field(max_length=200)
     mediation_date: date | None = None
     number: str | None = Field(default=None, unique=True, max_length=32)
+    #: Printed on the certificate and in its QR code; verification needs it with the number (verification.py).
+    verification_code: str | None = Field(default=None, max_length=32)
     issued_on: date | None = None
     issued_at: datetime | None = None
     pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
@@ -124,3 +126,13 @@ class Review(SQLModel, table=True):
     resolved_by: str | None = Field(default=None, max_length=200)
     #: The certificate issued (R4) or the replacement (R10) after an "issue" decision.
     issued_certificate_id: str | None = Field(default=None, max_length=36)
+
+
+class VerificationAttempt(SQLModel, table=True):
+    """Wrong verification answers per certificate number (known or not) in the current window."""
+
+    __tablename__ = "verification_attempts"
+
+    number: str = Field(primary_key=True, max_length=32)
+    failures: int = 0
+    window_started_at: datetime = Field(index=True)

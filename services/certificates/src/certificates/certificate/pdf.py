@@ -48,6 +48,8 @@ class CertificateContent:
     mediation_date: date | None
     appeal_deadline: date
     verification_url: str
+    #: Printed beside the QR code (which carries it too); verification needs it with the number.
+    verification_code: str | None = None
     version: int = 1
     supersedes_number: str | None = None
     #: R17's D before any move (the later of the two dates); None when it did not move.
@@ -115,6 +117,7 @@ def render(content: CertificateContent) -> bytes:
     heading = ParagraphStyle("heading", parent=styles["Heading1"], fontSize=17, leading=21, spaceAfter=8)
     rows = [
         ("Certificate number", content.number),
+        *([("Verification code", content.verification_code)] if content.verification_code else []),
         ("Issued on", _d(content.issued_on)),
         ("Appeal deadline", f"5pm on {_weekday(content.appeal_deadline)}"),
         ("Issued by", f"{content.issuer}, {content.provider}"),
@@ -145,9 +148,9 @@ def render(content: CertificateContent) -> bytes:
         Spacer(1, 4 * mm),
         Table([[_qr(content.verification_url, 30 * mm), Paragraph(
             "<b>Check this certificate</b><br/>Scan the code, or go to "
-            f"{escape(content.verification_url)}, and enter the surname of the parent or young person named "
-            "above. The page says whether this certificate is valid, has been replaced by a corrected version, "
-            "or has been revoked. This document is digitally signed.", body)]],
+            f"{escape(content.verification_url.split('&code=')[0])}, and enter the verification code above and "
+            "the surname of the parent or young person named above. The page says whether this certificate is "
+            "valid, has been replaced by a corrected version, or has been revoked. This document is digitally signed.", body)]],
               colWidths=[34 * mm, None], style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")])),
         Spacer(1, 4 * mm),
         Paragraph("<b>What this certificate is for</b>", body),

@@ -131,13 +131,19 @@ async def void_certificate(certificate_id: str, body: CertificateVoid, session: 
 
 NO_MATCH: dict[str, Any] = {
     "status": "not_found",
-    "detail": "No certificate matches this number and surname. Check both and try again.",
+    "detail": "No certificate matches this number, verification code and surname. Check them and try again.",
 }
+RATE_LIMITED: dict[str, Any] = {"status": "rate_limited", "detail": "Too many checks; try again later."}
 VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Unknown number or wrong surname: the same answer for both", "content": {
+    404: {"description": "Unknown number, wrong code or wrong surname: the same answer for each", "content": {
         "application/json": {"example": NO_MATCH}}},
-    429: {"description": "Too many checks from this address; see Retry-After"},
+    429: {"description": "Too many checks from this address, or too many wrong answers for this number (known or "
+                         "not); see Retry-After", "content": {"application/json": {"example": RATE_LIMITED}}},
 }
+
+
+def _rate_limited(wait: float) -> JSONResponse:
+    return JSONResponse(RATE_LIMITED, status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
 
 
 @verify_router.post("", response_model=VerificationRead, summary="Check a certificate (no login)",
@@ -145,16 +151,25 @@ VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def verify_certificate(body: VerificationRequest, request: Request, session: SessionDep) -> Any:
     """For a Tribunal clerk or the family: is this certificate valid, superseded by a correction, or revoked?
 
-    The surname of the parent or young person is the second factor. An unknown number and a wrong surname get
-    the same answer, and each address may make only a few checks a minute, so numbers cannot be enumerated.
+    Needs the number, the verification code printed on the certificate (and in its QR code) and the surname of
+    the parent or young person. An unknown number, a wrong code and a wrong surname get the same answer. Each
+    address may make only a few checks a minute, and after a few wrong answers for one number (known or not)
+    that number refuses every check, even a right one, for a while: so nothing can be learnt by guessing.
     """
+    settings = request.app.state.runtime.settings
     limiter: TokenBucket = request.app.state.verify_limiter
     wait = limiter.take(request.client.host if request.client else "unknown")
     if wait > 0:
-        return JSONResponse({"status": "rate_limited", "detail": "Too many checks; try again later."},
-                            status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
-    found = await certificate_service.verify(session, number=body.number, surname=body.surname)
+        return _rate_limited(wait)
+    locked = await certificate_service.verification_locked_for(
+        session, body.number, limit=settings.verify_failures_per_number, window_minutes=settings.verify_lockout_minutes)
+    if locked > 0:
+        log.info("certificate.verification", outcome="number_locked")
+        return _rate_limited(locked)
+    found = await certificate_service.verify(session, number=body.number, code=body.code, surname=body.surname)
     if found is None:
+        await certificate_service.record_verification_failure(session, body.number,
+                                                              window_minutes=settings.verify_lockout_minutes)
         log.info("certificate.verification", outcome="no_match")
         return JSONResponse(NO_MATCH, status_code=404)
     certificate = found.certificate
@@ -174,16 +189,19 @@ PAGE = """<!doctype html>
 label{{display:block;margin-top:1rem;font-weight:600}}input{{font-size:1.1rem;width:100%;padding:.4rem}}
 button{{margin-top:1rem;font-size:1.1rem;padding:.5rem 1rem}}</style></head>
 <body><h1>Check a SEND mediation certificate</h1>
-<p>Enter the certificate number and the surname of the parent or young person named on it.</p>
+<p>Enter the certificate number, its verification code and the surname of the parent or young person named on
+it.</p>
 <form id="check"><label for="number">Certificate number</label>
 <input id="number" name="number" value="{number}" autocomplete="off" required>
+<label for="code">Verification code</label>
+<input id="code" name="code" value="{code}" autocomplete="off" required>
 <label for="surname">Surname</label><input id="surname" name="surname" autocomplete="off" required>
 <button type="submit">Check</button></form>
 <p id="answer" role="status" aria-live="polite"></p>
 <script>
 document.getElementById("check").addEventListener("submit", async (e) => {{
   e.preventDefault();
-  const body = {{number: e.target.number.value, surname: e.target.surname.value}};
+  const body = {{number: e.target.number.value, code: e.target.code.value, surname: e.target.surname.value}};
   const r = await fetch("{action}", {{method: "POST", headers: {{"content-type": "application/json"}},
                                      body: JSON.stringify(body)}});
   const a = await r.json();
@@ -200,9 +218,11 @@ document.getElementById("check").addEventListener("submit", async (e) => {{
 
 
 @verify_router.get("", response_class=HTMLResponse, summary="The verification page the certificate's QR code opens")
-async def verification_page(number: Annotated[str, Query(max_length=32)] = "") -> HTMLResponse:
-    """A form for the number (pre-filled from the QR code) and the surname; the surname is POSTed, never put in a URL."""
-    return HTMLResponse(PAGE.format(number=escape(number), action="/v1/verify"))
+async def verification_page(number: Annotated[str, Query(max_length=32)] = "",
+                            code: Annotated[str, Query(max_length=32)] = "") -> HTMLResponse:
+    """A form for the number and the verification code (both pre-filled from the QR code) and the surname; the
+    surname is POSTed, never put in a URL."""
+    return HTMLResponse(PAGE.format(number=escape(number), code=escape(code), action="/v1/verify"))
 
 
 REVIEW_NOT_FOUND = certificate_service.ReviewNotFound.response("No review with this id for this LA")

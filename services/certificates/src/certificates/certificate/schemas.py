@@ -21,6 +21,9 @@ class CertificateRead(BaseModel):
     id: str
     case_id: str
     number: str = Field(examples=["MC-2026-000042-5"])
+    verification_code: str | None = Field(
+        default=None, examples=["7Q2KD-M9XHE-4TRWB"],
+        description="Printed on the certificate and in its QR code; public verification needs it with the number")
     kind: CertificateKind
     version: int = Field(description="1 for the first issue; a correction is a new version (R16)")
     triggered_on: date
@@ -116,6 +119,9 @@ class CertificateVoid(BaseModel):
 
 class VerificationRequest(BaseModel):
     number: str = Field(min_length=1, max_length=32, examples=["MC-2026-000042-5"])
+    code: str = Field(min_length=1, max_length=32, examples=["7Q2KD-M9XHE-4TRWB"],
+                      description="The verification code printed on the certificate and carried by its QR code "
+                                  "(any case; spaces and hyphens ignored)")
     surname: str = Field(min_length=1, max_length=200, description="The surname of the parent or young person")
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
 
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from stdnum import luhn
@@ -22,9 +24,10 @@ from certificates.certificate.models import (
     ReviewDecision,
     ReviewKind,
     ReviewStatus,
+    VerificationAttempt,
 )
 from certificates.certificate.signing import PdfSigner
-from certificates.certificate.verification import surname_matches
+from certificates.certificate.verification import code_matches, new_verification_code, surname_matches
 from shared import clock
 from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
 from shared.db import wake_after_commit
@@ -68,8 +71,10 @@ class Issuing:
     public_base_url: str
     signer: PdfSigner
 
-    def verification_url(self, number: str) -> str:
-        return f"{self.public_base_url.rstrip('/')}/v1/verify?number={quote(number)}"
+    def verification_url(self, number: str, code: str | None = None) -> str:
+        """The verification page, with the number and (for the QR code) the verification code filled in."""
+        url = f"{self.public_base_url.rstrip('/')}/v1/verify?number={quote(number)}"
+        return url if code is None else f"{url}&code={quote(code)}"
 
 
 def certificate_number(prefix: str, year: int, serial: int) -> str:
@@ -222,6 +227,7 @@ async def _issue(session: AsyncSession, certificate: Certificate, case: CaseReco
     now = clock.now()
     assert certificate.serial is not None
     certificate.number = certificate_number(issuing.number_prefix, now.year, certificate.serial)
+    certificate.verification_code = new_verification_code()
     # R16: a corrected version keeps the original issue date, so the appeal clock (R17) does not move.
     certificate.issued_on = supersedes.issued_on if supersedes is not None else clock.london_date(now)
     certificate.issued_at, certificate.status = now, CertificateStatus.issued
@@ -238,7 +244,8 @@ async def _issue(session: AsyncSession, certificate: Certificate, case: CaseReco
         requester_role=case.requester_role, case_reference=case.reference, decision=case.decision,
         notice_sent_on=case.notice_sent_on, mediation_date=certificate.mediation_date,
         appeal_deadline=deadline.day, appeal_deadline_unmoved=deadline.unmoved,
-        verification_url=issuing.verification_url(certificate.number),
+        verification_url=issuing.verification_url(certificate.number, certificate.verification_code),
+        verification_code=certificate.verification_code,
         version=certificate.version, supersedes_number=supersedes.number if supersedes is not None else None,
     ))
     certificate.pdf = await issuing.signer.sign(rendered, reason=f"SEND mediation certificate {certificate.number}")
@@ -433,12 +440,17 @@ class Verification:
     superseded_by_number: str | None = None
 
 
-async def verify(session: AsyncSession, *, number: str, surname: str) -> Verification | None:
-    """None for an unknown number and for a wrong surname alike, so numbers cannot be enumerated."""
-    certificate = (await session.exec(select(Certificate).where(Certificate.number == number.strip().upper()))).first()
+def normalise_number(number: str) -> str:
+    return number.strip().upper()
+
+
+async def verify(session: AsyncSession, *, number: str, code: str, surname: str) -> Verification | None:
+    """None for an unknown number, a wrong code and a wrong surname alike, so nothing can be enumerated."""
+    certificate = (await session.exec(select(Certificate).where(Certificate.number == normalise_number(number)))).first()
     case = await session.get(CaseRecord, certificate.case_id) if certificate is not None else None
-    matches = surname_matches(case.requester_name if case is not None else "", surname)
-    if certificate is None or case is None or not matches:
+    code_ok = code_matches(certificate.verification_code if certificate is not None else None, code)
+    surname_ok = surname_matches(case.requester_name if case is not None else "", surname)
+    if certificate is None or case is None or not (code_ok and surname_ok):
         return None
     authority = load_directory().get(case.la_code)
     la_name = authority.name if authority else case.la_code
@@ -448,3 +460,30 @@ async def verify(session: AsyncSession, *, number: str, surname: str) -> Verific
         newer = (await session.exec(select(Certificate).where(Certificate.id == certificate.superseded_by_id))).first()
         return Verification("superseded", certificate, la_name, newer.number if newer is not None else None)
     return Verification("valid", certificate, la_name)
+
+
+async def verification_locked_for(session: AsyncSession, number: str, *, limit: int, window_minutes: float) -> float:
+    """Seconds until this number may be checked again after ``limit`` wrong answers in the window; 0 if it may."""
+    attempt = await session.get(VerificationAttempt, normalise_number(number))
+    if attempt is None or attempt.failures < limit:
+        return 0.0
+    remaining = (attempt.window_started_at + timedelta(minutes=window_minutes) - clock.now()).total_seconds()
+    return max(0.0, remaining)
+
+
+async def record_verification_failure(session: AsyncSession, number: str, *, window_minutes: float) -> None:
+    """Count one wrong answer for this number (commits). A window that has passed starts again at one."""
+    now, key = clock.now(), normalise_number(number)
+    expired = now - timedelta(minutes=window_minutes)
+    await session.exec(delete(VerificationAttempt).where(
+        col(VerificationAttempt.window_started_at) < expired))
+    if await session.get(VerificationAttempt, key) is None:
+        session.add(VerificationAttempt(number=key, failures=1, window_started_at=now))
+        try:
+            await session.commit()
+            return
+        except IntegrityError:  # another replica counted this number's first failure at the same moment
+            await session.rollback()
+    await session.exec(update(VerificationAttempt).where(
+        col(VerificationAttempt.number) == key).values(failures=col(VerificationAttempt.failures) + 1))
+    await session.commit()

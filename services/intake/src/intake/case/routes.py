@@ -85,14 +85,17 @@ async def submit_case(body: CaseCreate, session: SessionDep, client: PortalWrite
 
     `mediation` emits `case.submitted` (scheduling books a meeting); `mediation_declined`
     emits `case.mediation_declined` (certificates issues the adviser certificate, R6).
+
+    With an `Idempotency-Key`, a retry with the same body gets the original case (200), also when retries
+    arrive at the same time: the first stores the case, the others wait for it and then get it.
     """
     la_code = client.la_code or ""
     if key is not None and (existing := await case_service.find_by_idempotency_key(
             session, la_code=la_code, key=key, body=body)):
         response.status_code = 200
         return await _read(session, existing.id, la_code)
-    case = await case_service.submit(session, body, la_code=la_code, key=key)
-    try:
+    try:  # a concurrent retry with the same key: its insert waits for the first, then violates the unique key
+        case = await case_service.submit(session, body, la_code=la_code, key=key)
         await session.commit()
     except IntegrityError:
         await session.rollback()

@@ -96,10 +96,14 @@ class Meeting(SQLModel, table=True):
 
 
 class InboundWebhook(SQLModel, table=True):
-    """Every provider webhook applied, by its webhook-id: a replay is a no-op."""
+    """Every provider webhook applied, by its provider and webhook-id: a replay is a no-op.
+
+    Each provider picks its own ids, so one provider's id never shadows another's.
+    """
 
     __tablename__ = "inbound_webhooks"
 
+    provider_id: str = Field(primary_key=True, max_length=64)
     webhook_id: str = Field(primary_key=True, max_length=255)
     type: str = Field(max_length=100)
     received_at: datetime = Field(default_factory=clock.now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -51,6 +51,7 @@ WEBHOOK_TYPES = frozenset(_type_of(model) for model in WEBHOOK_MODELS)
 class BadSignature(Unauthorized):
     code = "invalid_webhook_signature"
     title = "Webhook signature, timestamp or headers do not verify"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Signature realm="provider-webhooks"'}  # Standard Webhooks, not a bearer token
 
 
 class MalformedWebhook(ServiceError):
@@ -151,7 +152,8 @@ async def receive_provider_webhook(
 ) -> WebhookAccepted:
     """Standard Webhooks: HMAC-SHA256 over `webhook-id.webhook-timestamp.body` with the provider's
     `whsec_` secret, compared in constant time; a timestamp more than 5 minutes off is refused.
-    A `webhook-id` already applied is acknowledged and changes nothing. A change is applied whole or not at all.
+    A `webhook-id` this provider already sent is acknowledged and changes nothing (each provider has its own ids).
+    A change is applied whole or not at all.
 
     Types: `meeting.booked` (the provider's booking for a referred case, with venue or link, attendees (R12, R14),
     the child's views (R14) and any consent to short notice (R11)), `meeting.rescheduled` and `meeting.cancelled`
@@ -173,9 +175,9 @@ async def receive_provider_webhook(
         errors = field_errors(exc.errors(), prefix=("body",), union_tags=WEBHOOK_TYPES)
         raise InvalidRequest("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors) from exc
 
-    if await session.get(InboundWebhook, webhook_id) is not None:
+    if await session.get(InboundWebhook, (provider_id, webhook_id)) is not None:
         return WebhookAccepted(status="duplicate", webhook_id=webhook_id)
-    session.add(InboundWebhook(webhook_id=webhook_id, type=payload.type))
+    session.add(InboundWebhook(provider_id=provider_id, webhook_id=webhook_id, type=payload.type))
     meeting_id = await _apply(session, payload, provider_id=provider_id, timezone=settings.meeting_timezone)
     try:
         await session.commit()
