@@ -6,6 +6,7 @@ import asyncio
 import math
 import time as time_
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -117,8 +118,8 @@ def system(postgres: PostgresServer, kafka_bootstrap: str, namespace: str, smtp_
         system.start(*processes)
         yield system
     finally:
-        for process in system.all_processes():
-            process.stop()
+        with ThreadPoolExecutor() as pool:  # side by side: each may take its graceful-shutdown time
+            list(pool.map(lambda process: process.stop(), system.all_processes()))
         for log in sorted((tmp_path / "logs").glob("*.log")):  # shown by pytest when the test fails
             print(f"===== {log.name} (last lines) =====")
             print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))

@@ -97,7 +97,7 @@ async def read_topics(bootstrap: str, topics: list[str]) -> list[dict[str, Any]]
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         records: list[dict[str, Any]] = []
-        while any(await consumer.position(tp) < end for tp, end in ends.items()):
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             batches = await consumer.getmany(*partitions, timeout_ms=1000)
             for tp, batch in batches.items():
                 for record in batch:
