@@ -11,6 +11,7 @@ batch and publish a case's later event before its earlier one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,8 @@ RELAY = "outbox_relay"
 
 #: The advisory lock (``shared.db``) one relay holds while it publishes a batch.
 RELAY_LOCK = "shared.outbox.relay"
+#: How long a relay that found another one publishing waits before it tries again.
+LOCK_RETRY_SECONDS = 0.05
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -82,12 +85,14 @@ async def publish_pending(
 
     In order means in ``id`` order, across replicas too: only the relay holding the database's relay lock
     publishes, so a case's events leave in the order they were recorded (and the key keeps them on one
-    partition). A relay that finds the lock taken returns False and polls again later, which costs one wake-up:
-    the holder loops while more is waiting.
+    partition). A relay that finds the lock taken waits a moment and answers True, so that it tries again soon:
+    what woke it may have committed after the holder read its batch.
     """
     async with sessionmaker() as session:
         if not await try_advisory_xact_lock(session, RELAY_LOCK):
-            return False
+            await session.rollback()  # hold no snapshot or connection while waiting
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
+            return True
         rows = (
             await session.exec(
                 select(OutboxEvent)
