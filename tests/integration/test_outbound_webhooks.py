@@ -192,3 +192,21 @@ async def test_a_withdrawn_case_cancels_its_meeting_and_tells_the_provider(sched
     assert cancelled is not None and (cancelled.status, cancelled.sequence) == (MeetingStatus.cancelled, 1)
     assert events == ["meeting.scheduled.v1", "meeting.cancelled.v1"]
     assert [m.type for m in found] == ["case.referred", "meeting.cancelled"]
+
+
+async def test_a_cancellation_waits_for_the_referral_it_cancels_while_the_referral_is_retried(scheduling, receiver):
+    await register(scheduling, receiver.url)
+    receiver.script += [(500, {}), (500, {})]
+    meeting = await book(scheduling)
+
+    async def first_attempt_failed() -> bool:
+        return [m.attempts for m in await messages(scheduling)] == [1]
+
+    await eventually(first_attempt_failed, what="the referral's first attempt failed")
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        await meeting_service.cancel_for_case(session, meeting.case_id, reason="case_withdrawn")
+        await session.commit()
+    found = await eventually(lambda: delivered(scheduling), what="both webhooks delivered")
+
+    referral, cancellation = found
+    assert receiver.ids() == [referral.id] * 3 + [cancellation.id]  # one case's webhooks in order, retries too

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -71,3 +72,25 @@ def _forget_dirty_workers(session: Session) -> None:
 
 def is_sqlite(engine: AsyncEngine | Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def advisory_key(name: str) -> int:
+    """A stable PostgreSQL advisory-lock key for ``name`` (the same in every process and replica)."""
+    return zlib.crc32(name.encode())
+
+
+async def try_advisory_xact_lock(session: AsyncSession, name: str) -> bool:
+    """Take the advisory lock ``name`` for this transaction if free (commit or rollback releases it).
+
+    Several replicas share one PostgreSQL database: this is how one of them does a job that must run once at a
+    time. True on SQLite, which has one writer at a time anyway and is never shared by replicas.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": advisory_key(name)}))
+
+
+async def advisory_xact_lock(session: AsyncSession, name: str) -> None:
+    """Wait for the advisory lock ``name`` and hold it for this transaction (no-op on SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})

@@ -8,6 +8,7 @@ below instead of spelling out their columns again.
 from __future__ import annotations
 
 import asyncio
+import zlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,9 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
+
+#: The advisory lock a service's migration holds in its database (``shared.db.advisory_key("shared.migrations")``).
+MIGRATION_LOCK_KEY = zlib.crc32(b"shared.migrations")
 
 
 def alembic_config(script_location: str, database_url: str) -> Config:
@@ -39,6 +43,10 @@ def run_env(target_metadata: Any) -> None:
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together migrate one after another: the second waits here, then finds
+                # the schema at head (PostgreSQL runs the whole upgrade in this one transaction).
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
 
     async def run_async() -> None:

@@ -2,10 +2,16 @@
 
 A relay publishes it promptly after commit (woken by the commit) and marks it
 published; a poll is the safety net for wake-ups lost to a crash.
+
+With several replicas on one PostgreSQL database, one relay publishes at a time: each batch runs under a
+transaction-scoped advisory lock (``pg_try_advisory_xact_lock``), and a relay that does not get it publishes
+nothing this round. Row locks alone (``FOR UPDATE SKIP LOCKED``) would let a second relay skip the first one's
+batch and publish a case's later event before its earlier one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -16,7 +22,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import clock
-from shared.db import wake_after_commit
+from shared.db import try_advisory_xact_lock, wake_after_commit
 from shared.events.envelope import Envelope, EventData
 from shared.events.registry import model_for
 from shared.kafka.codec import KafkaMessage, encode
@@ -28,6 +34,11 @@ from shared.tracing import current_traceparent
 log = get_logger(__name__)
 
 RELAY = "outbox_relay"
+
+#: The advisory lock (``shared.db``) one relay holds while it publishes a batch.
+RELAY_LOCK = "shared.outbox.relay"
+#: How long a relay that found another one publishing waits before it tries again.
+LOCK_RETRY_SECONDS = 0.05
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -70,8 +81,18 @@ async def publish_pending(
     sessionmaker: async_sessionmaker[AsyncSession], producer: Producer, *, service: str, namespace: str = "",
     batch: int = 200,
 ) -> bool:
-    """Publish one batch of unpublished events in order; True if more may be waiting."""
+    """Publish one batch of unpublished events in order; True if more may be waiting.
+
+    In order means in ``id`` order, across replicas too: only the relay holding the database's relay lock
+    publishes, so a case's events leave in the order they were recorded (and the key keeps them on one
+    partition). A relay that finds the lock taken waits a moment and answers True, so that it tries again soon:
+    what woke it may have committed after the holder read its batch.
+    """
     async with sessionmaker() as session:
+        if not await try_advisory_xact_lock(session, RELAY_LOCK):
+            await session.rollback()  # hold no snapshot or connection while waiting
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
+            return True
         rows = (
             await session.exec(
                 select(OutboxEvent)

@@ -22,15 +22,19 @@ from scheduling.outbound.schemas import CaseReferred, MeetingCancelled
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings, get_settings
 from scheduling.webhook.routes import provider_webhook_schemas
 from scheduling.webhook.routes import router as webhook_router
+from shared.db import advisory_xact_lock
 from shared.events.meetings import TOPIC as MEETINGS_TOPIC
 from shared.events.meetings import ProviderEndpointDisabledV1
 from shared.runtime import ServiceRuntime, WorkerSpec, build_app
+
+SEEDING_LOCK = "scheduling.seed_development_data"
 
 
 async def seed_development_data(runtime: ServiceRuntime) -> None:
     """The development pool of mediators, and the provider endpoint named by SCHEDULING_PROVIDER_WEBHOOK_URL."""
     settings: SchedulingSettings = runtime.settings  # type: ignore[assignment]
     async with runtime.sessionmaker() as session:
+        await advisory_xact_lock(session, SEEDING_LOCK)  # replicas starting together seed one after another
         if settings.seed_mediators:
             path = Path(str(resources.files("scheduling.data").joinpath("mediators.yaml")))
             await mediator_service.seed_mediators(session, path)

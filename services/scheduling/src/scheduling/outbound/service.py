@@ -18,6 +18,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import and_, exists, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -84,11 +86,24 @@ async def enqueue(session: AsyncSession, *, provider_id: str, case_id: str, type
 
 
 async def next_due(session: AsyncSession, now: datetime) -> tuple[WebhookMessage, WebhookEndpoint] | None:
+    """The next message to attempt, locked for this transaction; another replica's dispatcher skips it.
+
+    A case's messages to one endpoint go one at a time, oldest first: one waits while an older one for the same
+    case and endpoint is still pending (being sent by a replica, or waiting for its retry), so the provider never
+    hears of a cancellation before the referral it cancels.
+    """
+    older = aliased(WebhookMessage)
     row = (await session.exec(
         select(WebhookMessage, WebhookEndpoint)
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookMessage.endpoint_id))
         .where(WebhookMessage.status == DeliveryStatus.pending, col(WebhookMessage.next_attempt_at) <= now,
-               col(WebhookEndpoint.enabled).is_(True))
+               col(WebhookEndpoint.enabled).is_(True),
+               ~exists().where(col(older.endpoint_id) == col(WebhookMessage.endpoint_id),
+                               col(older.case_id) == col(WebhookMessage.case_id),
+                               col(older.status) == DeliveryStatus.pending,
+                               or_(col(older.created_at) < col(WebhookMessage.created_at),
+                                   and_(col(older.created_at) == col(WebhookMessage.created_at),
+                                        col(older.id) < col(WebhookMessage.id)))))
         .order_by(col(WebhookMessage.next_attempt_at))
         .limit(1)
         .with_for_update(skip_locked=True, of=WebhookMessage)
