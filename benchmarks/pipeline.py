@@ -30,9 +30,10 @@ import asyncio
 import contextlib
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -51,6 +52,8 @@ from benchmarks.common import (
     wait_ready,
 )
 from benchmarks.intake_api import drain_time
+from shared.events.cases import CaseSubmittedV1
+from shared.events.meetings import MeetingScheduledV1
 from shared.localinfra.services import ServiceProcess
 
 
@@ -105,7 +108,7 @@ async def listed_as_booked(client: httpx.AsyncClient) -> set[str]:
 
 
 async def submit(client: httpx.AsyncClient, *, cases: int, concurrency: int, sent: dict[str, float],
-                 timed: Timed) -> None:
+                 timed: Timed, answered: dict[str, float] | None = None) -> None:
     counter = iter(range(cases))
     body = case_payload()
 
@@ -122,7 +125,10 @@ async def submit(client: httpx.AsyncClient, *, cases: int, concurrency: int, sen
                 timed.error(f"case {number}: HTTP {response.status_code} {response.text[:200]}")
                 continue
             timed.latencies.append(time.perf_counter() - begin)
-            sent[response.json()["id"]] = at
+            case_id = response.json()["id"]
+            sent[case_id] = at
+            if answered is not None:
+                answered[case_id] = time.time()
 
     timed.started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -180,11 +186,13 @@ def run(infra: Infra) -> list[dict[str, Any]]:
               "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200), "baselines": env_int("BENCH_BASELINES", 1)}
     namespace = infra.new_namespace()
     processes: list[ServiceProcess] = []
+    databases: dict[str, str] = {}
     try:
         for name, prefix in (("intake", "INTAKE_"), ("scheduling", "SCHEDULING_")):
-            env = infra.service_env(prefix, database_url=infra.create_database(name), namespace=namespace)
+            databases[name] = infra.create_database(name)
+            env = infra.service_env(prefix, database_url=databases[name], namespace=namespace)
             processes.append(infra.service(name, f"{name}.main:create_app", prefix, env))
-        rows, notes = asyncio.run(measure(infra, processes[0], processes[1], namespace, params))
+        rows, notes = asyncio.run(measure(infra, processes[0], processes[1], namespace, params, databases))
     finally:
         for process in processes:
             infra.stop(process)
@@ -193,7 +201,7 @@ def run(infra: Infra) -> list[dict[str, Any]]:
 
 
 async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProcess, namespace: str,
-                  params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+                  params: dict[str, Any], databases: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     await asyncio.gather(wait_ready(intake), wait_ready(scheduling))
@@ -209,13 +217,15 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
             await wait_booked(portal, set(warm_sent), timeout=params["timeout_s"])
 
         sent: dict[str, float] = {}
+        answered: dict[str, float] = {}
         seen: dict[str, float] = {}
         posted = Timed()
         submitted = asyncio.Event()
         watcher = asyncio.create_task(watch(portal, sent, seen, submitted=submitted, timeout=params["timeout_s"],
                                             interval=params["poll_interval_s"]))
         try:
-            await submit(portal, cases=params["cases"], concurrency=params["concurrency"], sent=sent, timed=posted)
+            await submit(portal, cases=params["cases"], concurrency=params["concurrency"], sent=sent, timed=posted,
+                         answered=answered)
         finally:
             submitted.set()
         await watcher
@@ -232,6 +242,7 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
     to_seen = [at - sent[case_id] for case_id, at in seen.items()]
     rows.append(summarise("submitted -> meeting_scheduled in intake", to_seen,
                           duration_s=max(seen.values(), default=first) - first, errors=len(sent) - len(seen)))
+    rows.extend(await hops(databases, sent, answered, {case_id: at for case_id, (at, _) in booked.items()}))
     if len(booked) < len(sent):
         notes.append(f"{len(sent) - len(booked)} of {len(sent)} cases not booked within {params['timeout_s']} s "
                      "(counted as errors): more cases than the mediator pool can take, or a stalled consumer")
@@ -270,6 +281,76 @@ async def catch_up(intake: ServiceProcess, scheduling: ServiceProcess, params: d
     return summarise("catch-up: backlog booked after restart", [max(0.0, at - ready) for at, _ in booked.values()],
                      duration_s=max((at for at, _ in booked.values()), default=ready) - ready,
                      errors=len(sent) - len(booked) + posted.errors)
+
+
+def _epoch(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+async def _rows(url: str, query: str, *args: Any) -> list[Any]:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        return list(await connection.fetch(query, *args))
+    finally:
+        await connection.close()
+
+
+async def hops(databases: dict[str, str], sent: dict[str, float], answered: dict[str, float],
+               booked: dict[str, float]) -> list[dict[str, Any]]:
+    """Each case's way, hop by hop, from the times the services recorded themselves (one clock: one machine).
+
+    intake's outbox row (``created_at``: in the request's transaction; ``published_at``: once the broker
+    acknowledged), scheduling's inbox row (``handled_at``: when its consumer began the handler), the meeting's
+    ``booked`` change, and the same again for ``meeting.scheduled`` on the way back to intake.
+    """
+    cases = list(sent)
+    out_intake = await _rows(databases["intake"], "SELECT event_id, subject, created_at, published_at FROM outbox_events "
+                             "WHERE type = $1 AND subject = ANY($2::text[])", CaseSubmittedV1.type, cases)
+    out_sched = await _rows(databases["scheduling"], "SELECT event_id, subject, created_at, published_at FROM "
+                            "outbox_events WHERE type = $1 AND subject = ANY($2::text[])", MeetingScheduledV1.type, cases)
+    ids = [row["event_id"] for row in out_intake]
+    back_ids = [row["event_id"] for row in out_sched]
+    in_sched = {row["event_id"]: _epoch(row["handled_at"]) for row in await _rows(
+        databases["scheduling"], "SELECT event_id, handled_at FROM inbox_events WHERE event_id = ANY($1::text[])", ids)}
+    in_intake = {row["event_id"]: _epoch(row["handled_at"]) for row in await _rows(
+        databases["intake"], "SELECT event_id, handled_at FROM inbox_events WHERE event_id = ANY($1::text[])", back_ids)}
+    spans: dict[str, list[float]] = {name: [] for name in HOPS}
+    for row in out_intake:
+        case_id, created, published = row["subject"], _epoch(row["created_at"]), row["published_at"]
+        spans["hop: POST sent -> answered (commit included)"].append(answered[case_id] - sent[case_id])
+        if published is None:
+            continue
+        published_s = _epoch(published)
+        spans["hop: intake outbox recorded -> published (broker ack included)"].append(published_s - created)
+        spans["hop: intake answered -> outbox published"].append(published_s - answered[case_id])
+        handled = in_sched.get(row["event_id"])
+        if handled is None:
+            continue
+        spans["hop: published -> scheduling consumer began handler"].append(handled - published_s)
+        spans["one Kafka hop: intake outbox recorded -> scheduling handler began"].append(handled - created)
+        if case_id in booked:
+            spans["hop: scheduling handler began -> booked recorded"].append(booked[case_id] - handled)
+    for row in out_sched:
+        if row["published_at"] is None:
+            continue
+        published_s = _epoch(row["published_at"])
+        spans["back: scheduling outbox recorded -> published"].append(published_s - _epoch(row["created_at"]))
+        handled = in_intake.get(row["event_id"])
+        if handled is not None:
+            spans["back: published -> intake consumer began handler"].append(handled - published_s)
+    return [summarise(name, values, duration_s=0.0) for name, values in spans.items()]
+
+
+HOPS = (
+    "hop: POST sent -> answered (commit included)",
+    "hop: intake outbox recorded -> published (broker ack included)",
+    "hop: intake answered -> outbox published",
+    "hop: published -> scheduling consumer began handler",
+    "hop: scheduling handler began -> booked recorded",
+    "one Kafka hop: intake outbox recorded -> scheduling handler began",
+    "back: scheduling outbox recorded -> published",
+    "back: published -> intake consumer began handler",
+)
 
 
 def main() -> None:
