@@ -52,6 +52,7 @@ from benchmarks.common import (
     wait_ready,
 )
 from benchmarks.intake_api import drain_time
+from benchmarks.resources import PeakRss
 from shared.events.cases import CaseSubmittedV1
 from shared.events.meetings import MeetingScheduledV1
 from shared.localinfra.services import ServiceProcess
@@ -181,7 +182,7 @@ async def wait_booked(client: httpx.AsyncClient, case_ids: set[str], *, timeout:
 def run(infra: Infra) -> list[dict[str, Any]]:
     params = {"cases": env_int("BENCH_PIPELINE_CASES", 30), "concurrency": env_int("BENCH_PIPELINE_CONCURRENCY", 4),
               "warmup": env_int("BENCH_PIPELINE_WARMUP", 3), "timeout_s": env_float("BENCH_PIPELINE_TIMEOUT", 180),
-              "backlog": env_int("BENCH_PIPELINE_BACKLOG", 30),
+              "backlog": env_int("BENCH_PIPELINE_BACKLOG", env_int("BENCH_BACKLOG", 30)),
               "poll_interval_s": env_float("BENCH_PIPELINE_POLL_INTERVAL", 0.1),
               "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200), "baselines": env_int("BENCH_BASELINES", 1)}
     namespace = infra.new_namespace()
@@ -223,16 +224,17 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
         submitted = asyncio.Event()
         watcher = asyncio.create_task(watch(portal, sent, seen, submitted=submitted, timeout=params["timeout_s"],
                                             interval=params["poll_interval_s"]))
-        try:
-            await submit(portal, cases=params["cases"], concurrency=params["concurrency"], sent=sent, timed=posted,
-                         answered=answered)
-        finally:
-            submitted.set()
-        await watcher
+        async with PeakRss([intake, scheduling]) as rss:
+            try:
+                await submit(portal, cases=params["cases"], concurrency=params["concurrency"], sent=sent,
+                             timed=posted, answered=answered)
+            finally:
+                submitted.set()
+            await watcher
         booked = await booked_at(ops, list(sent))
 
     rows.append(summarise("intake: POST /v1/cases", posted.latencies, duration_s=posted.duration,
-                          errors=posted.errors))
+                          errors=posted.errors, rss_mib_peak=rss.peak))
     notes.extend(f"submission failed: {sample}" for sample in posted.error_samples)
     first = min(sent.values(), default=0.0)
     to_booked = [at - sent[case_id] for case_id, (at, _) in booked.items()]
@@ -327,7 +329,8 @@ async def hops(databases: dict[str, str], sent: dict[str, float], answered: dict
         if handled is None:
             continue
         spans["hop: published -> scheduling consumer began handler"].append(handled - published_s)
-        spans["one Kafka hop: intake outbox recorded -> scheduling handler began"].append(handled - created)
+        spans["one Kafka hop: intake committed (answered) -> scheduling handler began"].append(
+            handled - answered[case_id])
         if case_id in booked:
             spans["hop: scheduling handler began -> booked recorded"].append(booked[case_id] - handled)
     for row in out_sched:
@@ -347,7 +350,7 @@ HOPS = (
     "hop: intake answered -> outbox published",
     "hop: published -> scheduling consumer began handler",
     "hop: scheduling handler began -> booked recorded",
-    "one Kafka hop: intake outbox recorded -> scheduling handler began",
+    "one Kafka hop: intake committed (answered) -> scheduling handler began",
     "back: scheduling outbox recorded -> published",
     "back: published -> intake consumer began handler",
 )
