@@ -17,9 +17,11 @@ from the moment scheduling answers /readyz again.
 baseline (``BENCH_BASELINES=0`` to skip) is a raw aiokafka produce -> consume round trip, one message at a
 time, with the services' producer settings (acks=all, idempotent): the floor of one hop.
 
-The development pool of mediators takes about 12 meetings a week for Southend: a large run fills it, so
-later meetings are booked after the 30-day date (``late``, noted) and, past the 90-day horizon, not at all
-(referred without a meeting: ``not booked``, counted as errors). Each run starts with an empty pool.
+The development pool of mediators takes about 12 meetings a week for Southend; the benchmark adds
+``BENCH_MEDIATORS`` (40) more, weekdays and 5 meetings a week each, like a real provider's pool: about 200
+meetings a week. A run larger than the pool can take in the 30-day window books later meetings after the
+30-day date (``late``, noted) and, past the 90-day horizon, not at all (referred without a meeting: ``not
+booked``, counted as errors); a 1,000-case run needs about 70. Each run starts with an empty diary.
 
 ``python -m benchmarks.pipeline``
 """
@@ -179,12 +181,33 @@ async def wait_booked(client: httpx.AsyncClient, case_ids: set[str], *, timeout:
         await asyncio.sleep(0.2)
 
 
+async def seed_pool(ops: httpx.AsyncClient, mediators: int) -> None:
+    """Add ``mediators`` independent mediators, weekdays 09:30-16:30 and 5 meetings a week each, to the
+    development provider's pool (beside the 5 seeded ones): a pool sized like a real provider's."""
+    for number in range(mediators):
+        mediator_id = f"bench-med-{number:04d}"
+        (await ops.put(f"/v1/admin/mediators/{mediator_id}", headers=OPS, json={
+            "id": mediator_id, "provider_id": "kids-send-mediation", "name": f"Bench Mediator {number}",
+            "employer_kind": "independent", "employer_name": "KIDS", "capacity_per_week": 5,
+            "languages": ["en"], "areas": ["E06000033"]})).raise_for_status()
+        (await ops.put(f"/v1/admin/mediators/{mediator_id}/availability", headers=OPS, json={
+            "mediator_id": mediator_id, "windows": [
+                {"rrule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "start_time": "09:30", "end_time": "16:30"}]})
+         ).raise_for_status()
+
+
+async def pool_capacity(ops: httpx.AsyncClient, case_id: str) -> int | None:
+    response = await ops.get(f"/v1/cases/{case_id}/capacity", headers=OPS)
+    return int(response.json()["bookable_meetings"]) if response.status_code == 200 else None
+
+
 def run(infra: Infra) -> list[dict[str, Any]]:
     params = {"cases": env_int("BENCH_PIPELINE_CASES", 30), "concurrency": env_int("BENCH_PIPELINE_CONCURRENCY", 4),
               "warmup": env_int("BENCH_PIPELINE_WARMUP", 3), "timeout_s": env_float("BENCH_PIPELINE_TIMEOUT", 180),
               "backlog": env_int("BENCH_PIPELINE_BACKLOG", env_int("BENCH_BACKLOG", 30)),
               "poll_interval_s": env_float("BENCH_PIPELINE_POLL_INTERVAL", 0.1),
-              "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200), "baselines": env_int("BENCH_BASELINES", 1)}
+              "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200), "baselines": env_int("BENCH_BASELINES", 1),
+              "mediators": env_int("BENCH_MEDIATORS", 40)}
     namespace = infra.new_namespace()
     processes: list[ServiceProcess] = []
     databases: dict[str, str] = {}
@@ -212,6 +235,7 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
 
     async with httpx.AsyncClient(base_url=intake.url, timeout=60) as portal, \
             httpx.AsyncClient(base_url=scheduling.url, timeout=60) as ops:
+        await seed_pool(ops, params["mediators"])
         if params["warmup"]:
             warm_sent: dict[str, float] = {}
             await submit(portal, cases=params["warmup"], concurrency=1, sent=warm_sent, timed=Timed())
@@ -232,6 +256,10 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
                 submitted.set()
             await watcher
         booked = await booked_at(ops, list(sent))
+        if sent:
+            room = await pool_capacity(ops, next(iter(sent)))
+            notes.append(f"pool: {params['mediators']} + 5 seeded mediators; after the run, the first case's window "
+                         f"still holds {room} bookable meetings (GET /v1/cases/{{id}}/capacity)")
 
     rows.append(summarise("intake: POST /v1/cases", posted.latencies, duration_s=posted.duration,
                           errors=posted.errors, rss_mib_peak=rss.peak))
