@@ -32,13 +32,15 @@ import asyncio
 import contextlib
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from benchmarks.common import (
     OPS,
@@ -55,6 +57,11 @@ from benchmarks.common import (
 )
 from benchmarks.intake_api import drain_time
 from benchmarks.resources import PeakRss
+from scheduling.mediator import service as mediator_service
+from scheduling.mediator.rules import Needs
+from scheduling.meeting.rules import earliest_meeting_day
+from shared.calendar import DEFAULT_CALENDAR
+from shared.db import create_engine
 from shared.events.cases import CaseSubmittedV1
 from shared.events.meetings import MeetingScheduledV1
 from shared.localinfra.services import ServiceProcess
@@ -196,6 +203,28 @@ async def seed_pool(ops: httpx.AsyncClient, mediators: int) -> None:
          ).raise_for_status()
 
 
+async def booking_search(database_url: str, *, searches: int) -> Timed:
+    """The unavoidable per-item work of a booking, alone: ``mediator_service.assign`` (load the pool and its
+    diaries, rank, find a slot) on scheduling's database as the run left it, nothing booked."""
+    engine = create_engine(database_url)
+    sessionmaker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    needs = Needs(provider_id="kids-send-mediation", la_code="E06000033")
+    earliest = earliest_meeting_day(datetime.now(UTC).date(), DEFAULT_CALENDAR)
+    timed = Timed()
+    try:
+        timed.started = time.perf_counter()
+        for _ in range(searches):
+            begin = time.perf_counter()
+            async with sessionmaker() as session:
+                await mediator_service.assign(session, needs, earliest=earliest, latest=earliest + timedelta(days=20),
+                                              timezone="Europe/London")
+            timed.latencies.append(time.perf_counter() - begin)
+        timed.finished = time.perf_counter()
+    finally:
+        await engine.dispose()
+    return timed
+
+
 async def pool_capacity(ops: httpx.AsyncClient, case_id: str) -> int | None:
     response = await ops.get(f"/v1/cases/{case_id}/capacity", headers=OPS)
     return int(response.json()["bookable_meetings"]) if response.status_code == 200 else None
@@ -282,6 +311,9 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
     notes.append("throughput: cases per second from the first submission to the last booking")
     if params["backlog"]:
         rows.append(await catch_up(intake, scheduling, params, notes))
+    if params["baselines"]:
+        timed = await booking_search(databases["scheduling"], searches=env_int("BENCH_BOOKING_SEARCHES", 50))
+        rows.append(summarise("baseline: one booking search alone", timed.latencies, duration_s=timed.duration))
     return rows, notes
 
 
