@@ -30,6 +30,7 @@ from benchmarks.common import (
     summarise,
     wait_ready,
 )
+from benchmarks.resources import PeakRss
 
 BACKLOG = re.compile(r'^outbox_backlog\{service="intake"\} ([0-9.e+]+)$', re.MULTILINE)
 
@@ -80,7 +81,9 @@ def run(infra: Infra) -> list[dict[str, Any]]:
             await wait_ready(baseline)
             client = await drive("baseline: bare FastAPI insert", baseline.url, "/items", {})
             await client.aclose()
-        client = await drive("intake: POST /v1/cases", intake.url, "/v1/cases", PORTAL)
+        async with PeakRss([intake]) as rss:
+            client = await drive("intake: POST /v1/cases", intake.url, "/v1/cases", PORTAL)
+        rows[-1]["rss_mib_peak"] = rss.peak.get("intake")
         try:
             drained = await drain_time(client, timeout=env_float("BENCH_INTAKE_DRAIN_TIMEOUT", 60))
         finally:

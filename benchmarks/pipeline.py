@@ -17,9 +17,11 @@ from the moment scheduling answers /readyz again.
 baseline (``BENCH_BASELINES=0`` to skip) is a raw aiokafka produce -> consume round trip, one message at a
 time, with the services' producer settings (acks=all, idempotent): the floor of one hop.
 
-The development pool of mediators takes about 12 meetings a week for Southend: a large run fills it, so
-later meetings are booked after the 30-day date (``late``, noted) and, past the 90-day horizon, not at all
-(referred without a meeting: ``not booked``, counted as errors). Each run starts with an empty pool.
+The development pool of mediators takes about 12 meetings a week for Southend; the benchmark adds
+``BENCH_MEDIATORS`` (40) more, weekdays and 5 meetings a week each, like a real provider's pool: about 200
+meetings a week. A run larger than the pool can take in the 30-day window books later meetings after the
+30-day date (``late``, noted) and, past the 90-day horizon, not at all (referred without a meeting: ``not
+booked``, counted as errors); a 1,000-case run needs about 70. Each run starts with an empty diary.
 
 ``python -m benchmarks.pipeline``
 """
@@ -30,12 +32,15 @@ import asyncio
 import contextlib
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from benchmarks.common import (
     OPS,
@@ -51,6 +56,14 @@ from benchmarks.common import (
     wait_ready,
 )
 from benchmarks.intake_api import drain_time
+from benchmarks.resources import PeakRss
+from scheduling.mediator import service as mediator_service
+from scheduling.mediator.rules import Needs
+from scheduling.meeting.rules import earliest_meeting_day
+from shared.calendar import DEFAULT_CALENDAR
+from shared.db import create_engine
+from shared.events.cases import CaseSubmittedV1
+from shared.events.meetings import MeetingScheduledV1
 from shared.localinfra.services import ServiceProcess
 
 
@@ -105,7 +118,7 @@ async def listed_as_booked(client: httpx.AsyncClient) -> set[str]:
 
 
 async def submit(client: httpx.AsyncClient, *, cases: int, concurrency: int, sent: dict[str, float],
-                 timed: Timed) -> None:
+                 timed: Timed, answered: dict[str, float] | None = None) -> None:
     counter = iter(range(cases))
     body = case_payload()
 
@@ -122,7 +135,10 @@ async def submit(client: httpx.AsyncClient, *, cases: int, concurrency: int, sen
                 timed.error(f"case {number}: HTTP {response.status_code} {response.text[:200]}")
                 continue
             timed.latencies.append(time.perf_counter() - begin)
-            sent[response.json()["id"]] = at
+            case_id = response.json()["id"]
+            sent[case_id] = at
+            if answered is not None:
+                answered[case_id] = time.time()
 
     timed.started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -172,19 +188,64 @@ async def wait_booked(client: httpx.AsyncClient, case_ids: set[str], *, timeout:
         await asyncio.sleep(0.2)
 
 
+async def seed_pool(ops: httpx.AsyncClient, mediators: int) -> None:
+    """Add ``mediators`` independent mediators, weekdays 09:30-16:30 and 5 meetings a week each, to the
+    development provider's pool (beside the 5 seeded ones): a pool sized like a real provider's."""
+    for number in range(mediators):
+        mediator_id = f"bench-med-{number:04d}"
+        (await ops.put(f"/v1/admin/mediators/{mediator_id}", headers=OPS, json={
+            "id": mediator_id, "provider_id": "kids-send-mediation", "name": f"Bench Mediator {number}",
+            "employer_kind": "independent", "employer_name": "KIDS", "capacity_per_week": 5,
+            "languages": ["en"], "areas": ["E06000033"]})).raise_for_status()
+        (await ops.put(f"/v1/admin/mediators/{mediator_id}/availability", headers=OPS, json={
+            "mediator_id": mediator_id, "windows": [
+                {"rrule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "start_time": "09:30", "end_time": "16:30"}]})
+         ).raise_for_status()
+
+
+async def booking_search(database_url: str, *, searches: int) -> Timed:
+    """The unavoidable per-item work of a booking, alone: ``mediator_service.assign`` (load the pool and its
+    diaries, rank, find a slot) on scheduling's database as the run left it, nothing booked."""
+    engine = create_engine(database_url)
+    sessionmaker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    needs = Needs(provider_id="kids-send-mediation", la_code="E06000033")
+    earliest = earliest_meeting_day(datetime.now(UTC).date(), DEFAULT_CALENDAR)
+    timed = Timed()
+    try:
+        timed.started = time.perf_counter()
+        for _ in range(searches):
+            begin = time.perf_counter()
+            async with sessionmaker() as session:
+                await mediator_service.assign(session, needs, earliest=earliest, latest=earliest + timedelta(days=20),
+                                              timezone="Europe/London")
+            timed.latencies.append(time.perf_counter() - begin)
+        timed.finished = time.perf_counter()
+    finally:
+        await engine.dispose()
+    return timed
+
+
+async def pool_capacity(ops: httpx.AsyncClient, case_id: str) -> int | None:
+    response = await ops.get(f"/v1/cases/{case_id}/capacity", headers=OPS)
+    return int(response.json()["bookable_meetings"]) if response.status_code == 200 else None
+
+
 def run(infra: Infra) -> list[dict[str, Any]]:
     params = {"cases": env_int("BENCH_PIPELINE_CASES", 30), "concurrency": env_int("BENCH_PIPELINE_CONCURRENCY", 4),
               "warmup": env_int("BENCH_PIPELINE_WARMUP", 3), "timeout_s": env_float("BENCH_PIPELINE_TIMEOUT", 180),
-              "backlog": env_int("BENCH_PIPELINE_BACKLOG", 30),
+              "backlog": env_int("BENCH_PIPELINE_BACKLOG", env_int("BENCH_BACKLOG", 30)),
               "poll_interval_s": env_float("BENCH_PIPELINE_POLL_INTERVAL", 0.1),
-              "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200), "baselines": env_int("BENCH_BASELINES", 1)}
+              "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200), "baselines": env_int("BENCH_BASELINES", 1),
+              "mediators": env_int("BENCH_MEDIATORS", 40)}
     namespace = infra.new_namespace()
     processes: list[ServiceProcess] = []
+    databases: dict[str, str] = {}
     try:
         for name, prefix in (("intake", "INTAKE_"), ("scheduling", "SCHEDULING_")):
-            env = infra.service_env(prefix, database_url=infra.create_database(name), namespace=namespace)
+            databases[name] = infra.create_database(name)
+            env = infra.service_env(prefix, database_url=databases[name], namespace=namespace)
             processes.append(infra.service(name, f"{name}.main:create_app", prefix, env))
-        rows, notes = asyncio.run(measure(infra, processes[0], processes[1], namespace, params))
+        rows, notes = asyncio.run(measure(infra, processes[0], processes[1], namespace, params, databases))
     finally:
         for process in processes:
             infra.stop(process)
@@ -193,7 +254,7 @@ def run(infra: Infra) -> list[dict[str, Any]]:
 
 
 async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProcess, namespace: str,
-                  params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+                  params: dict[str, Any], databases: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     await asyncio.gather(wait_ready(intake), wait_ready(scheduling))
@@ -203,26 +264,34 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
 
     async with httpx.AsyncClient(base_url=intake.url, timeout=60) as portal, \
             httpx.AsyncClient(base_url=scheduling.url, timeout=60) as ops:
+        await seed_pool(ops, params["mediators"])
         if params["warmup"]:
             warm_sent: dict[str, float] = {}
             await submit(portal, cases=params["warmup"], concurrency=1, sent=warm_sent, timed=Timed())
             await wait_booked(portal, set(warm_sent), timeout=params["timeout_s"])
 
         sent: dict[str, float] = {}
+        answered: dict[str, float] = {}
         seen: dict[str, float] = {}
         posted = Timed()
         submitted = asyncio.Event()
         watcher = asyncio.create_task(watch(portal, sent, seen, submitted=submitted, timeout=params["timeout_s"],
                                             interval=params["poll_interval_s"]))
-        try:
-            await submit(portal, cases=params["cases"], concurrency=params["concurrency"], sent=sent, timed=posted)
-        finally:
-            submitted.set()
-        await watcher
+        async with PeakRss([intake, scheduling]) as rss:
+            try:
+                await submit(portal, cases=params["cases"], concurrency=params["concurrency"], sent=sent,
+                             timed=posted, answered=answered)
+            finally:
+                submitted.set()
+            await watcher
         booked = await booked_at(ops, list(sent))
+        if sent:
+            room = await pool_capacity(ops, next(iter(sent)))
+            notes.append(f"pool: {params['mediators']} + 5 seeded mediators; after the run, the first case's window "
+                         f"still holds {room} bookable meetings (GET /v1/cases/{{id}}/capacity)")
 
     rows.append(summarise("intake: POST /v1/cases", posted.latencies, duration_s=posted.duration,
-                          errors=posted.errors))
+                          errors=posted.errors, rss_mib_peak=rss.peak))
     notes.extend(f"submission failed: {sample}" for sample in posted.error_samples)
     first = min(sent.values(), default=0.0)
     to_booked = [at - sent[case_id] for case_id, (at, _) in booked.items()]
@@ -232,6 +301,7 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
     to_seen = [at - sent[case_id] for case_id, at in seen.items()]
     rows.append(summarise("submitted -> meeting_scheduled in intake", to_seen,
                           duration_s=max(seen.values(), default=first) - first, errors=len(sent) - len(seen)))
+    rows.extend(await hops(databases, sent, answered, {case_id: at for case_id, (at, _) in booked.items()}))
     if len(booked) < len(sent):
         notes.append(f"{len(sent) - len(booked)} of {len(sent)} cases not booked within {params['timeout_s']} s "
                      "(counted as errors): more cases than the mediator pool can take, or a stalled consumer")
@@ -241,6 +311,9 @@ async def measure(infra: Infra, intake: ServiceProcess, scheduling: ServiceProce
     notes.append("throughput: cases per second from the first submission to the last booking")
     if params["backlog"]:
         rows.append(await catch_up(intake, scheduling, params, notes))
+    if params["baselines"]:
+        timed = await booking_search(databases["scheduling"], searches=env_int("BENCH_BOOKING_SEARCHES", 50))
+        rows.append(summarise("baseline: one booking search alone", timed.latencies, duration_s=timed.duration))
     return rows, notes
 
 
@@ -270,6 +343,77 @@ async def catch_up(intake: ServiceProcess, scheduling: ServiceProcess, params: d
     return summarise("catch-up: backlog booked after restart", [max(0.0, at - ready) for at, _ in booked.values()],
                      duration_s=max((at for at, _ in booked.values()), default=ready) - ready,
                      errors=len(sent) - len(booked) + posted.errors)
+
+
+def _epoch(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+async def _rows(url: str, query: str, *args: Any) -> list[Any]:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        return list(await connection.fetch(query, *args))
+    finally:
+        await connection.close()
+
+
+async def hops(databases: dict[str, str], sent: dict[str, float], answered: dict[str, float],
+               booked: dict[str, float]) -> list[dict[str, Any]]:
+    """Each case's way, hop by hop, from the times the services recorded themselves (one clock: one machine).
+
+    intake's outbox row (``created_at``: in the request's transaction; ``published_at``: once the broker
+    acknowledged), scheduling's inbox row (``handled_at``: when its consumer began the handler), the meeting's
+    ``booked`` change, and the same again for ``meeting.scheduled`` on the way back to intake.
+    """
+    cases = list(sent)
+    out_intake = await _rows(databases["intake"], "SELECT event_id, subject, created_at, published_at FROM outbox_events "
+                             "WHERE type = $1 AND subject = ANY($2::text[])", CaseSubmittedV1.type, cases)
+    out_sched = await _rows(databases["scheduling"], "SELECT event_id, subject, created_at, published_at FROM "
+                            "outbox_events WHERE type = $1 AND subject = ANY($2::text[])", MeetingScheduledV1.type, cases)
+    ids = [row["event_id"] for row in out_intake]
+    back_ids = [row["event_id"] for row in out_sched]
+    in_sched = {row["event_id"]: _epoch(row["handled_at"]) for row in await _rows(
+        databases["scheduling"], "SELECT event_id, handled_at FROM inbox_events WHERE event_id = ANY($1::text[])", ids)}
+    in_intake = {row["event_id"]: _epoch(row["handled_at"]) for row in await _rows(
+        databases["intake"], "SELECT event_id, handled_at FROM inbox_events WHERE event_id = ANY($1::text[])", back_ids)}
+    spans: dict[str, list[float]] = {name: [] for name in HOPS}
+    for row in out_intake:
+        case_id, created, published = row["subject"], _epoch(row["created_at"]), row["published_at"]
+        spans["hop: POST sent -> answered (commit included)"].append(answered[case_id] - sent[case_id])
+        if published is None:
+            continue
+        published_s = _epoch(published)
+        spans["hop: intake outbox recorded -> published (broker ack included)"].append(published_s - created)
+        spans["hop: intake answered -> outbox published"].append(published_s - answered[case_id])
+        handled = in_sched.get(row["event_id"])
+        if handled is None:
+            continue
+        spans["hop: published -> scheduling consumer began handler"].append(handled - published_s)
+        spans["one Kafka hop: intake committed (answered) -> scheduling handler began"].append(
+            handled - answered[case_id])
+        if case_id in booked:
+            spans["hop: scheduling handler began -> booked recorded"].append(booked[case_id] - handled)
+    for row in out_sched:
+        if row["published_at"] is None:
+            continue
+        published_s = _epoch(row["published_at"])
+        spans["back: scheduling outbox recorded -> published"].append(published_s - _epoch(row["created_at"]))
+        handled = in_intake.get(row["event_id"])
+        if handled is not None:
+            spans["back: published -> intake consumer began handler"].append(handled - published_s)
+    return [summarise(name, values, duration_s=0.0) for name, values in spans.items()]
+
+
+HOPS = (
+    "hop: POST sent -> answered (commit included)",
+    "hop: intake outbox recorded -> published (broker ack included)",
+    "hop: intake answered -> outbox published",
+    "hop: published -> scheduling consumer began handler",
+    "hop: scheduling handler began -> booked recorded",
+    "one Kafka hop: intake committed (answered) -> scheduling handler began",
+    "back: scheduling outbox recorded -> published",
+    "back: published -> intake consumer began handler",
+)
 
 
 def main() -> None:

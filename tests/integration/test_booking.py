@@ -149,3 +149,19 @@ async def test_r8_a_booking_inside_the_window_from_the_notice_is_not_late(schedu
 
     assert meeting is not None and meeting.mediate_by == date(2026, 12, 27)
     assert meeting.late is False
+
+
+async def test_capacity_counts_what_the_pool_can_still_take_by_the_30_day_date_and_nothing_when_it_has_passed(
+        scheduling):
+    await book(scheduling, submitted(mediate_by=date(2026, 12, 20)), today=date(2026, 11, 20))
+    await book(scheduling, submitted(mediate_by=date(2026, 11, 25)).model_copy(update={"case_id": "case-0002"}),
+               today=date(2026, 11, 20))
+
+    room = (await scheduling.get("/v1/cases/case-0001/capacity", headers=OPS)).raise_for_status().json()
+    none = (await scheduling.get("/v1/cases/case-0002/capacity", headers=OPS)).raise_for_status().json()
+    missing = await scheduling.get("/v1/cases/case-9999/capacity", headers=OPS)
+
+    assert room["latest"] == "2026-12-20" and room["eligible_mediators"] >= 1
+    assert room["bookable_meetings"] == sum(room["by_mediator"].values()) > 0
+    assert none["bookable_meetings"] == 0  # the 30-day date falls before the first day with full notice (R10)
+    assert missing.status_code == 404

@@ -291,3 +291,27 @@ def test_rrules_the_schema_cannot_use_are_explained():
     assert rules.rrule_problem("DTSTART:20260101T000000\nRRULE:FREQ=DAILY") is not None
     assert rules.rrule_problem("FREQ=WEEKLY;BYDAY=XX") is not None
     assert rules.rrule_problem("RRULE:" + WEEKDAYS) is None
+
+
+def bookable(candidates, *, latest, diaries, earliest=MONDAY):
+    return rules.bookable_meetings(candidates, NEEDS, earliest=earliest, latest=latest, diaries=diaries,
+                                   calendar=WorkingDayCalendar())
+
+
+def test_capacity_counts_non_overlapping_free_slots_per_working_day_capped_by_weekly_capacity():
+    # 09:30-16:30 holds three 2-hour meetings a day: 15 in a working week, capped at 5 (or 20: all 15).
+    diaries = {"a": weekdays(), "b": weekdays()}
+    found = bookable([mediator("a"), mediator("b", capacity_per_week=20)], latest=date(2026, 12, 11), diaries=diaries)
+
+    assert found == {"a": 10, "b": 30}
+
+
+def test_capacity_leaves_out_booked_meetings_full_weeks_and_refused_mediators():
+    diaries = {"full": weekdays(datetime(2026, 12, 1, 10, tzinfo=UTC), datetime(2026, 12, 2, 10, tzinfo=UTC)),
+               "busy": weekdays(datetime(2026, 12, 1, 10, tzinfo=UTC)), "off": weekdays()}
+    found = bookable([mediator("full", capacity_per_week=2), mediator("busy", capacity_per_week=20),
+                      mediator("off", active=False)], latest=date(2026, 12, 1), diaries=diaries)
+
+    # full: at capacity that week. busy: Monday's three; on Tuesday the 10:00-12:00 booking leaves 12:00 and
+    # 14:00. off: inactive, so refused, and not counted at all.
+    assert found == {"full": 0, "busy": 5}

@@ -86,6 +86,9 @@ class ServiceRuntime:
         self.clock_follower: scenario_clock.ScenarioClockFollower | None = None
         self._handling: EventConsumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        #: What a worker opens for the service's lifetime (an HTTP client, say): closed on shutdown, after the
+        #: tasks that use it have stopped.
+        self.resources = contextlib.AsyncExitStack()
 
     @property
     def _wakers(self) -> dict[str, Callable[[], None]]:
@@ -172,6 +175,7 @@ class ServiceRuntime:
             if self.consumer is not None:
                 await _bounded("consumer", self.consumer.stop())
             await _bounded("producer", self.producer.stop())
+            await self.resources.aclose()
             await self.engine.dispose()
             log.info("service.stopped")
 

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy.exc import IntegrityError
 
 from intake.case import rules
 from intake.case import service as case_service
-from intake.case.models import CaseKind, CaseStatus
+from intake.case.models import Case, CaseKind, CaseStatus
 from intake.case.schemas import (
     CaseCreate,
     CasePage,
@@ -27,8 +27,9 @@ from intake.case.schemas import (
     Withdrawal,
 )
 from intake.review import service as review_service
-from intake.review.models import ReviewStatus
+from intake.review.models import Review, ReviewStatus
 from intake.timeline import service as timeline_service
+from intake.timeline.models import TimelineEntry
 from shared import clock
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.calendar import AppealDeadline
@@ -50,6 +51,21 @@ async def _read(session: SessionDep, case_id: str, la_code: str | None) -> CaseR
     case = await case_service.get_or_raise(session, case_id, la_code=la_code)
     timeline = await timeline_service.for_case(session, case.id)
     reviews = await review_service.for_case(session, case.id)
+    return _case_read(case, timeline, reviews)
+
+
+def _read_new(session: SessionDep, case: Case) -> CaseRead:
+    """A case this session has just created: every row that refers to it was written by this session (and is
+    remembered by it), so the answer is built without reading back what was just written (two round trips)."""
+    rows = timeline_service.written(session)
+    timeline = sorted((r for r in rows if isinstance(r, TimelineEntry) and r.case_id == case.id),
+                      key=lambda e: (e.occurred_at, e.id or 0))
+    reviews = sorted((r for r in rows if isinstance(r, Review) and r.case_id == case.id),
+                     key=lambda r: (r.opened_at, r.id))
+    return _case_read(case, timeline, reviews)
+
+
+def _case_read(case: Case, timeline: Sequence[TimelineEntry], reviews: Sequence[Review]) -> CaseRead:
     is_dr = case.kind is CaseKind.disagreement_resolution
     deadlines = case_service.explain(case)
     by_name = {d.name: d.date for d in deadlines}
@@ -90,14 +106,13 @@ async def submit_case(body: CaseCreate, session: SessionDep, client: PortalWrite
     arrive at the same time: the first stores the case, the others wait for it and then get it.
     """
     la_code = client.la_code or ""
-    if key is not None and (existing := await case_service.find_by_idempotency_key(
-            session, la_code=la_code, key=key, body=body)):
-        response.status_code = 200
-        return await _read(session, existing.id, la_code)
+    # A new key is the usual case: the key's unique constraint, not a read before every insert, finds a retry.
+    # Whatever stops the insert (a validation error, the key already taken) looks the key up first, so a retry
+    # still gets its original case back (or IdempotencyKeyReused) exactly as if it had been looked up first.
     try:  # a concurrent retry with the same key: its insert waits for the first, then violates the unique key
         case = await case_service.submit(session, body, la_code=la_code, key=key)
         await session.commit()
-    except IntegrityError:
+    except Exception:
         await session.rollback()
         if key is None:
             raise
@@ -106,7 +121,7 @@ async def submit_case(body: CaseCreate, session: SessionDep, client: PortalWrite
             raise
         response.status_code = 200
         return await _read(session, existing.id, la_code)
-    return await _read(session, case.id, la_code)
+    return _read_new(session, case)
 
 
 @router.get("/{case_id}", response_model=CaseRead, summary="Follow a case: its deadlines and timeline",

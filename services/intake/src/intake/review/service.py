@@ -28,6 +28,7 @@ class ReviewAlreadyResolved(Conflict):
 def open_review(session: AsyncSession, *, case_id: str, la_code: str, kind: ReviewKind, reason: str) -> Review:
     review = Review(case_id=case_id, la_code=la_code, kind=kind, reason=reason)
     session.add(review)
+    timeline_service.remember(session, review)
     timeline_service.add(session, case_id=case_id, kind="review_opened", at=clock.now(),
                          summary=f"Human review needed: {reason}", reference=review.id)
     log.info("review.opened", case_id=case_id, review_id=review.id, kind=kind.value)

@@ -341,3 +341,35 @@ def assign(candidates: Sequence[Mediator], needs: Needs, *, earliest: date, late
     for mediator in ranked:
         notes[mediator.id].append(f"no free slot within {horizon_days} days of {earliest.isoformat()}")
     return result(None, None, late=False)
+
+
+# --- Capacity: how many meetings the pool can still take in a window -------------------------------
+
+
+def bookable_meetings(candidates: Sequence[Mediator], needs: Needs, *, earliest: date, latest: date,
+                      diaries: Mapping[str, Diary], calendar: WorkingDayCalendar = DEFAULT_CALENDAR,
+                      tz: ZoneInfo = LONDON, length: timedelta = MEETING_LENGTH) -> dict[str, int]:
+    """For each mediator eligible for ``needs``: how many more meetings fit from ``earliest`` to ``latest``.
+
+    On each working day, as many non-overlapping free slots as the day holds; in each week no more than the
+    mediator's ``capacity_per_week`` less the meetings already booked that week (the limits ``assign`` keeps).
+    A mediator refused for the case (``refusals``) counts nothing.
+    """
+    found: dict[str, int] = {}
+    for mediator in sorted(candidates, key=lambda m: m.id):
+        if refusals(mediator, needs):
+            continue
+        diary = diaries.get(mediator.id, Diary())
+        booked = Counter(_week(_as_utc(start).astimezone(tz).date()) for start, _ in diary.bookings)
+        per_week: Counter[date] = Counter()
+        for day in _days(earliest, latest):
+            if not calendar.is_working_day(day):
+                continue
+            end: datetime | None = None
+            for slot in slots(diary.windows, diary.absences, day, length=length, tz=tz, busy=diary.bookings):
+                if end is None or slot.starts_at >= end:
+                    per_week[_week(day)] += 1
+                    end = slot.ends_at
+        found[mediator.id] = sum(min(count, max(0, mediator.capacity_per_week - booked[week]))
+                                 for week, count in per_week.items())
+    return found

@@ -139,6 +139,17 @@ async def assign(session: AsyncSession, needs: rules.Needs, *, earliest: date, l
     return assignment
 
 
+async def bookable(session: AsyncSession, needs: rules.Needs, *, earliest: date, latest: date,
+                   timezone: str) -> dict[str, int]:
+    """How many more meetings each eligible mediator of ``needs.provider_id`` can take from ``earliest`` to
+    ``latest`` (``rules.bookable_meetings``): capacity planning, nothing is booked."""
+    candidates = (await session.exec(select(Mediator).where(Mediator.provider_id == needs.provider_id))).all()
+    tz = ZoneInfo(timezone)
+    return rules.bookable_meetings(candidates, needs, earliest=earliest, latest=latest, tz=tz,
+                                   diaries=await _diaries(session, [m.id for m in candidates], earliest=earliest,
+                                                          last=latest, tz=tz))
+
+
 async def _diaries(session: AsyncSession, ids: Sequence[str], *, earliest: date, last: date,
                    tz: ZoneInfo) -> dict[str, rules.Diary]:
     """Windows, exceptions and booked meetings of each mediator, from the Monday of ``earliest``'s week."""

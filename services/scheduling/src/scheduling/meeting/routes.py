@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scheduling.meeting.models import Meeting, MeetingChange
-from scheduling.meeting.schemas import ChangeRead, MeetingPage, MeetingRead
-from scheduling.meeting.service import MeetingNotFound
+from scheduling.meeting import service as meeting_service
+from scheduling.meeting.models import Meeting, MeetingChange, Referral
+from scheduling.meeting.schemas import CapacityRead, ChangeRead, MeetingPage, MeetingRead
+from scheduling.meeting.service import MeetingNotFound, ReferralNotFound
+from shared import clock
 from shared.auth import AUTH_RESPONSES, ApiClient, require_any_scope
 from shared.deps import SessionDep
 
@@ -48,3 +50,20 @@ async def list_case_meetings(case_id: str, session: SessionDep, client: Reader) 
     meetings = (await session.exec(select(Meeting).where(Meeting.case_id == case_id)
                                    .order_by(col(Meeting.created_at)))).all()
     return MeetingPage(items=[await _read(session, m) for m in meetings if _visible(m, client)])
+
+
+@router.get("/v1/cases/{case_id}/capacity", response_model=CapacityRead,
+            summary="Capacity planning: how many more meetings the pool can take inside the case's window",
+            responses={**ReferralNotFound.response("No referral for this case (or another LA's)"), **AUTH_RESPONSES})
+async def case_capacity(case_id: str, request: Request, session: SessionDep, client: Reader) -> CapacityRead:
+    """Counted for a booking made today: each eligible mediator's free slots on working days from the first day
+    with full notice (R11) to the 30-day date, within their weekly capacity. Nothing is booked. A provider sizes
+    its pool by it; 0 means the case cannot be mediated on time, and the adviser is told at booking (R10)."""
+    referral = await session.get(Referral, case_id)
+    if referral is None or not (client.la_code is None or client.la_code == referral.la_code):
+        raise ReferralNotFound(f"no referral for case {case_id}")
+    found = await meeting_service.capacity(session, case_id, today=clock.today(),
+                                           timezone=request.app.state.runtime.settings.meeting_timezone)
+    return CapacityRead(case_id=found.case_id, earliest=found.earliest, latest=found.latest,
+                        bookable_meetings=found.bookable_meetings, eligible_mediators=len(found.by_mediator),
+                        by_mediator=found.by_mediator)

@@ -68,3 +68,20 @@ class MeetingRead(BaseModel):
 
 class MeetingPage(BaseModel):
     items: list[MeetingRead]
+
+
+class CapacityRead(BaseModel):
+    """Capacity planning: how many more meetings the pool can take inside the case's window. Mediator ids only."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": "5f0c1a52-3d6e-4b7f-9a51-2f1f3c9d8e10", "earliest": "2026-12-10", "latest": "2026-12-30",
+        "bookable_meetings": 14, "eligible_mediators": 3,
+        "by_mediator": {"med-001": 6, "med-002": 8, "med-003": 0}}]})
+
+    case_id: str
+    earliest: date = Field(description="First day a meeting booked today can be held with full notice (R11)")
+    latest: date = Field(description="The 30-day date (R9), or the end of the booking window (disagreement resolution)")
+    bookable_meetings: int = Field(description="Meetings the eligible mediators can still take in the window, "
+                                               "within their free slots and weekly capacity; 0: not on time (R10)")
+    eligible_mediators: int
+    by_mediator: dict[str, int]

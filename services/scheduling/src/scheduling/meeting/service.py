@@ -639,3 +639,30 @@ def _state(meeting: Meeting) -> str:
     if meeting.status is MeetingStatus.concluded:
         return "held" if meeting.held else "not_held"
     return meeting.status.value
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How many more meetings the provider's pool can take inside a case's window (capacity planning)."""
+
+    case_id: str
+    earliest: date
+    latest: date
+    by_mediator: dict[str, int]
+
+    @property
+    def bookable_meetings(self) -> int:
+        return sum(self.by_mediator.values())
+
+
+async def capacity(session: AsyncSession, case_id: str, *, today: date, timezone: str) -> Capacity:
+    """The pool's room for a case booked ``today``: from the first day with full notice (R11) to the 30-day
+    date (R9; disagreement resolution: the booking window), counted by ``mediator_rules.bookable_meetings``."""
+    referral = await session.get(Referral, case_id)
+    if referral is None:
+        raise ReferralNotFound(f"no referral for case {case_id}")
+    earliest = rules.earliest_meeting_day(today, DEFAULT_CALENDAR)
+    latest = referral.mediate_by or earliest + DR_BOOKING_WINDOW
+    found = await mediator_service.bookable(session, _needs(referral), earliest=earliest, latest=latest,
+                                            timezone=timezone)
+    return Capacity(case_id=case_id, earliest=earliest, latest=latest, by_mediator=found)
