@@ -1,7 +1,7 @@
 """work item failures: failing and parked items of the table workers (shared.poison, issue 11)
 
 Revision ID: e4b1c7a20f13
-Revises: 3f7a9c2d5e10
+Revises: 56fbf9b6f2f7
 Create Date: 2026-12-02 09:30:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from shared.migrations import create_work_item_failures_table, drop_work_item_failures_table
 
 revision: str = 'e4b1c7a20f13'
-down_revision: str | None = '3f7a9c2d5e10'
+down_revision: str | None = '56fbf9b6f2f7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
