@@ -96,7 +96,8 @@ async def publish_pending(
         rows = (
             await session.exec(
                 select(OutboxEvent)
-                .where(col(OutboxEvent.published_at).is_(None), _free(clock.now()))
+                .where(col(OutboxEvent.published_at).is_(None), _free(now := clock.now()),
+                       poison.available(RELAY, OutboxEvent.id, now))  # a discarded row stays parked
                 .order_by(col(OutboxEvent.id))
                 .limit(batch)
                 .with_for_update(skip_locked=True, of=OutboxEvent)
