@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy import text
 from sqlmodel import select
 from support import NOVEMBER_2026, OPS, WebhookReceiver, eventually, serve
 
@@ -339,3 +340,28 @@ async def test_a_delivery_the_receiver_keeps_refusing_is_parked_while_later_deli
     assert response.json()["outcome"] == "requeued"
     again = await eventually(lambda: delivered(refused_case), what="the re-driven delivery")
     assert again.id == refused.id  # under the same webhook-id
+
+
+# --- readiness -----------------------------------------------------------------------------------------------------
+
+
+async def test_readiness_reports_a_worker_whose_every_step_fails_not_for_an_outage_as_stuck(
+        database_url, kafka_bootstrap, namespace):
+    settings = IntakeSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                              kafka_namespace=namespace, environment="test", run_consumer=False,
+                              worker_stuck_seconds=0.5)
+    async with serve(create_intake(settings)) as intake:
+        before = (await intake.get("/readyz")).json()
+        async with intake.app.state.runtime.engine.begin() as connection:  # a migration gone missing, say
+            await connection.execute(text("DROP TABLE work_item_failures"))
+
+        async def stuck() -> dict[str, Any] | None:
+            body: dict[str, Any] = (await intake.get("/readyz")).json()
+            return body if body["status"] == "degraded" else None
+
+        after = await eventually(stuck, what="the relay reported stuck")
+
+    assert before["status"] == "ok" and before["workers"]["outbox_relay"]["status"] == "ok"
+    assert after["stuck_workers"] == ["outbox_relay"]
+    assert after["workers"]["outbox_relay"]["status"].startswith("stuck: failing for")
+    assert after["checks"] == {"database": "ok", "kafka": "ok"}
