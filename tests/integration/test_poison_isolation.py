@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -24,12 +24,13 @@ from intake.settings import IntakeSettings
 from notifications.main import create_app as create_notifications
 from notifications.message import handlers
 from notifications.message.models import Message, MessageStatus, Recipient
+from notifications.reminder.models import Reminder, ReminderStatus
 from notifications.settings import NotificationsSettings
 from scheduling.main import create_app as create_scheduling
 from scheduling.meeting import service as meeting_service
 from scheduling.outbound.models import DeliveryStatus, WebhookEndpoint, WebhookMessage
 from scheduling.settings import SchedulingSettings
-from shared import outbox
+from shared import clock, outbox
 from shared.events import CaseSubmittedV1, Envelope, Party
 from shared.kafka import codec
 from shared.localinfra.smtp import SmtpServer
@@ -171,6 +172,30 @@ async def test_ops_discard_a_parked_email_with_a_reason_and_it_is_never_sent(not
     await acknowledge(notifications, submitted("case-good", email="parent@example.org"))
     await eventually(lambda: _emails(smtp_server, "parent@example.org"), what="a later email delivered")
     assert smtp_server.handler.messages(to="poison-name@example.org") == []
+
+
+async def test_a_reminder_that_cannot_fire_is_parked_while_the_reminders_behind_it_fire(notifications):
+    now = clock.now()
+    async with notifications.app.state.runtime.sessionmaker() as session:
+        for n, template in enumerate(("no_such_template", "deadline_at_risk_alert", "deadline_at_risk_alert")):
+            session.add(Reminder(id=f"reminder-{n}", case_id=f"case-{n}", la_code="E06000033", kind="test",
+                                 about_id=f"case-{n}", template=template, recipient_role="la_officer",
+                                 context={}, due_at=now - timedelta(minutes=10 - n)))
+        await session.commit()
+
+    async def parked_reminder() -> list[dict[str, Any]] | None:
+        notifications.app.state.runtime.wake("reminder_scheduler")  # rather than wait for its 30 s poll
+        return await parked(notifications, "reminder_scheduler")
+
+    [letter] = await eventually(parked_reminder, what="the bad reminder parked")
+
+    async with notifications.app.state.runtime.sessionmaker() as session:
+        statuses = {r.id: r.status for r in (await session.exec(select(Reminder))).all()}
+    assert statuses == {"reminder-0": ReminderStatus.pending, "reminder-1": ReminderStatus.sent,
+                        "reminder-2": ReminderStatus.sent}
+    assert (letter["reason"], letter["event_id"], letter["original"]["topic"]) == ("item_failed", "reminder-0",
+                                                                                  "reminders")
+    assert letter["error"].startswith("KeyError")
 
 
 # --- the outbox relay --------------------------------------------------------------------------------------------
