@@ -91,6 +91,9 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.script: list[tuple[int, dict[str, str]]] = []
+        #: Answers this status to a body it returns one for, whatever the script says (a receiver that refuses
+        #: one delivery's data).
+        self.refuse: Callable[[bytes], int | None] = lambda body: None
         self.received: list[tuple[dict[str, str], bytes]] = []
         receiver = self
 
@@ -99,6 +102,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status, headers = receiver.script.pop(0) if receiver.script else (200, {})
+                status = receiver.refuse(body) or status
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -8,9 +8,9 @@ original topic, partition and offset and its age; re-drive it through the
 consumer's handler path (the inbox makes that safe); or discard it with a reason.
 
 ``source`` says where the item came from: ``consumer`` for events. Table
-workers that park a row (issue 11: the email sender, the outbox relay...) are
-meant to record their parked items here too, under their worker's name, so ops
-have one place to look.
+workers that park a row (``shared.poison``: the email sender, the outbox
+relay...) record their parked items here too, under their worker's name, with
+``topic`` the table and ``event_id`` the row's key, so ops have one place to look.
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ class DeadLetterReason(StrEnum):
     undecodable = "undecodable"  # not a CloudEvent we can read
     handler_failed = "handler_failed"  # a handler kept failing (or the data broke its model)
     unknown_type = "unknown_type"  # a type no model in shared.events knows (a newer producer, a typo)
+    # A table worker's parked item (shared.poison):
+    too_large = "too_large"  # an event larger than the broker takes
+    unencodable = "unencodable"  # a row that cannot be encoded (its data breaks its event model)
+    unrenderable = "unrenderable"  # an email that cannot be rendered or built (a template, a header value)
+    rejected = "rejected"  # the receiver kept refusing this one item while it took others
+    item_failed = "item_failed"  # any other failure that kept happening (not an outage)
 
 
 class DeadLetterStatus(StrEnum):
@@ -103,9 +109,11 @@ def record_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
 
 
 async def listing(session: AsyncSession, *, status: str | None, reason: str | None,
-                  limit: int, offset: int) -> tuple[list[DeadLetter], int]:
+                  limit: int, offset: int, source: str | None = None) -> tuple[list[DeadLetter], int]:
     query = select(DeadLetter)
     count = select(func.count()).select_from(DeadLetter)
+    if source is not None:
+        query, count = query.where(DeadLetter.source == source), count.where(DeadLetter.source == source)
     if status is not None:
         query, count = query.where(DeadLetter.status == status), count.where(DeadLetter.status == status)
     if reason is not None:
@@ -115,10 +123,12 @@ async def listing(session: AsyncSession, *, status: str | None, reason: str | No
     return list(rows), int((await session.exec(count)).one())
 
 
-async def waiting_ids(session: AsyncSession, limit: int) -> list[str]:
-    return list((await session.exec(
-        select(DeadLetter.id).where(DeadLetter.status == DeadLetterStatus.dead)
-        .order_by(col(DeadLetter.dead_lettered_at), col(DeadLetter.id)).limit(limit))).all())
+async def waiting_ids(session: AsyncSession, limit: int) -> list[tuple[str, str]]:
+    """The ids and sources of the oldest waiting dead letters."""
+    rows = (await session.exec(
+        select(DeadLetter.id, DeadLetter.source).where(DeadLetter.status == DeadLetterStatus.dead)
+        .order_by(col(DeadLetter.dead_lettered_at), col(DeadLetter.id)).limit(limit))).all()
+    return [(letter_id, source) for letter_id, source in rows]
 
 
 def resolve(session: AsyncSession, letter: DeadLetter, status: str, *, by: str,

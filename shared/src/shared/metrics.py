@@ -26,6 +26,14 @@ DEAD_LETTERS_WAITING = Gauge("dead_letters_waiting", "Dead letters neither re-dr
 OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox events not yet published", ["service"])
 CONSUMER_LAG = Gauge("consumer_lag", "Records behind the partition end", ["service", "topic", "partition"])
 WORKER_FAILURES = Counter("worker_failures_total", "Background worker step failures", ["service", "worker"])
+WORKER_ITEM_FAILURES = Counter("worker_item_failures_total", "Work items that failed (not for an outage)",
+                               ["service", "worker"])
+WORKER_ITEMS_PARKED = Counter("worker_items_parked_total", "Work items parked after bounded tries",
+                              ["service", "worker", "reason"])
+WORKER_ITEMS_PARKED_WAITING = Gauge("worker_items_parked_waiting", "Parked items waiting for ops",
+                                    ["service", "worker"])
+WORKER_STUCK = Gauge("worker_stuck", "1 while a worker has failed continuously (not an outage) past the threshold",
+                     ["service", "worker"])
 
 
 def replace_series(gauge: Gauge, values: Mapping[tuple[str, ...], float],

@@ -140,3 +140,27 @@ def create_dead_letters_table(op: Operations) -> None:
 
 def drop_dead_letters_table(op: Operations) -> None:
     op.drop_table("dead_letters")
+
+
+def create_work_item_failures_table(op: Operations) -> None:
+    """The ``work_item_failures`` table every service keeps (``shared.poison``): failing and parked work items."""
+    op.create_table(
+        "work_item_failures",
+        sa.Column("worker", sa.String(64), nullable=False),
+        sa.Column("item_key", sa.String(64), nullable=False),
+        sa.Column("subject", sa.String(64), nullable=True, index=True),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retry_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("parked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("discarded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.String(32), nullable=False),
+        sa.Column("error", sa.String(1000), nullable=False),
+        sa.Column("dead_letter_id", sa.String(36), nullable=True),
+        sa.PrimaryKeyConstraint("worker", "item_key"),
+    )
+
+
+def drop_work_item_failures_table(op: Operations) -> None:
+    op.drop_table("work_item_failures")

@@ -1,5 +1,11 @@
 """The ops API every service mounts: its dead letters, listed, inspected, re-driven and discarded.
 
+A dead letter is an event the consumer could not handle (``source`` =
+``consumer``) or a table worker's parked item (``source`` = the worker, e.g.
+``email_sender``; ``shared.poison``). Re-driving a parked item clears its parked
+state so that its worker takes it again (``requeued``); discarding it keeps it
+out of the worker's way for good.
+
 Reading needs the ``ops:read`` scope, acting ``ops:write``. Nothing here shows
 event data: a dead letter is described by its reason, a safe error detail, its
 event's type, id and case id, where it was read from and how old it is.
@@ -13,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import clock, deadletters
+from shared import clock, deadletters, poison
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.deadletters import DeadLetter, DeadLetterReason, DeadLetterStatus
 from shared.errors import VALIDATION_RESPONSES, Conflict, NotFound, ServiceError
@@ -72,12 +78,14 @@ class DeadLetterRead(BaseModel):
     id: str
     source: str = Field(description="`consumer` for events; a table worker's name for a parked row")
     status: Literal["dead", "redriven", "discarded"]
-    reason: Literal["undecodable", "handler_failed", "unknown_type"]
+    reason: DeadLetterReason = Field(description="For events `undecodable`, `handler_failed`, `unknown_type`; for a "
+                                     "parked item `too_large`, `unencodable`, `unrenderable`, `rejected`, "
+                                     "`item_failed`")
     error: str = Field(description="Exception class, where it was raised and any SQLSTATE; never data")
-    event_type: str | None
-    event_id: str | None
+    event_type: str | None = Field(description="The event's type; for a parked item its kind (event type, template)")
+    event_id: str | None = Field(description="The event's id; for a parked item the row's key in its table")
     case_id: str | None
-    original: OriginalRecord
+    original: OriginalRecord = Field(description="Where it was read from; for a parked item `topic` is its table")
     dead_lettered_at: datetime
     age_seconds: int
     redrive_attempts: int
@@ -110,8 +118,9 @@ class RedriveResult(BaseModel):
          "error": "DBAPIError (SQLSTATE 22P05) at notifications.message.handlers:_notify:97"}]})
 
     id: str
-    outcome: Literal["handled", "duplicate", "failed"] = Field(
-        description="`handled` again now; `duplicate`: the inbox shows it was handled meanwhile; `failed` again")
+    outcome: Literal["handled", "duplicate", "failed", "requeued"] = Field(
+        description="`handled` again now; `duplicate`: the inbox shows it was handled meanwhile; `failed` again; "
+                    "`requeued`: a parked item is back in its worker's queue (parked again if it keeps failing)")
     status: Literal["dead", "redriven", "discarded"]
     error: str | None = None
 
@@ -143,8 +152,22 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
             raise DeadLetterNotFound(f"no dead letter {letter_id}")
         return letter
 
-    async def _redrive(letter_id: str, by: str) -> RedriveResult:
+    async def _requeue(letter_id: str, by: str) -> RedriveResult:
+        async with runtime.sessionmaker() as session:
+            letter = await session.get(DeadLetter, letter_id)
+            if letter is None:
+                raise DeadLetterNotFound(f"no dead letter {letter_id}")
+            await poison.requeue(session, letter)
+            letter.redrive_attempts += 1
+            deadletters.resolve(session, letter, DeadLetterStatus.redriven, by=by)
+            await session.commit()
+            runtime.wake(letter.source)
+        return RedriveResult(id=letter_id, outcome="requeued", status="redriven")
+
+    async def _redrive(letter_id: str, by: str, source: str) -> RedriveResult:
         try:
+            if source != deadletters.CONSUMER:
+                return await _requeue(letter_id, by)
             outcome = await runtime.event_handling().redrive(letter_id, by=by)
         except RedriveFailed as exc:
             return RedriveResult(id=letter_id, outcome="failed", status="dead", error=str(exc))
@@ -161,15 +184,18 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
         status: Annotated[DeadLetterStatus | None, Query(description="`dead` (waiting), `redriven`, `discarded`")]
             = DeadLetterStatus.dead,
         reason: DeadLetterReason | None = None,
+        source: Annotated[str | None, Query(max_length=64, description="`consumer`, or a worker's name, e.g. "
+                                            "`email_sender`, `outbox_relay`")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> DeadLetterPage:
         """Events this service could not handle: why (`undecodable`, `handler_failed`, `unknown_type`), a safe
-        error detail, the record's original topic, partition and offset, and its age. Never the event's data."""
+        error detail, the record's original topic, partition and offset, and its age; and the items its table
+        workers parked (`source` the worker, `original.topic` the table, `event_id` the row's key). Never data."""
         async with runtime.sessionmaker() as session:
             rows, total = await deadletters.listing(session, status=status, reason=reason, limit=limit,
-                                                    offset=offset)
-            if status is DeadLetterStatus.dead and reason is None:
+                                                    offset=offset, source=source)
+            if status is DeadLetterStatus.dead and reason is None and source is None:
                 DEAD_LETTERS_WAITING.labels(runtime.service).set(total)
         return DeadLetterPage(items=[DeadLetterRead.of(row) for row in rows], total=total)
 
@@ -188,7 +214,7 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
         letter = await _get(letter_id)
         if letter.status != DeadLetterStatus.dead:
             raise DeadLetterResolved(f"dead letter {letter_id} is {letter.status}")
-        return await _redrive(letter_id, client.name)
+        return await _redrive(letter_id, client.name, letter.source)
 
     @router.post("/dead-letters/redrive", response_model=RedriveSummary,
                  summary=f"Handle every waiting dead letter again (up to {REDRIVE_ALL_LIMIT} a call)",
@@ -197,7 +223,7 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
         """Oldest first; each as in the single re-drive. Call again while `attempted` equals the limit."""
         async with runtime.sessionmaker() as session:
             ids = await deadletters.waiting_ids(session, REDRIVE_ALL_LIMIT)
-        results = [await _redrive(letter_id, client.name) for letter_id in ids]
+        results = [await _redrive(letter_id, client.name, source) for letter_id, source in ids]
         counts: dict[str, Any] = {kind: sum(r.outcome == kind for r in results)
                                   for kind in ("handled", "duplicate", "failed")}
         return RedriveSummary(attempted=len(results), results=results, **counts)
@@ -214,6 +240,8 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
                 raise DeadLetterNotFound(f"no dead letter {letter_id}")
             if letter.status != DeadLetterStatus.dead:
                 raise DeadLetterResolved(f"dead letter {letter_id} is {letter.status}")
+            if letter.source != deadletters.CONSUMER:
+                await poison.discard(session, letter)
             deadletters.resolve(session, letter, DeadLetterStatus.discarded, by=client.name, resolution=body.reason)
             await session.commit()
         return DeadLetterRead.of(letter)

@@ -9,7 +9,13 @@ asyncpg's, a cause chain, an OSError on connect), the answer is the same.
 
 from __future__ import annotations
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidMessageError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -18,6 +24,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "53"})
 #: 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up, shutting down, in recovery).
 OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+#: The broker (or the producer, before sending) refuses this record itself: no retry can change that.
+RECORD_REFUSED = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError, InvalidMessageError)
 
 
 class InfrastructureUnavailable(Exception):
@@ -47,7 +57,7 @@ def sqlstate(exc: BaseException) -> str | None:
 
 
 def _is_outage_itself(exc: BaseException) -> bool:
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, (IntegrityError, *RECORD_REFUSED)):
         return False
     if isinstance(exc, InfrastructureUnavailable | OSError | SAInterfaceError | DisconnectionError | PoolTimeout
                   | OperationalError | KafkaError):

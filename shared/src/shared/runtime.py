@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from shared import clock, deadletters, outbox, scenario_clock
+from shared import clock, deadletters, outbox, poison, scenario_clock
 from shared.auth import ops_only_in_production
 from shared.clock_routes import clock_router
 from shared.db import create_engine, create_sessionmaker
@@ -30,7 +30,13 @@ from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import EventConsumer, Subscriptions, dead_letter_topic
 from shared.kafka.producer import Producer
 from shared.logging import configure_logging, get_logger
-from shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_BACKLOG, http_metrics_middleware, metrics_response
+from shared.metrics import (
+    DEAD_LETTERS_WAITING,
+    OUTBOX_BACKLOG,
+    WORKER_ITEMS_PARKED_WAITING,
+    http_metrics_middleware,
+    metrics_response,
+)
 from shared.migrations import upgrade_to_head
 from shared.ops import ops_router
 from shared.settings import ServiceSettings
@@ -145,13 +151,17 @@ class ServiceRuntime:
                 relay = Worker(
                     outbox.RELAY,
                     lambda: outbox.publish_pending(self.sessionmaker, self.producer, service=self.service,
-                                                   namespace=settings.kafka_namespace),
+                                                   namespace=settings.kafka_namespace,
+                                                   max_tries=settings.poison_max_tries,
+                                                   retry_seconds=settings.poison_retry_seconds),
                     service=self.service, poll_interval=settings.outbox_poll_interval_seconds,
+                    stuck_after=settings.worker_stuck_seconds,
                 )
                 self._start_worker(relay)
                 for spec in self.workers:
                     self._start_worker(Worker(spec.name, spec.make_step(self), service=self.service,
-                                              poll_interval=spec.poll_interval))
+                                              poll_interval=spec.poll_interval,
+                                              stuck_after=settings.worker_stuck_seconds))
             if settings.run_consumer and self.subscriptions:
                 self.consumer = EventConsumer(
                     service=self.service, bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -213,6 +223,10 @@ class ServiceRuntime:
             checks[name] = "stopped"
         return checks
 
+    def workers_detail(self) -> dict[str, dict[str, object]]:
+        """Each worker's status (``ok`` or ``stuck: ...``) and how long ago its last step worked."""
+        return {name: worker.detail() for name, worker in sorted(self._workers.items())}
+
     def stopped_tasks(self) -> list[str]:
         return [task.get_name() for task in self._tasks if task.done()]
 
@@ -231,7 +245,8 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get(
         "/readyz",
-        summary="Readiness: database reachable, background tasks running (Kafka is reported, not required)",
+        summary="Readiness: database reachable, background tasks running (Kafka and stuck workers are reported, "
+                "not required)",
         responses={503: {"description": "The database is unreachable or a background task stopped"}},
     )
     async def readyz() -> JSONResponse:
@@ -242,7 +257,15 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
         if ok:
             async with runtime.sessionmaker() as session:
                 OUTBOX_BACKLOG.labels(runtime.service).set(await outbox.backlog(session))
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+        # A stuck worker (failing, not for an outage, past worker_stuck_seconds) is reported, not a reason to take
+        # the API out of service: "degraded", with the worker named, and the worker_stuck metric raises an alert.
+        workers = runtime.workers_detail()
+        stuck = sorted(name for name, detail in workers.items() if detail["status"] != "ok")
+        status = "unavailable" if not ok else "degraded" if stuck else "ok"
+        body: dict[str, object] = {"status": status, "checks": checks, "workers": workers}
+        if stuck:
+            body["stuck_workers"] = stuck
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @router.get("/metrics", summary="Prometheus metrics (in production: an ops bearer token, scope ops:read)",
                 response_class=Response, dependencies=[Depends(ops_only_in_production)])
@@ -252,6 +275,9 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
             DEAD_LETTERS_WAITING.labels(runtime.service).set(await deadletters.waiting(session))
             if runtime.refresh_metrics is not None:
                 await runtime.refresh_metrics(session)
+            parked = await poison.parked_count(session)
+        for name in {*parked, *runtime.workers_detail()}:
+            WORKER_ITEMS_PARKED_WAITING.labels(runtime.service, name).set(parked.get(name, 0))
         return metrics_response()
 
     return router

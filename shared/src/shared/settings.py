@@ -63,6 +63,12 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_seconds: float = 2.0
     consumer_max_attempts: int = 5
     consumer_retry_backoff_seconds: float = 0.2
+    #: Table workers (shared.poison): an item failing (not an outage) this many times is parked for ops.
+    poison_max_tries: int = 5
+    #: ... tried again after this many seconds, doubling each time (at most five minutes).
+    poison_retry_seconds: float = 5.0
+    #: A worker whose steps have failed (not an outage) for this long shows as stuck in /readyz and metrics.
+    worker_stuck_seconds: float = 300.0
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1"
     #: A TLS-terminating proxy is in front even when it does not say so (no trusted X-Forwarded-Proto):

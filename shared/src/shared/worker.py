@@ -7,16 +7,22 @@ picks up where it stopped.
 A step that fails because a dependency is down (``shared.outage``) is retried
 at least once a second, so work resumes within about a second of the database
 or broker returning; any other failure backs off further (up to ``max_backoff``).
+
+An item that fails is the step's own business (``shared.poison`` parks it and
+the step moves on): a step that itself keeps failing, for a reason that is not an
+outage, is a stuck worker. ``status()`` says so once it has lasted
+``stuck_after`` seconds, for ``/readyz`` and the ``worker_stuck`` metric.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 
 from shared.logging import get_logger
-from shared.metrics import WORKER_FAILURES
+from shared.metrics import WORKER_FAILURES, WORKER_STUCK
 from shared.outage import is_outage
 
 log = get_logger(__name__)
@@ -27,8 +33,14 @@ Step = Callable[[], Awaitable[bool]]
 
 class Worker:
     def __init__(self, name: str, step: Step, *, service: str, poll_interval: float, max_backoff: float = 30.0,
-                 outage_backoff: float = 1.0) -> None:
+                 outage_backoff: float = 1.0, stuck_after: float = 300.0) -> None:
         self.name = name
+        self.stuck_after = stuck_after
+        #: Monotonic seconds (an operational duration, never domain time) of the last step that worked and of
+        #: the first of the failures since.
+        self.last_success_at: float | None = None
+        self.failing_since: float | None = None
+        self.last_error: str | None = None
         self._step = step
         self._service = service
         self._poll_interval = poll_interval
@@ -46,15 +58,19 @@ class Worker:
             try:
                 more = await self._step()
                 failures = 0
+                self.last_success_at, self.failing_since, self.last_error = time.monotonic(), None, None
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 failures += 1
                 WORKER_FAILURES.labels(self._service, self.name).inc()
                 if not is_outage(exc):
+                    self.failing_since = self.failing_since or time.monotonic()
+                    self.last_error = type(exc).__name__
                     log.exception("worker.step_failed", worker=self.name, failures=failures)
                     await asyncio.sleep(min(self._max_backoff, 0.5 * 2 ** min(failures, 8)))
                     continue
+                self.failing_since = None  # an outage is reported as such (database, kafka), not as a stuck worker
                 log.warning("worker.dependency_unavailable", worker=self.name, failures=failures,
                             error=type(exc).__name__)
                 # A commit that needs this worker proves the database is back: it cuts the wait short.
@@ -65,3 +81,22 @@ class Worker:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
+
+    def stuck_for(self) -> float | None:
+        """Seconds this worker has been failing (not for an outage), once past ``stuck_after``; else None."""
+        if self.failing_since is None:
+            return None
+        seconds = time.monotonic() - self.failing_since
+        return seconds if seconds >= self.stuck_after else None
+
+    def status(self) -> str:
+        stuck = self.stuck_for()
+        WORKER_STUCK.labels(self._service, self.name).set(0 if stuck is None else 1)
+        if stuck is not None:
+            return f"stuck: failing for {int(stuck)}s ({self.last_error})"
+        return "ok"
+
+    def detail(self) -> dict[str, object]:
+        """For ``/readyz``: the status, and how long ago the last step worked."""
+        ago = None if self.last_success_at is None else round(time.monotonic() - self.last_success_at, 1)
+        return {"status": self.status(), "last_success_seconds_ago": ago}

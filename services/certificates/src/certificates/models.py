@@ -4,5 +4,7 @@ from certificates.certificate.models import CaseRecord, Certificate, Review, Ver
 from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
+from shared.poison import ItemFailure
 
-__all__ = ["CaseRecord", "Certificate", "DeadLetter", "InboxEvent", "OutboxEvent", "Review", "VerificationAttempt"]
+__all__ = ["CaseRecord", "Certificate", "DeadLetter", "InboxEvent", "ItemFailure", "OutboxEvent", "Review",
+           "VerificationAttempt"]

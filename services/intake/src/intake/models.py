@@ -6,5 +6,6 @@ from intake.timeline.models import TimelineEntry
 from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
+from shared.poison import ItemFailure
 
-__all__ = ["Case", "DeadLetter", "IdempotencyRecord", "InboxEvent", "OutboxEvent", "Review", "TimelineEntry"]
+__all__ = ["Case", "DeadLetter", "IdempotencyRecord", "InboxEvent", "ItemFailure", "OutboxEvent", "Review", "TimelineEntry"]

@@ -6,6 +6,7 @@ from notifications.reminder.models import Reminder, ReminderCancellation
 from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
+from shared.poison import ItemFailure
 
-__all__ = ["CaseAudience", "DeadLetter", "InboxEvent", "MeetingInvitation", "Message", "MessageAttempt", "OutboxEvent",
+__all__ = ["CaseAudience", "DeadLetter", "InboxEvent", "ItemFailure", "MeetingInvitation", "Message", "MessageAttempt", "OutboxEvent",
            "Recipient", "Reminder", "ReminderCancellation"]

@@ -6,12 +6,13 @@ from scheduling.outbound.models import WebhookEndpoint, WebhookMessage
 from shared.deadletters import DeadLetter
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent
+from shared.poison import ItemFailure
 
 __all__ = [
     "DeadLetter",
     "DisagreementResolutionRequest",
     "InboundWebhook",
-    "InboxEvent",
+    "InboxEvent", "ItemFailure",
     "Mediator",
     "MediatorAvailability",
     "MediatorUnavailability",

@@ -1,11 +1,17 @@
-"""The issuer worker: PDF rendering and signing are slow work, kept out of the consumer loop (aiokafka issue 848)."""
+"""The issuer worker: PDF rendering and signing are slow work, kept out of the consumer loop (aiokafka issue 848).
+
+One trigger per transaction: a trigger that fails for a reason that is not an
+outage (its PDF cannot be rendered, say) is tried again later and parked after
+bounded tries (``shared.poison``), while the issuer goes on with the ones behind it.
+"""
 
 from __future__ import annotations
 
 from certificates.certificate import service as certificate_service
-from certificates.certificate.models import CertificateStatus
+from certificates.certificate.models import Certificate, CertificateStatus
 from certificates.metrics import CERTIFICATES_ISSUED, CERTIFICATES_ISSUED_LATE, CERTIFICATES_WAITING_OVERDUE
-from shared import clock
+from shared import clock, poison
+from shared.outage import is_outage
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
 
@@ -14,9 +20,30 @@ BATCH = 10
 
 def make_step(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> Step:
     async def issue_due_certificates() -> bool:
+        handled: list[Certificate] = []
+        more = True
+        for _ in range(BATCH):
+            failure: Exception | None = None
+            async with runtime.sessionmaker() as session:
+                due = await certificate_service.next_pending(session, clock.now())
+                if due is None:
+                    more = False
+                    break
+                certificate, case = due
+                key, case_id, kind = certificate.id, certificate.case_id, certificate.kind
+                try:
+                    await certificate_service.handle_pending(session, certificate, case, issuing=issuing)
+                    await poison.forget(session, certificate_service.ISSUER, key)
+                    await session.commit()
+                    handled.append(certificate)
+                except Exception as exc:
+                    if is_outage(exc):
+                        raise
+                    failure = exc
+            if failure is not None:  # on to the next trigger at once; this one waits, or is parked
+                await poison.item_failed(runtime, worker=certificate_service.ISSUER, item_key=key, subject=case_id,
+                                         table=Certificate.__tablename__, item_type=kind, exc=failure)
         async with runtime.sessionmaker() as session:
-            handled = await certificate_service.issue_pending(session, issuing=issuing, batch=BATCH)
-            await session.commit()
             waiting = await certificate_service.count_waiting_overdue(session, today=clock.today())
         CERTIFICATES_WAITING_OVERDUE.set(waiting)
         for certificate in handled:  # counted once committed; held for review or not required are not issued
@@ -25,6 +52,6 @@ def make_step(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> 
             CERTIFICATES_ISSUED.labels(certificate.kind).inc()
             if certificate_service.is_late(certificate):
                 CERTIFICATES_ISSUED_LATE.labels(certificate.kind).inc()
-        return len(handled) == BATCH
+        return more
 
     return issue_due_certificates

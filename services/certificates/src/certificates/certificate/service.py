@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -28,7 +28,7 @@ from certificates.certificate.models import (
 )
 from certificates.certificate.signing import PdfSigner
 from certificates.certificate.verification import code_matches, new_verification_code, surname_matches
-from shared import clock
+from shared import clock, poison
 from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
 from shared.db import wake_after_commit
 from shared.directory import load_directory
@@ -122,32 +122,36 @@ async def request(session: AsyncSession, *, case_id: str, kind: CertificateKind,
     return certificate
 
 
-async def issue_pending(session: AsyncSession, *, issuing: Issuing, batch: int = 10) -> list[Certificate]:
-    """Handle triggers whose case facts are known: issue (number, signed PDF, events), or hold for review (R4, R10)
-    or record that none is required (R2, R10), with the reason and an event. Returns every trigger handled."""
-    rows = (await session.exec(
+async def next_pending(session: AsyncSession, now: datetime) -> tuple[Certificate, CaseRecord] | None:
+    """The oldest trigger whose case facts are known, neither failing nor parked (``shared.poison``), locked."""
+    row = (await session.exec(
         select(Certificate, CaseRecord)
         .join(CaseRecord, col(CaseRecord.case_id) == col(Certificate.case_id))
-        .where(Certificate.status == CertificateStatus.pending)
+        .where(Certificate.status == CertificateStatus.pending, poison.available(ISSUER, Certificate.id, now))
         .order_by(col(Certificate.serial))
-        .limit(batch)
+        .limit(1)
         .with_for_update(skip_locked=True, of=Certificate)
-    )).all()
-    for certificate, case in rows:
-        counts = await _current_missed_deadline(session, case.case_id) if (
-            certificate.kind == CertificateKind.mediator) else None
-        decided = rules.outcome(kind=certificate.kind, health_only=case.health_only, late_contact=case.late_contact,
-                                reviewed=certificate.reviewed, missed_deadline_certificate_counts=counts is not None)
-        if decided is rules.Outcome.health_only:
-            _not_required(session, certificate, reason="health_only", outcome=rules.HEALTH_ONLY_OUTCOME)
-        elif decided is rules.Outcome.missed_deadline_certificate_counts:
-            assert counts is not None
-            _mediation_after_missed_deadline(session, certificate, case, counts)
-        elif decided is rules.Outcome.late_contact_review:
-            _hold_for_late_contact(session, certificate, case)
-        else:
-            await _issue(session, certificate, case, issuing=issuing)
-    return [certificate for certificate, _ in rows]
+    )).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def handle_pending(session: AsyncSession, certificate: Certificate, case: CaseRecord, *,
+                         issuing: Issuing) -> None:
+    """Issue (number, signed PDF, events), or hold for review (R4, R10) or record that none is required (R2,
+    R10), with the reason and an event."""
+    counts = await _current_missed_deadline(session, case.case_id) if (
+        certificate.kind == CertificateKind.mediator) else None
+    decided = rules.outcome(kind=certificate.kind, health_only=case.health_only, late_contact=case.late_contact,
+                            reviewed=certificate.reviewed, missed_deadline_certificate_counts=counts is not None)
+    if decided is rules.Outcome.health_only:
+        _not_required(session, certificate, reason="health_only", outcome=rules.HEALTH_ONLY_OUTCOME)
+    elif decided is rules.Outcome.missed_deadline_certificate_counts:
+        assert counts is not None
+        _mediation_after_missed_deadline(session, certificate, case, counts)
+    elif decided is rules.Outcome.late_contact_review:
+        _hold_for_late_contact(session, certificate, case)
+    else:
+        await _issue(session, certificate, case, issuing=issuing)
 
 
 async def _current_missed_deadline(session: AsyncSession, case_id: str) -> Certificate | None:

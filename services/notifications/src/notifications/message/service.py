@@ -33,8 +33,9 @@ from notifications.message.catalogue import (
 from notifications.message.models import AttemptOutcome, CaseAudience, Message, MessageAttempt, MessageStatus, Recipient
 from notifications.metrics import DEADLINE_ALERTS
 from notifications.settings import NotificationsSettings
-from shared import clock
+from shared import clock, poison
 from shared.db import wake_after_commit
+from shared.deadletters import DeadLetterReason
 from shared.directory import load_directory
 from shared.errors import NotFound
 from shared.events import NotificationFailedV1, NotificationSentV1
@@ -137,7 +138,8 @@ async def recipient_for(session: AsyncSession, case_id: str, role: str) -> Recip
 async def next_due(session: AsyncSession, now: datetime) -> Message | None:
     return (await session.exec(
         select(Message)
-        .where(Message.status == MessageStatus.pending, col(Message.next_attempt_at) <= now)
+        .where(Message.status == MessageStatus.pending, col(Message.next_attempt_at) <= now,
+               poison.available(SENDER, Message.id, now))
         .order_by(col(Message.next_attempt_at))
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -300,7 +302,10 @@ async def send_one(session: AsyncSession, message: Message, settings: Notificati
                 message.next_attempt_at = now + timedelta(seconds=2)
                 session.add(message)
             return False
-        email = _email_for(message, addressee, settings)
+        try:
+            email = _email_for(message, addressee, settings)
+        except Exception as exc:  # a template that raises, a header value refused (a line break in a name)
+            raise poison.ItemError(DeadLetterReason.unrenderable, "the email cannot be rendered") from exc
         attempt = await _begin_attempt(session, message, settings)
         delivery = asyncio.create_task(_smtp_deliver(email, settings), name=f"smtp:{message.id}")
         interrupted = False
@@ -424,9 +429,21 @@ async def resend(session: AsyncSession, message_uuid: str) -> Message:
         raise MessageNotFound(f"no message {message_uuid}")
     message.status, message.attempts, message.next_attempt_at = MessageStatus.pending, 0, clock.now()
     session.add(message)
+    await poison.forget(session, SENDER, message.id)  # a parked message is taken again too
     wake_after_commit(session, SENDER)
     return message
 
 
 def pdf_attachment(filename: str, pdf_base64: str) -> tuple[str, bytes]:
     return filename, base64.b64decode(pdf_base64)
+
+
+async def _requeue(session: AsyncSession, message_uuid: str) -> None:
+    """A re-driven parked message: sent again now, with its attempts counted afresh."""
+    message = await session.get(Message, message_uuid)
+    if message is not None and message.status == MessageStatus.pending:
+        message.attempts, message.next_attempt_at = 0, clock.now()
+        session.add(message)
+
+
+poison.on_requeue(SENDER, _requeue)

@@ -14,7 +14,7 @@ from notifications.message.catalogue import OPS, TEMPLATES, Template
 from notifications.metrics import OPS_ALERTS
 from notifications.reminder.models import Reminder, ReminderCancellation, ReminderStatus
 from notifications.settings import NotificationsSettings
-from shared import clock
+from shared import clock, poison
 from shared.logging import bound_contextvars, get_logger
 
 log = get_logger(__name__)
@@ -107,7 +107,8 @@ async def for_subject(session: AsyncSession, *, kind: str, about_id: str) -> lis
 async def next_due(session: AsyncSession, now: datetime) -> Reminder | None:
     return (await session.exec(
         select(Reminder)
-        .where(Reminder.status == ReminderStatus.pending, col(Reminder.due_at) <= now)
+        .where(Reminder.status == ReminderStatus.pending, col(Reminder.due_at) <= now,
+               poison.available(SCHEDULER, Reminder.id, now))
         .order_by(col(Reminder.due_at))
         .limit(1)
         .with_for_update(skip_locked=True)

@@ -5,7 +5,10 @@ every attempt, so the provider can de-duplicate. Retries follow the Standard
 Webhooks schedule (now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h)
 with jitter and honour ``Retry-After``; they live in the database, so they
 survive restarts. 410 Gone disables the endpoint at once; so does a message
-whose retries are exhausted, with an event for operations.
+whose retries are exhausted, with an event for operations, unless the endpoint
+took other messages meanwhile: then the receiver refuses this one message (its
+data), and only it is parked (``shared.poison``, a dead letter with reason
+``rejected``), while later deliveries go out. Re-driving it sends it again.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -24,8 +28,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.outbound.models import DeliveryStatus, WebhookEndpoint, WebhookMessage
-from shared import clock, webhooks
+from shared import clock, poison, webhooks
 from shared.db import wake_after_commit
+from shared.deadletters import DeadLetterReason
 from shared.errors import NotFound
 from shared.events.meetings import ProviderEndpointDisabledV1
 from shared.logging import bound_contextvars, get_logger
@@ -103,7 +108,8 @@ async def next_due(session: AsyncSession, now: datetime) -> tuple[WebhookMessage
                                col(older.status) == DeliveryStatus.pending,
                                or_(col(older.created_at) < col(WebhookMessage.created_at),
                                    and_(col(older.created_at) == col(WebhookMessage.created_at),
-                                        col(older.id) < col(WebhookMessage.id)))))
+                                        col(older.id) < col(WebhookMessage.id)))),
+               poison.available(DISPATCHER, WebhookMessage.id, now))
         .order_by(col(WebhookMessage.next_attempt_at))
         .limit(1)
         .with_for_update(skip_locked=True, of=WebhookMessage)
@@ -133,8 +139,11 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 async def deliver(session: AsyncSession, message: WebhookMessage, endpoint: WebhookEndpoint, *,
-                  client: httpx.AsyncClient, schedule: list[float], jitter: float) -> None:
-    """One attempt: 2xx delivers; 410 disables the endpoint; anything else is retried on the schedule."""
+                  client: httpx.AsyncClient, schedule: list[float], jitter: float,
+                  park: ParkSettings | None = None) -> poison.ItemFailure | None:
+    """One attempt: 2xx delivers; 410 disables the endpoint; anything else is retried on the schedule.
+
+    Returns the failure recorded when the message was parked (count it once committed)."""
     with bound_contextvars(case_id=message.case_id, webhook_id=message.id, endpoint_id=endpoint.id):
         body = json.dumps(message.payload, separators=(",", ":")).encode()
         headers = {"content-type": "application/json"}
@@ -152,11 +161,11 @@ async def deliver(session: AsyncSession, message: WebhookMessage, endpoint: Webh
                 message.status, message.delivered_at = DeliveryStatus.delivered, clock.now()
                 session.add(message)
                 log.info("webhook.delivered", attempts=message.attempts)
-                return
+                return None
             if response.status_code == 410:
                 message.status = DeliveryStatus.failed
                 _disable(session, endpoint, message, "the endpoint answered 410 Gone")
-                return
+                return None
             retry_after = _retry_after(response)
             message.last_error = f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
@@ -164,11 +173,46 @@ async def deliver(session: AsyncSession, message: WebhookMessage, endpoint: Webh
         delay = retry_delay(message.attempts, schedule, jitter=jitter, retry_after=retry_after)
         if delay is None:
             message.status = DeliveryStatus.failed
+            if park is not None and await _took_others_since(session, endpoint, message):
+                session.add(message)
+                return await poison.note_failure(
+                    session, worker=DISPATCHER, item_key=message.id, subject=message.case_id,
+                    table=WebhookMessage.__tablename__, item_type=message.type,
+                    exc=poison.ParkNow(DeadLetterReason.rejected,
+                                       f"{message.last_error} on each of {message.attempts} attempts"),
+                    max_tries=park.max_tries, retry_base_seconds=park.retry_seconds)
             _disable(session, endpoint, message, f"every retry failed ({message.last_error})")
-            return
+            return None
         message.next_attempt_at = clock.now() + timedelta(seconds=delay)
         session.add(message)
         log.warning("webhook.retry", attempts=message.attempts, error=message.last_error, delay_seconds=round(delay, 1))
+        return None
+
+
+@dataclass(frozen=True)
+class ParkSettings:
+    max_tries: int
+    retry_seconds: float
+
+
+async def _took_others_since(session: AsyncSession, endpoint: WebhookEndpoint, message: WebhookMessage) -> bool:
+    """Did the endpoint take another message since this one was queued? Then it refuses only this one."""
+    other = (await session.exec(select(WebhookMessage.id).where(
+        WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.id != message.id,
+        WebhookMessage.status == DeliveryStatus.delivered,
+        col(WebhookMessage.delivered_at) >= message.created_at).limit(1))).first()
+    return other is not None
+
+
+async def _requeue(session: AsyncSession, message_id: str) -> None:
+    """A re-driven parked message: pending again, sent now, its retries counted afresh."""
+    message = await session.get(WebhookMessage, message_id)
+    if message is not None and message.status is not DeliveryStatus.delivered:
+        message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, clock.now()
+        session.add(message)
+
+
+poison.on_requeue(DISPATCHER, _requeue)
 
 
 def _disable(session: AsyncSession, endpoint: WebhookEndpoint, message: WebhookMessage, reason: str) -> None:
@@ -199,6 +243,7 @@ async def replay(session: AsyncSession, message_id: str) -> WebhookMessage:
         raise MessageNotFound(f"no message {message_id}")
     message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, clock.now()
     session.add(message)
+    await poison.forget(session, DISPATCHER, message.id)  # a parked message is taken again too
     wake_after_commit(session, DISPATCHER)
     return message
 
@@ -215,5 +260,6 @@ async def recover(session: AsyncSession, endpoint_id: str, *, since: datetime) -
     for message in failed:
         message.status, message.attempts, message.next_attempt_at = DeliveryStatus.pending, 0, now
         session.add(message)
+    await poison.forget(session, DISPATCHER, *(message.id for message in failed))
     wake_after_commit(session, DISPATCHER)
     return len(failed)
