@@ -24,6 +24,7 @@ from shared.kafka import codec
 from shared.kafka.admin import ensure_topics
 from shared.kafka.producer import Producer
 from shared.outbox import OutboxEvent
+from shared.poison import ItemFailure
 
 pytestmark = pytest.mark.clock(NOVEMBER_2026)
 
@@ -45,7 +46,8 @@ async def engines(database_url: str) -> AsyncIterator[list[AsyncEngine]]:
     """One engine per replica, as two processes would have."""
     engines = [create_engine(database_url), create_engine(database_url)]
     async with engines[0].begin() as connection:
-        await connection.run_sync(OutboxEvent.__table__.create)  # type: ignore[attr-defined]
+        for model in (OutboxEvent, ItemFailure):  # the relay skips the rows it parked (shared.poison)
+            await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
     yield engines
     for engine in engines:
         await engine.dispose()
