@@ -18,6 +18,7 @@ from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.deadletters import DeadLetter, DeadLetterReason, DeadLetterStatus
 from shared.errors import VALIDATION_RESPONSES, Conflict, NotFound, ServiceError
 from shared.kafka.consumer import RedriveFailed
+from shared.limits import Reason
 from shared.metrics import DEAD_LETTERS_WAITING
 from shared.outage import is_outage
 
@@ -130,7 +131,7 @@ class RedriveSummary(BaseModel):
 class Discard(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "test event sent by mistake"}]})
 
-    reason: str = Field(min_length=1, max_length=500, description="Why it needs no handling (kept with it)")
+    reason: Reason = Field(description="Why it needs no handling (kept with it)")
 
 
 def ops_router(runtime: ServiceRuntime) -> APIRouter:
@@ -162,7 +163,7 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
             = DeadLetterStatus.dead,
         reason: DeadLetterReason | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> DeadLetterPage:
         """Events this service could not handle: why (`undecodable`, `handler_failed`, `unknown_type`), a safe
         error detail, the record's original topic, partition and offset, and its age. Never the event's data."""
