@@ -29,8 +29,9 @@ CANARIES = (CHILD, PARENT, EMAIL, BIRTH, ISSUE)
 
 
 def canary_case(**overrides: object) -> dict[str, object]:
-    return case_payload(requester={"role": "parent", "name": PARENT, "email": EMAIL},
-                        child={"name": CHILD, "date_of_birth": BIRTH}, mediation_issues=[ISSUE], **overrides)
+    fields: dict[str, object] = {"requester": {"role": "parent", "name": PARENT, "email": EMAIL},
+                                 "child": {"name": CHILD, "date_of_birth": BIRTH}, "mediation_issues": [ISSUE]}
+    return case_payload(**{**fields, **overrides})
 
 
 BREAK_THE_DATABASE = [

@@ -99,7 +99,8 @@ FreeText = Annotated[str, StringConstraints(min_length=1, max_length=FREE_TEXT_M
 #: A reason or a note kept with a decision. Line breaks allowed.
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=REASON_MAX), AfterValidator(_text)]
 #: An email address: at most 254 characters (checked before the address is parsed), no control characters.
-Email = Annotated[EmailStr, BeforeValidator(lambda v: _bounded_email(v))]
+Email = Annotated[EmailStr, BeforeValidator(lambda v: _bounded_email(v)),
+                  WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX})]
 
 
 def _bounded_email(value: Any) -> Any:
