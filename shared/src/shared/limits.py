@@ -16,7 +16,17 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, StrictBool, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BeforeValidator,
+    EmailStr,
+    HttpUrl,
+    StrictBool,
+    StringConstraints,
+    UrlConstraints,
+    WithJsonSchema,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import clock
@@ -32,6 +42,9 @@ ISSUES_MAX = 50
 FREE_TEXT_MAX = 2000
 REASON_MAX = 500
 ATTENDEES_MAX = 20
+#: A webhook endpoint's URL; a video-call link (it is shown as the meeting's place, 300 characters with a prefix).
+URL_MAX = 2000
+MEETING_URL_MAX = 250
 
 #: The largest request body any endpoint accepts; the largest real one (a mediator's availability) is ~40 KiB.
 MAX_BODY_BYTES = 256 * 1024
@@ -109,6 +122,20 @@ def _bounded_email(value: Any) -> Any:
             raise ValueError(f"must have at most {EMAIL_MAX} characters")
         _single_line(value)
     return value
+
+
+def _url_within(limit: int) -> Any:
+    def check(value: Any) -> Any:
+        if len(str(value)) > limit:  # as stored: after normalisation (IDNA, percent-encoding) it can grow
+            raise ValueError(f"must have at most {limit} characters")
+        return value
+    return AfterValidator(check)
+
+
+#: A receiver's URL (http or https), at most 2000 characters.
+EndpointUrl = Annotated[AnyHttpUrl, UrlConstraints(max_length=URL_MAX), _url_within(URL_MAX)]
+#: A video-call link, at most 250 characters.
+MeetingUrl = Annotated[HttpUrl, UrlConstraints(max_length=MEETING_URL_MAX), _url_within(MEETING_URL_MAX)]
 
 
 def no_nul(value: str) -> str:

@@ -13,7 +13,7 @@ from certificates.certificate.models import (
     ReviewStatus,
 )
 from shared.events.certificates import VoidReason
-from shared.limits import EventDate, Name, Reason, ShortText, no_nul
+from shared.limits import EventDate, Name, Reason, no_nul
 
 
 class CertificateRead(BaseModel):
@@ -105,8 +105,8 @@ class CertificateReissue(BaseModel):
     """A correction: the certificate is issued again as a new version that keeps the original issue date."""
 
     reason: Reason = Field(description="Why it is corrected; kept here, never sent on")
-    issuer: ShortText | None = Field(default=None, description="Corrected issuer name, if wrong")
-    provider: ShortText | None = Field(default=None, description="Corrected provider name, if wrong")
+    issuer: Name | None = Field(default=None, description="Corrected issuer name, if wrong")
+    provider: Name | None = Field(default=None, description="Corrected provider name, if wrong")
     mediation_date: EventDate | None = Field(default=None, description="Corrected mediation date, if wrong")
 
 

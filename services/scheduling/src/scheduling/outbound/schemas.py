@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from scheduling.mediator.schemas import Id
 from scheduling.outbound.models import DeliveryStatus
-from shared.limits import PlanInstant
+from shared.limits import EndpointUrl, PlanInstant
 
 
 class EndpointCreate(BaseModel):
@@ -15,7 +15,7 @@ class EndpointCreate(BaseModel):
         "provider_id": "kids-send-mediation", "url": "https://provider.example/webhooks/send"}]})
 
     provider_id: Id
-    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)]
+    url: EndpointUrl
 
 
 class EndpointRead(BaseModel):

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from scheduling.mediator.schemas import MEDIATOR_EXAMPLE, WINDOW_EXAMPLE, AvailabilityReplace, MediatorUpsert
 from shared.events.meetings import ReasonCode
-from shared.limits import ATTENDEES_MAX, ISSUES_MAX, Bool, EventDate, Issue, Name, PlanInstant, ShortText
+from shared.limits import (
+    ATTENDEES_MAX,
+    ISSUES_MAX,
+    Bool,
+    EventDate,
+    Issue,
+    MeetingUrl,
+    Name,
+    PlanInstant,
+    ShortText,
+)
 
 AgreementKind = Literal["assess", "reassess", "make_plan", "amend_plan", "change_named_school", "continue_plan",
                         "non_appealable", "tell_la_when_not_a_party"]
@@ -72,7 +82,7 @@ class Remote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["remote"]
-    url: Annotated[HttpUrl, UrlConstraints(max_length=2000)] = Field(description="The video-call link the parties join")
+    url: MeetingUrl = Field(description="The video-call link the parties join")
 
 
 Venue = Annotated[InPerson | Remote, Field(discriminator="kind")]
