@@ -348,4 +348,32 @@ def document_edge_responses(openapi: dict[str, Any]) -> dict[str, Any]:
                 responses["400"] = {"description": "The body is not valid JSON", "content": problem}
                 responses["413"] = {"description": f"The body is larger than {MAX_BODY_BYTES} bytes",
                                     "content": problem}
+    _link_created_resources(openapi)
     return openapi
+
+
+def _link_created_resources(openapi: dict[str, Any]) -> None:
+    """OpenAPI links from each ``POST /things`` that answers 201 with an ``id`` to every operation on
+    ``/things/{thing_id}...``: what lets stateful testing (schemathesis) follow a created case through its life."""
+    paths: dict[str, Any] = openapi.get("paths", {})
+    schemas = openapi.get("components", {}).get("schemas", {})
+    for collection, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        if not created:
+            continue
+        content: dict[str, Any] = next(iter(created.get("content", {}).values()), {})
+        schema: dict[str, Any] = content.get("schema", {})
+        name = str(schema.get("$ref", "")).rsplit("/", 1)[-1]
+        if "id" not in schemas.get(name, {}).get("properties", {}):
+            continue
+        links: dict[str, Any] = {}
+        for path, item in paths.items():
+            match = re.fullmatch(re.escape(collection) + r"/\{(\w+)\}(/.*)?", path)
+            if not match:
+                continue
+            for operation in item.values():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    links[operation["operationId"]] = {"operationId": operation["operationId"],
+                                                       "parameters": {match.group(1): "$response.body#/id"}}
+        if links:
+            created.setdefault("links", {}).update(links)
