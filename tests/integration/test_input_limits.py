@@ -126,6 +126,7 @@ async def test_json_nested_deeper_than_the_limit_is_refused_naming_the_body(inta
 
 def test_brackets_inside_strings_do_not_count_towards_the_depth():
     assert json_depth(b'{"a": "[[[[{{{{\\"[[["}') == 1
+    assert json_depth(b'["a\\\\", ["]"]]') == 2  # an escaped backslash ends before the quote
     assert json_depth(json.dumps([[[{"a": [1]}]]]).encode()) == 5
     assert json_depth(b"[" * (MAX_JSON_DEPTH + 5)) == MAX_JSON_DEPTH + 1  # stops counting past the limit
 

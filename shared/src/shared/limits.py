@@ -229,27 +229,22 @@ LocalTime = Annotated[time, BeforeValidator(_local_time), WithJsonSchema(
 # --- The request body ------------------------------------------------------------------------------------------
 
 
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
 def json_depth(body: bytes) -> int:
-    """How deeply ``body``'s arrays and objects nest, without parsing it (brackets inside strings do not count)."""
+    """How deeply ``body``'s arrays and objects nest, without parsing it (brackets inside strings do not count);
+    counting stops just past ``MAX_JSON_DEPTH``."""
     depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b"", body)):
+        if bracket in (b"[", b"{"):
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > MAX_JSON_DEPTH:
                     return deepest
-        elif byte in (0x5D, 0x7D):
+        else:
             depth -= 1
     return deepest
 
