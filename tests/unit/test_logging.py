@@ -137,3 +137,12 @@ def test_a_logged_exception_keeps_its_class_sqlstate_and_frames_but_never_its_me
     assert "RuntimeError: [message withheld]" in line["exception"]
     assert "_UniqueViolation (SQLSTATE 23505): [message withheld]" in line["exception"]
     assert "in _fail_to_store" in line["exception"]
+
+
+@pytest.mark.parametrize("url", ["postgresql+asyncpg://user:secret@localhost/intake", "sqlite+aiosqlite:///:memory:"])
+def test_both_database_engines_hide_bound_parameters_from_their_errors(url):
+    from shared.db import create_engine
+
+    engine = create_engine(url)
+
+    assert engine.sync_engine.hide_parameters is True
