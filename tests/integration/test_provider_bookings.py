@@ -506,3 +506,27 @@ async def test_a_providers_booking_racing_an_assignment_on_another_replica_never
         assert webhook.status_code in (200, 409), webhook.text
         assert assigned is not None
         assert await overlapping_pairs(one) == []
+
+
+@pytest.mark.parametrize(("starts_at", "ends_at"), [
+    ("9999-12-31T10:00:00+00:00", "9999-12-31T12:00:00+00:00"),
+    ("9999-12-31T23:00:00-23:59", "9999-12-31T23:30:00-23:59"),  # past the last instant Python can hold in UTC
+    ("0001-01-01T00:00:00+23:59", "0001-01-01T01:00:00+23:59"),
+    ("2030-01-01T10:00:00", "2030-01-01T12:00:00"),  # no offset
+])
+async def test_a_reschedule_to_an_absurd_instant_is_refused_and_scheduling_goes_on(scheduling, starts_at, ends_at):
+    meeting = await refer(scheduling)
+
+    refused = await send(scheduling, {"type": "meeting.rescheduled", "data": {
+        "meeting_id": meeting.id, "starts_at": starts_at, "ends_at": ends_at, "reason": "requested_by_parent"}},
+        msg_id=f"msg_absurd_{next(ids)}")
+    new_day = working_days_ahead(9)
+    moved = await send(scheduling, {"type": "meeting.rescheduled", "data": {
+        "meeting_id": meeting.id, "starts_at": on(new_day).isoformat(), "ends_at": on(new_day, 12).isoformat(),
+        "reason": "requested_by_parent"}})
+
+    assert refused.status_code == 422, refused.text
+    assert "body.data.starts_at" in [error["field"] for error in refused.json()["errors"]]
+    assert moved.status_code == 200, moved.text
+    assert (await stored(scheduling, meeting.id)).starts_at == on(new_day)
+    assert await events(scheduling) == ["meeting.scheduled.v1", "meeting.rescheduled.v1"]

@@ -108,3 +108,41 @@ def test_case_field_names_holding_personal_data_are_redacted(capsys):
     output = capsys.readouterr().out
     assert EMAIL not in output
     assert NAME not in output
+
+
+class _UniqueViolation(Exception):
+    sqlstate = "23505"
+
+
+def _fail_to_store(name: str) -> None:
+    try:
+        raise _UniqueViolation(f'duplicate key value\nDETAIL:  Key (child_name)=({name}) already exists.')
+    except _UniqueViolation as exc:
+        raise RuntimeError(f"could not store {name}") from exc
+
+
+@pytest.mark.parametrize("logger", ["structlog", "uvicorn.error"])
+def test_a_logged_exception_keeps_its_class_sqlstate_and_frames_but_never_its_message(capsys, logger):
+    configure_logging("intake")
+    try:
+        _fail_to_store(NAME)
+    except RuntimeError:
+        if logger == "structlog":
+            get_logger("test").exception("request.failed")
+        else:
+            logging.getLogger(logger).exception("Exception in ASGI application")
+
+    [line] = json_lines(capsys.readouterr().out)
+    assert NAME not in json.dumps(line)
+    assert "RuntimeError: [message withheld]" in line["exception"]
+    assert "_UniqueViolation (SQLSTATE 23505): [message withheld]" in line["exception"]
+    assert "in _fail_to_store" in line["exception"]
+
+
+@pytest.mark.parametrize("url", ["postgresql+asyncpg://user:secret@localhost/intake", "sqlite+aiosqlite:///:memory:"])
+def test_both_database_engines_hide_bound_parameters_from_their_errors(url):
+    from shared.db import create_engine
+
+    engine = create_engine(url)
+
+    assert engine.sync_engine.hide_parameters is True

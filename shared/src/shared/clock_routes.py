@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shared import clock, scenario_clock
 from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.errors import VALIDATION_RESPONSES, Conflict, InvalidRequest
+from shared.limits import PlanInstant
 
 if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
@@ -37,7 +38,7 @@ class ClockMove(BaseModel):
                                                                               {"to": "2027-01-04T09:00:00Z"}]})
 
     advance: timedelta | None = Field(default=None, description="ISO 8601 duration, e.g. P3D or PT6H")
-    to: datetime | None = Field(default=None, description="An aware instant later than the clock's now")
+    to: PlanInstant | None = Field(default=None, description="An aware instant later than the clock's now")
 
     @model_validator(mode="after")
     def _one_of(self) -> ClockMove:

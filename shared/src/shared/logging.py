@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from collections.abc import MutableMapping
+from types import TracebackType
 from typing import Any
 
 import structlog
@@ -33,6 +36,47 @@ def _is_personal(key: str) -> bool:
 def _drop_personal(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     for key in [k for k in event_dict if _is_personal(k)]:
         event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    code = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None) or getattr(getattr(exc, "orig", None),
+                                                                                      "sqlstate", None)
+    return code if isinstance(code, str) and len(code) == 5 else None
+
+
+def format_exception_safely(exc: BaseException) -> str:
+    """A traceback without any exception's message: messages of database and validation errors quote values
+    (PostgreSQL's ``DETAIL: Key (child_name)=(...) already exists``, pydantic's ``input_value=...``), which may
+    be personal data. Each exception of the chain appears by class, SQLSTATE and frames (file, line, function,
+    the source line), which is what finding the bug needs."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}\n    {(f.line or "").strip()}' for f in frames]
+        code = _sqlstate(current)
+        kind = f"{type(current).__module__}.{type(current).__qualname__}" + (f" (SQLSTATE {code})" if code else "")
+        parts.append("Traceback (most recent call last):\n" + "\n".join(lines) + f"\n{kind}: [message withheld]")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return "\n\nwhich was raised while handling, or caused by:\n\n".join(parts)
+
+
+def _format_exc_info(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Like structlog's ``format_exc_info``, for structlog's and stdlib's (uvicorn's) records alike, but safe."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    if isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if isinstance(exc_info, tuple) and len(exc_info) == 3 and isinstance(exc_info[1], BaseException):
+        error: BaseException = exc_info[1]
+        tb: TracebackType | None = exc_info[2]
+        if error.__traceback__ is None and tb is not None:
+            error = error.with_traceback(tb)
+        event_dict["exception"] = format_exception_safely(error)
     return event_dict
 
 
@@ -64,7 +108,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         processors=[
             lambda _, __, ed: {**ed, "service": service},
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
+            _format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
     )

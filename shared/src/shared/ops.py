@@ -24,6 +24,7 @@ from shared.auth import AUTH_RESPONSES, ApiClient, require_scope
 from shared.deadletters import DeadLetter, DeadLetterReason, DeadLetterStatus
 from shared.errors import VALIDATION_RESPONSES, Conflict, NotFound, ServiceError
 from shared.kafka.consumer import RedriveFailed
+from shared.limits import Reason
 from shared.metrics import DEAD_LETTERS_WAITING
 from shared.outage import is_outage
 
@@ -139,7 +140,7 @@ class RedriveSummary(BaseModel):
 class Discard(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "test event sent by mistake"}]})
 
-    reason: str = Field(min_length=1, max_length=500, description="Why it needs no handling (kept with it)")
+    reason: Reason = Field(description="Why it needs no handling (kept with it)")
 
 
 def ops_router(runtime: ServiceRuntime) -> APIRouter:
@@ -187,7 +188,7 @@ def ops_router(runtime: ServiceRuntime) -> APIRouter:
         source: Annotated[str | None, Query(max_length=64, description="`consumer`, or a worker's name, e.g. "
                                             "`email_sender`, `outbox_relay`")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> DeadLetterPage:
         """Events this service could not handle: why (`undecodable`, `handler_failed`, `unknown_type`), a safe
         error detail, the record's original topic, partition and offset, and its age; and the items its table

@@ -29,6 +29,7 @@ from shared.http import SecurityHeadersMiddleware
 from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import EventConsumer, Subscriptions, dead_letter_topic
 from shared.kafka.producer import Producer
+from shared.limits import BodyLimits, document_edge_responses
 from shared.logging import configure_logging, get_logger
 from shared.metrics import (
     DEAD_LETTERS_WAITING,
@@ -309,6 +310,9 @@ def build_app(runtime: ServiceRuntime, *, title: str, description: str, version:
     app.add_middleware(SecurityHeadersMiddleware, behind_tls=runtime.settings.behind_tls)
     install_error_handlers(app, union_tags=union_tags)
     app.middleware("http")(http_metrics_middleware(runtime.service))
+    app.add_middleware(BodyLimits)  # outermost: size, depth and NUL limits before anything reads the body
+    openapi = app.openapi
+    app.openapi = lambda: document_edge_responses(openapi())  # type: ignore[method-assign]
     app.include_router(operations_router(runtime))
     app.include_router(clock_router(runtime))
     app.include_router(ops_router(runtime))

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from certificates.certificate.models import (
     CertificateKind,
@@ -13,6 +13,7 @@ from certificates.certificate.models import (
     ReviewStatus,
 )
 from shared.events.certificates import VoidReason
+from shared.limits import EventDate, Name, Reason, no_nul
 
 
 class CertificateRead(BaseModel):
@@ -100,29 +101,30 @@ class ReviewResolve(BaseModel):
         {"decision": "issue", "reason": "Contact was late because the notice went to an old address"}]})
 
     decision: ReviewDecision
-    reason: str = Field(min_length=1, max_length=500, description="Why; kept here, never sent on")
+    reason: Reason = Field(description="Why; kept here, never sent on")
 
 
 class CertificateReissue(BaseModel):
     """A correction: the certificate is issued again as a new version that keeps the original issue date."""
 
-    reason: str = Field(min_length=1, max_length=500, description="Why it is corrected; kept here, never sent on")
-    issuer: str | None = Field(default=None, max_length=200, description="Corrected issuer name, if wrong")
-    provider: str | None = Field(default=None, max_length=200, description="Corrected provider name, if wrong")
-    mediation_date: date | None = Field(default=None, description="Corrected mediation date, if wrong")
+    reason: Reason = Field(description="Why it is corrected; kept here, never sent on")
+    issuer: Name | None = Field(default=None, description="Corrected issuer name, if wrong")
+    provider: Name | None = Field(default=None, description="Corrected provider name, if wrong")
+    mediation_date: EventDate | None = Field(default=None, description="Corrected mediation date, if wrong")
 
 
 class CertificateVoid(BaseModel):
     reason: VoidReason
-    note: str | None = Field(default=None, max_length=500, description="Free text, kept here, never sent on")
+    note: Reason | None = Field(default=None, description="Free text, kept here, never sent on")
 
 
 class VerificationRequest(BaseModel):
-    number: str = Field(min_length=1, max_length=32, examples=["MC-2026-000042-5"])
-    code: str = Field(min_length=1, max_length=32, examples=["7Q2KD-M9XHE-4TRWB"],
-                      description="The verification code printed on the certificate and carried by its QR code "
-                                  "(any case; spaces and hyphens ignored)")
-    surname: str = Field(min_length=1, max_length=200, description="The surname of the parent or young person")
+    number: Annotated[str, AfterValidator(no_nul)] = Field(min_length=1, max_length=32, examples=["MC-2026-000042-5"])
+    code: Annotated[str, AfterValidator(no_nul)] = Field(
+        min_length=1, max_length=32, examples=["7Q2KD-M9XHE-4TRWB"],
+        description="The verification code printed on the certificate and carried by its QR code "
+                    "(any case; spaces and hyphens ignored)")
+    surname: Name = Field(description="The surname of the parent or young person")
 
 
 class VerificationRead(BaseModel):

@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from intake.case.models import ArrangingBody, CaseKind, CaseStatus
 from intake.case.rules import AppealMatter
 from intake.review.models import ReviewDecision, ReviewKind, ReviewStatus
 from shared.errors import cross_field_error
 from shared.events.cases import DecisionKind
+from shared.limits import (
+    ISSUES_MAX,
+    BirthDate,
+    Bool,
+    Email,
+    EventDate,
+    FreeText,
+    Issue,
+    Name,
+)
 
 EXAMPLE_CASE: dict[str, Any] = {
     "kind": "mediation",
@@ -30,15 +40,15 @@ class Requester(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["parent", "young_person"]
-    name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
+    name: Name
+    email: Email
 
 
 class Child(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date
+    name: Name
+    date_of_birth: BirthDate
 
 
 class MeetingNeeds(BaseModel):
@@ -64,24 +74,24 @@ class MediationCreate(BaseModel):
     kind: Literal[CaseKind.mediation, CaseKind.mediation_declined] = Field(
         description="`mediation` (R7) or `mediation_declined` (R6)")
     decision: DecisionKind = Field(description="The appealable decision in dispute (R2)")
-    decision_date: date
-    notice_sent_on: date = Field(description="The date the written notice of the decision was sent (T6)")
-    told_on: date = Field(description="The date the LA (mediation) or the adviser (decline) was told")
-    adviser_contacted_on: date | None = Field(
+    decision_date: EventDate
+    notice_sent_on: EventDate = Field(description="The date the written notice of the decision was sent (T6)")
+    told_on: EventDate = Field(description="The date the LA (mediation) or the adviser (decline) was told")
+    adviser_contacted_on: EventDate | None = Field(
         default=None, description="R4: the date the parent or young person first contacted the mediation adviser; "
                                   "default `told_on`. After notice_sent_on + 2 months it is late contact: a human "
                                   "review, never an automatic certificate")
     requester: Requester
     child: Child
-    mediation_issues: list[str] = Field(default_factory=list, max_length=50,
+    mediation_issues: list[Issue] = Field(default_factory=list, max_length=ISSUES_MAX,
                                         description="Required for mediation (R7)")
-    health_issues: bool = Field(default=False, description="Any health care issue in the mediation (R8)")
-    health_only: bool = Field(default=False, description="Only health issues: the commissioning body arranges (R8)")
-    health_provision_wanted: str | None = Field(
-        default=None, min_length=1, max_length=2000,
+    health_issues: Bool = Field(default=False, description="Any health care issue in the mediation (R8)")
+    health_only: Bool = Field(default=False, description="Only health issues: the commissioning body arranges (R8)")
+    health_provision_wanted: FreeText | None = Field(
+        default=None,
         description="R7/R8: the health care provision wanted, when it is missing from the plan; given to each health "
                     "commissioning body with the mediation issues")
-    health_notice_sent_on: date | None = Field(
+    health_notice_sent_on: EventDate | None = Field(
         default=None, description="R8: the day the LA's notice already went to the health commissioning bodies, if "
                                   "before today; default today (the system sends it on submission). A health-only "
                                   "mediation's 30 days run from it. Not before told_on, not in the future")
@@ -124,9 +134,9 @@ class DrParty(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: DrRole
-    name: str = Field(min_length=1, max_length=200, description="A person or an organisation")
-    email: EmailStr | None = None
-    consented_on: date | None = Field(default=None, description="R21: when this party's consent was recorded")
+    name: Name = Field(description="A person or an organisation")
+    email: Email | None = None
+    consented_on: EventDate | None = Field(default=None, description="R21: when this party's consent was recorded")
 
 
 class DisagreementResolutionCreate(BaseModel):
@@ -138,10 +148,10 @@ class DisagreementResolutionCreate(BaseModel):
     dr_type: Literal[1, 2, 3, 4] = Field(description="R21: 1 parent vs LA/setting on SEN duties; 2 parent vs setting "
                                                       "on provision; 3 parent vs ICB/LA on health or social care; "
                                                       "4 LA vs health commissioning body (no parent party)")
-    summary: str = Field(min_length=1, max_length=2000, description="What the disagreement is about")
+    summary: FreeText = Field(description="What the disagreement is about")
     parties: list[DrParty] = Field(min_length=2, max_length=10)
     child: Child | None = Field(default=None, description="Required for types 1-3")
-    told_on: date | None = Field(default=None, description="The day the LA received the request; default today")
+    told_on: EventDate | None = Field(default=None, description="The day the LA received the request; default today")
 
 
 CaseCreate = Annotated[MediationCreate | DisagreementResolutionCreate, Field(discriminator="kind")]
@@ -154,7 +164,7 @@ class ConsentRecord(BaseModel):
         "role": "school", "consented_on": "2026-11-24"}]})
 
     role: DrRole
-    consented_on: date
+    consented_on: EventDate
 
 
 class DrPartyRead(BaseModel):
@@ -221,7 +231,7 @@ class CaseRead(BaseModel):
     decision_date: date | None
     notice_sent_on: date | None
     told_on: date
-    adviser_contacted_on: date | None = Field(
+    adviser_contacted_on: EventDate | None = Field(
         default=None, description="R4: when the parent or young person first contacted the mediation adviser")
     mediation_issues: list[str]
     health_issues: bool
@@ -287,7 +297,7 @@ class DeclineMediation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"told_on": "2026-11-24"}]})
 
-    told_on: date = Field(description="The day the adviser was told")
+    told_on: EventDate = Field(description="The day the adviser was told")
 
 
 class RequestMediation(BaseModel):
@@ -296,8 +306,8 @@ class RequestMediation(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "told_on": "2026-11-24", "mediation_issues": ["Section F provision"]}]})
 
-    told_on: date = Field(description="The day the LA was told")
-    mediation_issues: list[str] = Field(min_length=1, max_length=50)
+    told_on: EventDate = Field(description="The day the LA was told")
+    mediation_issues: list[Issue] = Field(min_length=1, max_length=ISSUES_MAX)
 
 
 class Withdrawal(BaseModel):
@@ -312,8 +322,8 @@ class ExemptionCheck(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "appeal_about": ["named_school"], "notice_sent_on": "2026-11-03"}]})
 
-    appeal_about: list[AppealMatter] = Field(min_length=1)
-    notice_sent_on: date
+    appeal_about: list[AppealMatter] = Field(min_length=1, max_length=20)
+    notice_sent_on: EventDate
 
 
 class ExemptionAnswer(BaseModel):
@@ -329,7 +339,7 @@ class HealthNotice(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"sent_on": "2026-11-23"}]})
 
-    sent_on: date = Field(description="Not before told_on, not in the future")
+    sent_on: EventDate = Field(description="Not before told_on, not in the future")
 
 
 class ReviewResolution(BaseModel):
@@ -340,7 +350,7 @@ class ReviewResolution(BaseModel):
                                           "Tribunal will be asked to extend time"}]})
 
     decision: ReviewDecision = Field(description="`accepted`: go ahead despite it; `refused`: out of time")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: FreeText
 
 
 class ReviewPage(BaseModel):

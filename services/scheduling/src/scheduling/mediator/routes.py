@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.mediator import rules
@@ -47,7 +47,8 @@ def _same_id(path_id: str, body_id: str, field: str) -> None:
 
 
 @router.get("", response_model=MediatorPage, summary="List mediators", responses={**AUTH_RESPONSES})
-async def list_mediators(session: SessionDep, _: OpsReader, provider_id: str | None = None,
+async def list_mediators(session: SessionDep, _: OpsReader,
+                         provider_id: Annotated[str | None, Query(max_length=64)] = None,
                          active: bool | None = None) -> MediatorPage:
     """Every mediator kept, by id; filter by provider and by whether they take bookings. Mediators who are
     not independent (R13) are listed, with `independent: false`: they are never assigned."""

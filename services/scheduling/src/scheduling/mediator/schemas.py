@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from scheduling.mediator.models import EmployerKind
 from scheduling.mediator.rules import rrule_needs_valid_from, rrule_problem
+from shared.limits import Bool, Email, LocalTime, Name, PlanDate, no_nul
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)]
@@ -35,12 +36,12 @@ class MediatorUpsert(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [MEDIATOR_EXAMPLE]})
 
     id: Id = Field(description="The provider's id for the mediator")
-    name: str = Field(min_length=1, max_length=200, description="Personal data: never logged")
-    email: EmailStr | None = Field(default=None, max_length=320, description="Work email. Personal data: never logged")
+    name: Name = Field(description="Personal data: never logged")
+    email: Email | None = Field(default=None, description="Work email. Personal data: never logged")
     employer_kind: EmployerKind
-    employer_name: str = Field(min_length=1, max_length=200, examples=["KIDS"])
+    employer_name: Name = Field(examples=["KIDS"])
     capacity_per_week: int = Field(default=5, ge=0, le=50, description="Meetings a week at most; 0 pauses bookings")
-    active: bool = True
+    active: Bool = True
     languages: list[LanguageTag] = Field(default_factory=list, max_length=20,
                                          description="BCP 47 tags: en, pl, bfi (British Sign Language)")
     accessibility_skills: list[Code] = Field(
@@ -69,15 +70,16 @@ class WindowIn(BaseModel):
 
     rrule: str = Field(min_length=6, max_length=500, description="RFC 5545 RRULE value; DTSTART is valid_from",
                        examples=["FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"])
-    start_time: time = Field(description="Local time (Europe/London)", examples=["09:30"])
-    end_time: time = Field(description="Local time (Europe/London), after start_time", examples=["16:30"])
-    valid_from: date | None = Field(default=None, validate_default=True,
+    start_time: LocalTime = Field(description="Local time (Europe/London)", examples=["09:30"])
+    end_time: LocalTime = Field(description="Local time (Europe/London), after start_time", examples=["16:30"])
+    valid_from: PlanDate | None = Field(default=None, validate_default=True,
                                     description="First day (inclusive); the rule's DTSTART")
-    valid_until: date | None = Field(default=None, description="Last day (inclusive)")
+    valid_until: PlanDate | None = Field(default=None, description="Last day (inclusive)")
 
     @field_validator("rrule")
     @classmethod
     def _rrule(cls, value: str) -> str:
+        no_nul(value)
         problem = rrule_problem(value)
         if problem:
             raise ValueError(problem)
@@ -113,8 +115,8 @@ class ExceptionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXCEPTION_EXAMPLE]})
 
-    starts_on: date
-    ends_on: date
+    starts_on: PlanDate
+    ends_on: PlanDate
     reason: Code = Field(description="A short code: leave, training, sickness, other", examples=["leave"])
 
     @field_validator("ends_on")
@@ -142,8 +144,8 @@ class WindowRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     rrule: str
-    start_time: time
-    end_time: time
+    start_time: LocalTime
+    end_time: LocalTime
     valid_from: date | None
     valid_until: date | None
 

@@ -3,17 +3,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from scheduling.mediator.schemas import Id
 from scheduling.outbound.models import DeliveryStatus
+from shared.limits import EndpointUrl, PlanInstant
 
 
 class EndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "provider_id": "kids-send-mediation", "url": "https://provider.example/webhooks/send"}]})
 
-    provider_id: str = Field(min_length=1, max_length=64)
-    url: AnyHttpUrl
+    provider_id: Id
+    url: EndpointUrl
 
 
 class EndpointRead(BaseModel):
@@ -55,7 +57,7 @@ class MessagePage(BaseModel):
 class Recovery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    since: datetime = Field(description="Send again every message to this endpoint that failed since then")
+    since: PlanInstant = Field(description="Send again every message to this endpoint that failed since then")
 
 
 class Recovered(BaseModel):

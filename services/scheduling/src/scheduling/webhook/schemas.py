@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field
 
 from scheduling.mediator.schemas import MEDIATOR_EXAMPLE, WINDOW_EXAMPLE, AvailabilityReplace, MediatorUpsert
 from shared.events.meetings import ReasonCode
+from shared.limits import (
+    ATTENDEES_MAX,
+    ISSUES_MAX,
+    Bool,
+    EventDate,
+    Issue,
+    MeetingUrl,
+    Name,
+    PlanInstant,
+    ShortText,
+)
 
 AgreementKind = Literal["assess", "reassess", "make_plan", "amend_plan", "change_named_school", "continue_plan",
                         "non_appealable", "tell_la_when_not_a_party"]
@@ -21,7 +31,7 @@ class AgreementItem(BaseModel):
 
     kind: AgreementKind
     agreed_timescale_days: int | None = Field(default=None, ge=0, le=365)
-    written_agreement: bool = Field(default=False, description="R18: the different timescale is agreed in writing")
+    written_agreement: Bool = Field(default=False, description="R18: the different timescale is agreed in writing")
 
 
 class OutcomeData(BaseModel):
@@ -30,11 +40,11 @@ class OutcomeData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     meeting_id: str = Field(min_length=1, max_length=36)
-    held: bool
-    concluded_on: date
+    held: Bool
+    concluded_on: EventDate
     agreement: Literal["full", "partial", "none"]
-    resolved_issues: list[str] = Field(default_factory=list, max_length=50, description="R19")
-    unresolved_issues: list[str] = Field(default_factory=list, max_length=50, description="R19")
+    resolved_issues: list[Issue] = Field(default_factory=list, max_length=ISSUES_MAX, description="R19")
+    unresolved_issues: list[Issue] = Field(default_factory=list, max_length=ISSUES_MAX, description="R19")
     agreement_items: list[AgreementItem] = Field(default_factory=list, max_length=20, description="R18")
 
 
@@ -57,7 +67,7 @@ class ShortNoticeConsent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    given_on: date
+    given_on: EventDate
     given_by: Literal["parent", "young_person"]
 
 
@@ -65,14 +75,14 @@ class InPerson(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["in_person"]
-    address: str = Field(min_length=1, max_length=300)
+    address: ShortText
 
 
 class Remote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["remote"]
-    url: HttpUrl = Field(description="The video-call link the parties join")
+    url: MeetingUrl = Field(description="The video-call link the parties join")
 
 
 Venue = Annotated[InPerson | Remote, Field(discriminator="kind")]
@@ -85,9 +95,9 @@ class Attendee(BaseModel):
 
     role: Literal["parent", "young_person", "supporter", "advocate", "child", "la_decision_maker",
                   "health_representative", "other"]
-    name: str = Field(min_length=1, max_length=200)
-    organisation: str | None = Field(default=None, max_length=200)
-    has_authority: bool = Field(default=False, description="R12: may resolve the mediation issues")
+    name: Name
+    organisation: Name | None = None
+    has_authority: Bool = Field(default=False, description="R12: may resolve the mediation issues")
     consent: Literal["all_parties", "mediator"] | None = Field(
         default=None, description="R14: for a second supporter, the child or anyone else: who agreed")
 
@@ -124,10 +134,10 @@ class BookingData(BaseModel):
 
     case_id: str = Field(min_length=1, max_length=36)
     mediator_id: str | None = Field(default=None, max_length=64, description="Default: the mediator we assigned")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: PlanInstant
+    ends_at: PlanInstant
     venue: Venue
-    attendees: list[Attendee] = Field(min_length=1, max_length=20)
+    attendees: list[Attendee] = Field(min_length=1, max_length=ATTENDEES_MAX)
     child_views: ChildViews | None = Field(default=None, description="R14: required where a parent is the party")
     short_notice_consent: ShortNoticeConsent | None = None
 
@@ -143,8 +153,8 @@ class RescheduleData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     meeting_id: str = Field(min_length=1, max_length=36)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: PlanInstant
+    ends_at: PlanInstant
     venue: Venue | None = Field(default=None, description="Default: the same place")
     reason: ReasonCode = Field(examples=["mediator_unavailable", "requested_by_parent"])
     short_notice_consent: ShortNoticeConsent | None = None
