@@ -6,7 +6,6 @@ import asyncio
 import base64
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from shared.localinfra.ports import free_port, wait_for_port
+from shared.localinfra.ports import free_port, terminate, wait_for_port
 
 KAFKA_VERSION = os.environ.get("SEND_KAFKA_VERSION", "4.1.1")
 
@@ -147,13 +146,7 @@ class KafkaBroker:
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout=timeout)
         self.process = None
         if self.data_dir is not None and not self.keep_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)

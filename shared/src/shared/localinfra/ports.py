@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
 import time
 
 
@@ -27,3 +29,15 @@ def wait_for_port(host: str, port: int, *, timeout: float, what: str, alive: obj
             raise RuntimeError(f"{what} exited before listening on {host}:{port}")
         time.sleep(0.2)
     raise TimeoutError(f"{what} did not listen on {host}:{port} within {timeout}s")
+
+
+def terminate(process: subprocess.Popen[bytes] | None, *, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds; a finished process is left alone."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

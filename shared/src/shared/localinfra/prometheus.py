@@ -16,7 +16,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from typing import Any, cast
 
 import yaml
 
-from shared.localinfra.ports import free_port
+from shared.localinfra.ports import free_port, terminate
 
 ROOT = Path(__file__).resolve().parents[4]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -179,13 +178,7 @@ class PrometheusServer:
         return list(data["result"]) if data["resultType"] in ("vector", "matrix") else [data["result"]]
 
     def stop(self, timeout: float = 20.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout=timeout)
         self.process = None
 
 

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.localinfra.ports import wait_for_port
+from shared.localinfra.ports import terminate, wait_for_port
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,5 @@ class ServiceProcess:
         self.process = None
 
     def stop(self, timeout: float = 20.0) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process, timeout=timeout)
         self.process = None
