@@ -52,10 +52,19 @@ STOP_TIMEOUT_SECONDS = 10.0
 
 
 async def _bounded(part: str, stopping: Awaitable[None]) -> None:
-    try:
-        await asyncio.wait_for(stopping, timeout=STOP_TIMEOUT_SECONDS)
-    except TimeoutError:
+    """Wait at most ``STOP_TIMEOUT_SECONDS`` for ``stopping``, then leave it.
+
+    Not ``asyncio.wait_for``: on timeout it cancels and then waits for the cancelled task to finish, so a client
+    that does not give way to cancellation (aiokafka leaving a group during a rebalance) would hold shutdown
+    for ever.
+    """
+    task = asyncio.ensure_future(stopping)
+    done, _ = await asyncio.wait({task}, timeout=STOP_TIMEOUT_SECONDS)
+    if not done:
+        task.cancel()
         log.warning("service.stop_timed_out", part=part, seconds=STOP_TIMEOUT_SECONDS)
+        return
+    task.result()
 
 
 @dataclass
@@ -178,7 +187,10 @@ class ServiceRuntime:
             stop_listening()
             for task in self._tasks:
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._tasks:
+                _, stragglers = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
+                if stragglers:  # cancelled, but still finishing something: shutdown goes on without them
+                    log.warning("service.tasks_still_stopping", count=len(stragglers), seconds=STOP_TIMEOUT_SECONDS)
             # With the broker away, aiokafka's stop() would wait for it for ever (the producer flushes, the
             # consumer leaves its group): bound each, since the outbox and the uncommitted offsets make it safe.
             if self.clock_follower is not None:
