@@ -93,4 +93,4 @@ async def try_advisory_xact_lock(session: AsyncSession, name: str) -> bool:
 async def advisory_xact_lock(session: AsyncSession, name: str) -> None:
     """Wait for the advisory lock ``name`` and hold it for this transaction (no-op on SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})
+        await session.scalar(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.mediator import rules as mediator_rules
@@ -19,7 +19,7 @@ from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, Me
 from scheduling.outbound import service as outbound_service
 from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
-from shared.db import is_sqlite
+from shared.db import advisory_xact_lock, is_sqlite
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, InvalidRequest, NotFound
 from shared.events import MeetingConcludedV1, MeetingScheduledV1
@@ -74,20 +74,31 @@ async def _overlapping(session: AsyncSession, *, mediator_id: str, starts_at: da
     return (await session.exec(query.limit(1))).first()
 
 
-async def _save_booking(session: AsyncSession, *rows: SQLModel) -> bool:
-    """Write a booking; False if a concurrent booking of the same mediator at an overlapping time won.
+async def _save_booking(session: AsyncSession, meeting: Meeting, mediator: Mediator | None = None) -> bool:
+    """Write a booking (and, with ``mediator``, when that mediator was last booked); False if a concurrent
+    booking of the same mediator at an overlapping time won.
 
     On PostgreSQL the exclusion constraint decides (inside a savepoint, so the transaction goes on); SQLite
     runs one writer at a time with serializable transactions, so the diary read before is enough there.
+
+    The mediator's row is changed inside the savepoint, so a failed attempt leaves it unlocked. Changed before
+    it, the row would stay locked while the next slot or mediator is tried, and two replicas trying each
+    other's mediators would deadlock.
     """
+    def write() -> None:
+        session.add(meeting)
+        if mediator is not None:
+            mediator.last_booked_at = clock.now()
+            session.add(mediator)
+
     bind = session.bind
     if bind is not None and is_sqlite(bind):  # type: ignore[arg-type]
-        session.add_all(rows)
+        write()
         await session.flush()
         return True
     try:
         async with session.begin_nested():
-            session.add_all(rows)
+            write()
     except IntegrityError as exc:
         if sqlstate(exc) == EXCLUSION_VIOLATION:
             return False
@@ -177,6 +188,10 @@ async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: 
     # R9: the last working day on or before the 30-day date; disagreement resolution has no statutory date.
     latest = referral.mediate_by or earliest + DR_BOOKING_WINDOW
     await session.flush()  # the referral is written whatever the bookings below find
+    # One assignment at a time per provider's pool, across replicas (until commit): replicas assigning at once
+    # would otherwise all rank the same mediator and slot first, and all but one lose every attempt. A
+    # provider's own booking (webhook) is not serialized: the exclusion constraint and the retry below decide.
+    await advisory_xact_lock(session, f"scheduling.assignment:{referral.provider_id}")
     for _ in range(BOOKING_ATTEMPTS):
         assignment = await mediator_service.assign(session, _needs(referral), earliest=earliest, latest=latest,
                                                    timezone=timezone)
@@ -195,12 +210,11 @@ async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: 
             notice_given_on=today, mediate_by=referral.mediate_by, starts_at=slot.starts_at, ends_at=slot.ends_at,
             location=f"Video call arranged by {provider.name}", late=late,
         )
-        mediator.last_booked_at = clock.now()
         if await _save_booking(session, meeting, mediator):
             break
         # Another replica booked this mediator at this time first: its booking is committed, so the diaries
         # read again show it and the assignment chooses the next slot or mediator.
-        log.info("meeting.slot_taken_concurrently", case_id=referral.case_id, mediator_id=mediator.id)
+        log.info("meeting.slot_taken_concurrently", case_id=referral.case_id, mediator_id=meeting.mediator_id)
     else:
         raise TransientError("every slot chosen was taken by a concurrent booking")
     _announce_booking(session, meeting, mediator, provider_name=provider.name, health_issues=referral.health_issues)
@@ -508,7 +522,6 @@ async def provider_book(session: AsyncSession, case_id: str, booking: Booking, *
     if moved:
         meeting.sequence += 1
         meeting.notice_given_on = today
-    mediator.last_booked_at = clock.now()
     if not await _save_booking(session, meeting, mediator):
         raise _double_booked(mediator.id)
     if created:
