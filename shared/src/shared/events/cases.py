@@ -40,8 +40,9 @@ DecisionKind = Literal[
 class Party(BaseModel):
     """The parent or young person, as far as consumers need them.
 
-    Contact details are personal data: notifications needs the email,
-    certificates needs the name. They are never logged.
+    Contact details are personal data, for notifications (the one reader of
+    ``intake.cases``); certificates reads the name from its own copy
+    (``NamedRequester``). They are never logged.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
