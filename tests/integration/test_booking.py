@@ -15,9 +15,12 @@ from scheduling.meeting import service as meeting_service
 from scheduling.meeting.handlers import move_deadline_for_case
 from scheduling.meeting.models import Referral
 from scheduling.settings import SchedulingSettings
-from shared.events import CaseSubmittedV1, Party
-from shared.events.cases import CaseDeadlinesChangedV1
+from shared.events.cases import ReferralDeadlinesChangedV1, ReferralSubmittedV1
+from shared.events.meetings import TIMELINE_TOPIC
 from shared.outbox import OutboxEvent
+
+#: The outbox rows but intake's copies of the meeting steps (scheduling.timeline).
+NOT_TIMELINE = OutboxEvent.topic != TIMELINE_TOPIC
 
 #: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
 pytestmark = pytest.mark.clock(NOVEMBER_2026)
@@ -31,18 +34,16 @@ async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) ->
         yield client
 
 
-def submitted(mediate_by: date, **overrides: object) -> CaseSubmittedV1:
-    return CaseSubmittedV1(
-        case_id="case-0001", reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
-        notice_sent_on=date(2026, 11, 3), mediate_by=mediate_by,
-        requester=Party(role="parent", name="Alex Example", email="alex@example.org"), **overrides)
+def submitted(mediate_by: date, **overrides: object) -> ReferralSubmittedV1:
+    return ReferralSubmittedV1(case_id="case-0001", reference="SEND-TEST0001", la_code="E06000033",
+                               mediate_by=mediate_by, **overrides)
 
 
-async def book(client: httpx.AsyncClient, case: CaseSubmittedV1, today: date) -> list[OutboxEvent]:
+async def book(client: httpx.AsyncClient, case: ReferralSubmittedV1, today: date) -> list[OutboxEvent]:
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
         await meeting_service.book_for_case(session, case, today=today, timezone="Europe/London")
         await session.commit()
-        return list((await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all())
+        return list((await session.exec(select(OutboxEvent).where(NOT_TIMELINE).order_by(OutboxEvent.id))).all())
 
 
 async def test_r10_a_30_day_date_that_full_notice_cannot_meet_tells_the_adviser_at_once(scheduling):
@@ -60,7 +61,7 @@ async def test_r9_a_date_that_can_be_met_books_without_a_breach(scheduling):
 
 
 async def test_r8_a_health_only_mediation_is_booked_for_the_commissioning_body(scheduling):
-    events = await book(scheduling, submitted(mediate_by=date(2026, 12, 20), health_issues=True, health_only=True,
+    events = await book(scheduling, submitted(mediate_by=date(2026, 12, 20), health_issues=True,
                                               arranging_body="health_commissioning_body"), today=date(2026, 11, 20))
 
     assert '"arranging_body":"health_commissioning_body"' in events[0].envelope
@@ -102,14 +103,14 @@ async def test_r21_disagreement_resolution_is_not_booked_until_every_party_has_c
             session, case_id="case-dr", reference="SEND-DR000001", la_code="E06000033", dr_type=2,
             missing=[], today=date(2026, 11, 23), timezone="Europe/London")
         await session.commit()
-        events = [row.type for row in (await session.exec(select(OutboxEvent))).all()]
+        events = [row.type for row in (await session.exec(select(OutboxEvent).where(NOT_TIMELINE))).all()]
 
     assert booked is not None and booked.kind == "disagreement_resolution" and booked.mediate_by is None
     assert events == ["meeting.scheduled.v1"]
 
 
 async def test_r8_a_health_only_mediation_follows_the_moved_notice_date_and_day_30_waits_for_it(scheduling):
-    case = submitted(mediate_by=date(2026, 12, 20), health_issues=True, health_only=True,
+    case = submitted(mediate_by=date(2026, 12, 20), health_issues=True,
                      arranging_body="health_commissioning_body")
     await book(scheduling, case, today=date(2026, 11, 20))
     async with scheduling.app.state.runtime.sessionmaker() as session:
@@ -118,9 +119,9 @@ async def test_r8_a_health_only_mediation_follows_the_moved_notice_date_and_day_
         await meeting_service.provider_cancel(session, meeting.id, reason="mediator_unwell")
         await session.commit()
 
-    await handle(scheduling, CaseDeadlinesChangedV1(
-        case_id=case.case_id, la_code=case.la_code, mediate_by=date(2026, 12, 27), last_bookable_day=date(2026, 12, 24),
-        trigger="health_notice_sent_on", trigger_date=date(2026, 11, 27)), move_deadline_for_case, subject=case.case_id)
+    await handle(scheduling, ReferralDeadlinesChangedV1(
+        case_id=case.case_id, la_code=case.la_code, mediate_by=date(2026, 12, 27), last_bookable_day=date(2026, 12, 24)),
+                 move_deadline_for_case, subject=case.case_id)
     async with scheduling.app.state.runtime.sessionmaker() as session:
         on_the_old_day = await meeting_service.raise_deadline_breaches(session, today=date(2026, 12, 21),
                                                                        timezone="Europe/London")
@@ -129,7 +130,7 @@ async def test_r8_a_health_only_mediation_follows_the_moved_notice_date_and_day_
                                                                        timezone="Europe/London")
         await session.commit()
         referral = await session.get(Referral, case.case_id)
-        events = [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+        events = [row.type for row in (await session.exec(select(OutboxEvent).where(NOT_TIMELINE).order_by(OutboxEvent.id))).all()]
 
     assert referral is not None and referral.mediate_by == date(2026, 12, 27)
     assert (on_the_old_day, on_the_new_day) == (0, 1)  # R10 fires on the new day 30, never on the old one
@@ -137,7 +138,7 @@ async def test_r8_a_health_only_mediation_follows_the_moved_notice_date_and_day_
 
 
 async def test_r8_a_booking_inside_the_window_from_the_notice_is_not_late(scheduling):
-    case = submitted(mediate_by=date(2026, 11, 25), health_issues=True, health_only=True,
+    case = submitted(mediate_by=date(2026, 11, 25), health_issues=True,
                      arranging_body="health_commissioning_body")
     async with scheduling.app.state.runtime.sessionmaker() as session:
         await meeting_service.book_for_case(session, case, today=date(2026, 11, 20), timezone="Europe/London")
@@ -165,3 +166,15 @@ async def test_capacity_counts_what_the_pool_can_still_take_by_the_30_day_date_a
     assert room["bookable_meetings"] == sum(room["by_mediator"].values()) > 0
     assert none["bookable_meetings"] == 0  # the 30-day date falls before the first day with full notice (R10)
     assert missing.status_code == 404
+
+
+async def test_intakes_copy_of_the_booking_carries_no_contact_details_of_the_mediator(scheduling):
+    await book(scheduling, submitted(mediate_by=date(2026, 12, 20)), today=date(2026, 11, 20))
+    async with scheduling.app.state.runtime.sessionmaker() as session:
+        rows = (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()
+
+    assert [(row.topic, row.type) for row in rows] == [("scheduling.meetings", "meeting.scheduled.v1"),
+                                                       ("scheduling.timeline", "timeline.meeting_scheduled.v1")]
+    assert all(row.subject == "case-0001" for row in rows)  # keyed by case, so in the case's order on each topic
+    assert "mediator_email" in rows[0].envelope and "@" in rows[0].envelope
+    assert "mediator_email" not in rows[1].envelope and "@" not in rows[1].envelope

@@ -29,7 +29,8 @@ from certificates.settings import CertificatesSettings
 from shared import clock
 from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
 from shared.calendar import appeal_deadline
-from shared.events import CaseMediationDeclinedV1, CaseSubmittedV1, Envelope, MeetingConcludedV1, Party
+from shared.events import Envelope, MeetingConcludedV1
+from shared.events.cases import CertificateFactsMediationDeclinedV1, CertificateFactsSubmittedV1, NamedRequester
 from shared.events.meetings import MeetingDeadlineMissedV1
 from shared.kafka import codec
 from shared.kafka.admin import ensure_topics
@@ -73,7 +74,7 @@ async def topics_ready(bootstrap: str, namespace: str) -> None:
     A consumer that joins while a just-created topic is missing from the metadata is assigned no partition
     of it until its next metadata refresh (minutes), so its events would wait that long.
     """
-    topics = [namespace + t for t in ("intake.cases", "scheduling.meetings", "certificates.certificates",
+    topics = [namespace + t for t in ("intake.certificate-facts", "scheduling.meetings", "certificates.certificates",
                                       "certificates.documents", "certificates.dlt")]
     await ensure_topics(bootstrap, topics, partitions=3)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
@@ -88,12 +89,12 @@ async def topics_ready(bootstrap: str, namespace: str) -> None:
 def facts(case_id: str, *, name: str = "Alex Example", la_code: str = SOUTHEND) -> dict[str, Any]:
     return dict(case_id=case_id, reference=f"SEND-{case_id[-8:].upper()}", la_code=la_code,
                 decision="refusal_to_assess", notice_sent_on=NOTICE_SENT_ON,
-                requester=Party(role="parent", name=name, email="alex@example.org"))
+                requester=NamedRequester(role="parent", name=name))
 
 
-def declined(case_id: str, *, told: date = date(2026, 11, 25), **overrides: Any) -> CaseMediationDeclinedV1:
-    return CaseMediationDeclinedV1(**facts(case_id, **overrides), told_adviser_on=told,
-                                   certificate_due_on=date(2026, 11, 30))
+def declined(case_id: str, *, told: date = date(2026, 11, 25), **overrides: Any) -> CertificateFactsMediationDeclinedV1:
+    return CertificateFactsMediationDeclinedV1(**facts(case_id, **overrides), told_adviser_on=told,
+                                               certificate_due_on=date(2026, 11, 30))
 
 
 async def publish(client: httpx.AsyncClient, *envelopes: Envelope[Any]) -> None:
@@ -176,7 +177,7 @@ async def test_r6_a_decline_issues_one_adviser_certificate_however_often_the_eve
 
 async def test_r15_a_concluded_meeting_issues_a_mediator_certificate_with_the_mediation_date(certificates):
     case_id = "case-mediated-0001"
-    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 12, 20))
+    submitted = CertificateFactsSubmittedV1(**facts(case_id))
     concluded = MeetingConcludedV1(meeting_id="meeting-0001", case_id=case_id, mediator_name="Sam Mediator",
                                    provider_name="Mediation Co", concluded_on=date(2026, 11, 26), held=True,
                                    agreement="partial")
@@ -191,7 +192,7 @@ async def test_r15_a_concluded_meeting_issues_a_mediator_certificate_with_the_me
 
 async def test_r10_a_missed_30_days_issues_one_certificate_from_the_las_adviser(certificates):
     case_id = "case-missed-0001"
-    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 12, 20))
+    submitted = CertificateFactsSubmittedV1(**facts(case_id))
     missed = MeetingDeadlineMissedV1(case_id=case_id, mediate_by=date(2026, 12, 20), adviser_told_on=date(2026, 12, 23))
     reported_again = MeetingDeadlineMissedV1(case_id=case_id, mediate_by=date(2026, 12, 20),
                                              adviser_told_on=date(2026, 12, 24))
@@ -525,8 +526,7 @@ def concluded(case_id: str, meeting_id: str, on: date) -> MeetingConcludedV1:
 
 async def test_r2_a_concluded_health_only_mediation_produces_no_certificate_and_says_why(certificates):
     case_id = "case-healthonly-0001"
-    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 12, 20), health_issues=True,
-                                health_only=True, arranging_body="health_commissioning_body")
+    submitted = CertificateFactsSubmittedV1(**facts(case_id), health_only=True)
 
     await publish(certificates, envelope(submitted, case_id),
                   envelope(concluded(case_id, "meeting-health-0001", date(2026, 11, 24)), case_id))
@@ -580,7 +580,7 @@ async def test_r4_a_late_contact_decline_waits_for_a_review_and_issuing_after_it
 
 async def test_r4_a_late_contact_mediation_refused_on_review_issues_nothing(certificates):
     case_id = "case-latecontact-0002"
-    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 12, 20), late_contact=True)
+    submitted = CertificateFactsSubmittedV1(**facts(case_id), late_contact=True)
 
     await publish(certificates, envelope(submitted, case_id),
                   envelope(concluded(case_id, "meeting-late-0002", date(2026, 11, 24)), case_id))
@@ -601,7 +601,7 @@ async def test_r4_a_late_contact_mediation_refused_on_review_issues_nothing(cert
 
 async def test_r10_then_mediation_keeps_exactly_one_valid_certificate_at_every_step(certificates):
     case_id = "case-r10-then-0001"
-    submitted = CaseSubmittedV1(**facts(case_id), mediate_by=date(2026, 11, 20))
+    submitted = CertificateFactsSubmittedV1(**facts(case_id))
     missed = MeetingDeadlineMissedV1(case_id=case_id, mediate_by=date(2026, 11, 20), adviser_told_on=date(2026, 11, 23))
 
     await publish(certificates, envelope(submitted, case_id), envelope(missed, case_id))

@@ -19,7 +19,8 @@ from intake.main import create_app
 from intake.settings import IntakeSettings
 from intake.timeline import handlers as timeline_handlers
 from shared.auth import DEVELOPMENT_CLIENTS, ApiClient
-from shared.events import CertificateNotRequiredV1, CertificateReviewRequestedV1, MeetingConcludedV1, MeetingScheduledV1
+from shared.events import CertificateNotRequiredV1, CertificateReviewRequestedV1
+from shared.events.meetings import TimelineMeetingConcludedV1, TimelineMeetingScheduledV1
 from shared.outbox import OutboxEvent
 
 #: Written with the dates of late November 2026 (the notice sent Tue 3 Nov): the clock starts there.
@@ -44,9 +45,11 @@ async def count(client: httpx.AsyncClient, model: type) -> int:
         return int((await session.exec(select(func.count()).select_from(model))).one())
 
 
-async def outbox_types(client: httpx.AsyncClient) -> list[str]:
+async def outbox_types(client: httpx.AsyncClient, topic: str = "intake.cases") -> list[str]:
+    """The types recorded for one topic: by default the case's own events, the audiences' copies aside."""
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        return [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+        return [row.type for row in (await session.exec(
+            select(OutboxEvent).where(OutboxEvent.topic == topic).order_by(OutboxEvent.id))).all()]
 
 
 async def test_a_mediation_request_is_stored_and_announces_case_submitted(intake):
@@ -61,7 +64,7 @@ async def test_a_mediation_request_is_stored_and_announces_case_submitted(intake
     assert await outbox_types(intake) == ["case.submitted.v1"]
 
 
-async def test_the_meeting_needs_travel_to_scheduling_in_case_submitted(intake):
+async def test_the_meeting_needs_travel_to_scheduling_in_its_referral_without_the_requesters_contact_details(intake):
     needs = {"languages": ["pl", "bfi"], "accessibility_needs": ["step_free_access"], "school_urn": "114820"}
 
     response = await intake.post("/v1/cases", json=case_payload(meeting_needs=needs), headers=PORTAL)
@@ -69,9 +72,20 @@ async def test_the_meeting_needs_travel_to_scheduling_in_case_submitted(intake):
     assert response.status_code == 201
     assert response.json()["meeting_needs"] == needs
     async with intake.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        envelope = json.loads((await session.exec(select(OutboxEvent))).one().envelope)
-    assert (envelope["data"]["languages"], envelope["data"]["accessibility_needs"], envelope["data"]["school_urn"]) == (
+        rows = {row.topic: row for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()}
+    assert {topic: row.type for topic, row in rows.items()} == {
+        "intake.cases": "case.submitted.v1", "intake.referrals": "referral.submitted.v1",
+        "intake.certificate-facts": "certificate_facts.submitted.v1"}
+    assert {row.subject for row in rows.values()} == {response.json()["id"]}  # keyed by case: in order per topic
+    referral = json.loads(rows["intake.referrals"].envelope)["data"]
+    assert (referral["languages"], referral["accessibility_needs"], referral["school_urn"]) == (
         ["pl", "bfi"], ["step_free_access"], "114820")
+    requester = case_payload()["requester"]
+    for field in ("name", "email"):  # scheduling gets neither; certificates the name it prints
+        assert requester[field] not in rows["intake.referrals"].envelope
+    facts = json.loads(rows["intake.certificate-facts"].envelope)["data"]
+    assert facts["requester"] == {"role": requester["role"], "name": requester["name"]}
+    assert requester["email"] not in rows["intake.certificate-facts"].envelope
 
 
 async def test_r8_a_request_with_health_issues_sends_the_issues_and_provision_wanted_only_to_the_health_referral(
@@ -83,13 +97,14 @@ async def test_r8_a_request_with_health_issues_sends_the_issues_and_provision_wa
     assert response.status_code == 201
     async with intake.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
         rows = {row.type: row for row in (await session.exec(select(OutboxEvent))).all()}
-    assert set(rows) == {"case.submitted.v1", "case.health_referral.v1"}
+    assert set(rows) == {"case.submitted.v1", "case.health_referral.v1", "referral.submitted.v1",
+                         "certificate_facts.submitted.v1"}
     referral = rows["case.health_referral.v1"]
     assert referral.topic == "intake.health-referrals"  # read by notifications alone
     data = json.loads(referral.envelope)["data"]
     assert (data["mediation_issues"], data["health_provision_wanted"], data["tell_by"]) == (
         ["Section G: speech and language therapy"], "Weekly therapy in school", response.json()["health_bodies_told_by"])
-    assert "speech and language" not in rows["case.submitted.v1"].envelope
+    assert not any("speech and language" in row.envelope for row in rows.values() if row is not referral)
 
 
 async def test_r6_a_decline_is_stored_and_announces_case_mediation_declined_with_its_certificate_due_date(intake):
@@ -598,10 +613,9 @@ async def test_r21_a_disagreement_resolution_meeting_is_called_that_on_the_timel
     created = (await intake.post("/v1/cases", headers=PORTAL,
                                  json=dr_payload(2, [PARENT, {"role": "school", "name": "Example Primary"}]))).json()
 
-    await handle(intake, MeetingScheduledV1(
-        meeting_id="meeting-1", case_id=created["id"], mediator_id="m-1", mediator_name="Jo Facilitator",
-        provider_name="Example Mediation", starts_at=datetime(2026, 12, 3, 10, tzinfo=UTC),
-        ends_at=datetime(2026, 12, 3, 12, tzinfo=UTC), location="Video call", arranging_body="local_authority",
+    await handle(intake, TimelineMeetingScheduledV1(
+        meeting_id="meeting-1", case_id=created["id"], provider_name="Example Mediation",
+        starts_at=datetime(2026, 12, 3, 10, tzinfo=UTC), ends_at=datetime(2026, 12, 3, 12, tzinfo=UTC),
         kind="disagreement_resolution"), timeline_handlers.add_meeting_scheduled, subject=created["id"])
 
     case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()
@@ -614,9 +628,8 @@ async def test_r15_a_held_mediation_starts_the_mediator_certificate_due_date_exc
         intake, overrides, due):
     created = (await intake.post("/v1/cases", json=case_payload(**overrides), headers=PORTAL)).json()
 
-    await handle(intake, MeetingConcludedV1(
-        meeting_id="meeting-1", case_id=created["id"], mediator_name="Jo Mediator", provider_name="Example Mediation",
-        concluded_on=date(2026, 11, 25), held=True, agreement="partial"),
+    await handle(intake, TimelineMeetingConcludedV1(
+        meeting_id="meeting-1", case_id=created["id"], concluded_on=date(2026, 11, 25), held=True, agreement="partial"),
         timeline_handlers.add_meeting_concluded, subject=created["id"])
 
     case = (await intake.get(f"/v1/cases/{created['id']}", headers=PORTAL)).json()

@@ -25,9 +25,13 @@ from scheduling.outbound.models import WebhookMessage
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings
 from shared import clock, webhooks
 from shared.calendar import DEFAULT_CALENDAR
-from shared.events import CaseSubmittedV1, Party
+from shared.events.cases import ReferralSubmittedV1
+from shared.events.meetings import TIMELINE_TOPIC
 from shared.outage import sqlstate
 from shared.outbox import OutboxEvent
+
+#: The outbox rows but intake's copies of the meeting steps (scheduling.timeline).
+NOT_TIMELINE = OutboxEvent.topic != TIMELINE_TOPIC
 
 LONDON = ZoneInfo("Europe/London")
 TODAY = clock.today()
@@ -52,13 +56,11 @@ def working_days_ahead(n: int) -> date:
     return DEFAULT_CALENDAR.add_working_days(TODAY, n)
 
 
-def submitted(**overrides: Any) -> CaseSubmittedV1:
+def submitted(**overrides: Any) -> ReferralSubmittedV1:
     fields: dict[str, Any] = {
         "case_id": f"case-{next(ids):04d}", "reference": "SEND-TEST0001", "la_code": "E06000033",
-        "decision": "refusal_to_assess", "notice_sent_on": TODAY - timedelta(days=20),
-        "mediate_by": TODAY + timedelta(days=30),
-        "requester": Party(role="parent", name="Alex Example", email="alex@example.org")}
-    return CaseSubmittedV1(**{**fields, **overrides})
+        "mediate_by": TODAY + timedelta(days=30)}
+    return ReferralSubmittedV1(**{**fields, **overrides})
 
 
 async def refer(client: httpx.AsyncClient, *, mediate_by: date | None = None, health_issues: bool = False) -> Meeting:
@@ -92,7 +94,7 @@ async def send(client: httpx.AsyncClient, payload: dict[str, Any], msg_id: str |
 
 async def events(client: httpx.AsyncClient) -> list[str]:
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
-        return [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+        return [row.type for row in (await session.exec(select(OutboxEvent).where(NOT_TIMELINE).order_by(OutboxEvent.id))).all()]
 
 
 async def envelopes(client: httpx.AsyncClient, type: str) -> list[dict[str, Any]]:

@@ -18,8 +18,12 @@ from scheduling.meeting.models import InboundWebhook, Meeting, MeetingStatus
 from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings
 from scheduling.webhook.schemas import MediatorUpdated
 from shared import webhooks
-from shared.events import CaseSubmittedV1, Party
+from shared.events.cases import ReferralSubmittedV1
+from shared.events.meetings import TIMELINE_TOPIC
 from shared.outbox import OutboxEvent
+
+#: The outbox rows but intake's copies of the meeting steps (scheduling.timeline).
+NOT_TIMELINE = OutboxEvent.topic != TIMELINE_TOPIC
 
 OTHER_PROVIDER_SECRET = webhooks.generate_secret()
 
@@ -39,10 +43,9 @@ async def scheduling(database_url: str, kafka_bootstrap: str, namespace: str) ->
 
 @pytest.fixture
 async def meeting(scheduling: httpx.AsyncClient) -> Meeting:
-    case = CaseSubmittedV1(
-        case_id="case-0001", reference="SEND-TEST0001", la_code="E06000033", decision="refusal_to_assess",
-        notice_sent_on=date(2026, 11, 3), mediate_by=date(2026, 12, 20),
-        requester=Party(role="parent", name="Alex Example", email="alex@example.org"))
+    case = ReferralSubmittedV1(
+        case_id="case-0001", reference="SEND-TEST0001", la_code="E06000033",
+        mediate_by=date(2026, 12, 20))
     async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
         booked = await meeting_service.book_for_case(session, case, today=date(2026, 11, 20),
                                                      timezone="Europe/London")
@@ -64,7 +67,7 @@ async def state(client: httpx.AsyncClient, meeting_id: str) -> tuple[MeetingStat
     async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
         found = await session.get(Meeting, meeting_id)
         assert found is not None
-        events = [row.type for row in (await session.exec(select(OutboxEvent).order_by(OutboxEvent.id))).all()]
+        events = [row.type for row in (await session.exec(select(OutboxEvent).where(NOT_TIMELINE).order_by(OutboxEvent.id))).all()]
         received = len((await session.exec(select(InboundWebhook))).all())
         return found.status, events, received
 
@@ -196,7 +199,7 @@ async def test_r18_r19_the_outcome_keeps_issues_and_follow_up_deadlines_in_sched
     assert response.status_code == 200
     async with scheduling.app.state.runtime.sessionmaker() as session:
         stored = await session.get(Meeting, meeting.id)
-        events = [row.envelope for row in (await session.exec(select(OutboxEvent))).all()]
+        events = [row.envelope for row in (await session.exec(select(OutboxEvent).where(NOT_TIMELINE))).all()]
     assert stored.outcome["follow_ups"] == [
         {"kind": "amend_plan", "step": "amend_plan", "due_on": "2027-01-04"},  # 30 Nov + 5 weeks
         {"kind": "change_named_school", "step": "change_named_school", "due_on": "2026-12-21"},  # agreed: 21 days

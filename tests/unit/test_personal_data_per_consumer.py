@@ -1,10 +1,11 @@
 """Data minimisation: which personal fields (``Personal`` in shared/events) each service receives, per topic.
 
 A consumer reads every record of a topic it subscribes to, so what it receives is every personal field of
-every event type it subscribes to. ``USED`` is what each service needs; ``NOT_YET_TRIMMED`` is what it still
-receives without using (issue 11: to be split onto topics of their own, as intake.health-referrals already is
-for the health data). The test fails when a new personal field reaches a consumer, and when a trimmed one is
-still listed: the second list only shrinks.
+every event type it subscribes to. ``USED`` is what each service receives, and every field of it is one the
+service reads: the rest travels on topics of their own (one per audience: scheduling reads ``intake.referrals``
+and intake ``scheduling.timeline``, without names or contact details; certificates ``intake.certificate-facts``,
+with the name it prints; only notifications reads ``intake.cases`` and ``intake.health-referrals``). The test
+fails when a personal field reaches a consumer not listed as using it, and when a listed one no longer does.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ from shared.kafka.consumer import Subscriptions
 CONSUMERS: dict[str, Subscriptions] = {"intake": INTAKE, "scheduling": SCHEDULING, "certificates": CERTIFICATES,
                                        "notifications": NOTIFICATIONS}
 
-#: (service, topic, event type, field): what each service receives and uses.
+#: (service, topic, event type, field): what each service receives, and each one it uses. Nothing else
+#: reaches a consumer: scheduling books meetings from ``intake.referrals`` (roles, dates and needs; no names or
+#: emails), certificates prints the requester's name from ``intake.certificate-facts`` (no email), and intake's
+#: timeline reads ``scheduling.timeline`` (no mediator's email).
 USED = {
-    ("certificates", "intake.cases", "case.submitted.v1", "requester.name"),  # printed; the verification surname
-    ("certificates", "intake.cases", "case.mediation_declined.v1", "requester.name"),
+    # printed on the certificate; the surname its verification asks for
+    ("certificates", "intake.certificate-facts", "certificate_facts.submitted.v1", "requester.name"),
+    ("certificates", "intake.certificate-facts", "certificate_facts.mediation_declined.v1", "requester.name"),
     ("notifications", "intake.cases", "case.submitted.v1", "requester.name"),  # the acknowledgement email
     ("notifications", "intake.cases", "case.submitted.v1", "requester.email"),
     ("notifications", "intake.cases", "case.mediation_declined.v1", "requester.name"),
@@ -36,20 +41,6 @@ USED = {
     ("notifications", "intake.health-referrals", "case.health_referral.v1", "health_provision_wanted"),
     ("notifications", "scheduling.meetings", "meeting.scheduled.v1", "mediator_email"),  # the invitation
     ("notifications", "certificates.documents", "certificate.document_ready.v1", "pdf_base64"),  # the attachment
-}
-
-#: Received and never read. Scheduling books meetings from roles, dates and needs; certificates prints the name
-#: but never writes; intake's timeline does not address the mediator.
-NOT_YET_TRIMMED = {
-    ("scheduling", "intake.cases", "case.submitted.v1", "requester.name"),
-    ("scheduling", "intake.cases", "case.submitted.v1", "requester.email"),
-    ("scheduling", "intake.cases", "case.mediation_declined.v1", "requester.name"),
-    ("scheduling", "intake.cases", "case.mediation_declined.v1", "requester.email"),
-    ("scheduling", "intake.cases", "case.disagreement_resolution_requested.v1", "parties.name"),
-    ("scheduling", "intake.cases", "case.disagreement_resolution_requested.v1", "parties.email"),
-    ("certificates", "intake.cases", "case.submitted.v1", "requester.email"),
-    ("certificates", "intake.cases", "case.mediation_declined.v1", "requester.email"),
-    ("intake", "scheduling.meetings", "meeting.scheduled.v1", "mediator_email"),
 }
 
 
@@ -75,16 +66,25 @@ def received() -> set[tuple[str, str, str, str]]:
 
 
 def test_each_service_receives_only_the_personal_fields_listed_for_it():
-    unexpected = received() - USED - NOT_YET_TRIMMED
+    unexpected = received() - USED
 
     assert not unexpected, f"personal data reaches a consumer that is not listed as using it: {sorted(unexpected)}"
 
 
-def test_every_listed_personal_field_still_reaches_its_consumer_so_the_lists_only_shrink():
-    assert (USED | NOT_YET_TRIMMED) - received() == set()
+def test_every_listed_personal_field_still_reaches_its_consumer():
+    assert USED - received() == set()
 
 
 def test_the_health_data_reaches_notifications_alone():
     health = {(service, field) for service, topic, _, field in received() if topic == "intake.health-referrals"}
 
     assert health == {("notifications", "mediation_issues"), ("notifications", "health_provision_wanted")}
+
+
+def test_scheduling_and_intake_receive_no_personal_data_from_each_other():
+    assert {(service, topic) for service, topic, _, _ in received() if service in {"scheduling", "intake"}} == set()
+
+
+def test_the_contact_details_of_the_case_reach_notifications_alone():
+    assert {service for service, topic, _, _ in received() if topic == "intake.cases"} == {"notifications"}
+    assert {service for service, _, _, field in received() if field.endswith("email")} == {"notifications"}

@@ -5,16 +5,16 @@ from shared.events import (
     CertificateIssuedV1,
     CertificateNotRequiredV1,
     CertificateReviewRequestedV1,
-    MeetingConcludedV1,
-    MeetingScheduledV1,
     NotificationFailedV1,
     NotificationSentV1,
 )
+from shared.events.meetings import TimelineMeetingConcludedV1, TimelineMeetingScheduledV1
 from shared.kafka.consumer import Subscriptions
 
 SUBSCRIPTIONS: Subscriptions = {
-    MeetingScheduledV1: [timeline.add_meeting_scheduled],
-    MeetingConcludedV1: [timeline.add_meeting_concluded],
+    # scheduling.timeline: the meeting steps without the mediator's contact details
+    TimelineMeetingScheduledV1: [timeline.add_meeting_scheduled],
+    TimelineMeetingConcludedV1: [timeline.add_meeting_concluded],
     CertificateIssuedV1: [timeline.add_certificate_issued],
     CertificateNotRequiredV1: [timeline.add_certificate_not_required],
     CertificateReviewRequestedV1: [timeline.add_certificate_review_requested],

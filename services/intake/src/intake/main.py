@@ -11,7 +11,7 @@ from intake.case.routes import router as case_router
 from intake.consumers import SUBSCRIPTIONS
 from intake.review.routes import router as review_router
 from intake.settings import IntakeSettings, get_settings
-from shared.events.cases import HEALTH_REFERRALS_TOPIC
+from shared.events.cases import CERTIFICATE_FACTS_TOPIC, HEALTH_REFERRALS_TOPIC, REFERRALS_TOPIC
 from shared.events.cases import TOPIC as CASES_TOPIC
 from shared.runtime import ServiceRuntime, build_app
 
@@ -19,7 +19,8 @@ from shared.runtime import ServiceRuntime, build_app
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings=settings or get_settings(), service="intake", migrations="intake:migrations",
-        subscriptions=SUBSCRIPTIONS, produces_topics=(CASES_TOPIC, HEALTH_REFERRALS_TOPIC),
+        subscriptions=SUBSCRIPTIONS, produces_topics=(CASES_TOPIC, REFERRALS_TOPIC, CERTIFICATE_FACTS_TOPIC,
+                                                        HEALTH_REFERRALS_TOPIC),
         refresh_metrics=metrics.refresh,
     )
     app = build_app(

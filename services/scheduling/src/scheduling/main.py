@@ -23,8 +23,8 @@ from scheduling.settings import DEVELOPMENT_PROVIDER_SECRET, SchedulingSettings,
 from scheduling.webhook.routes import provider_webhook_schemas
 from scheduling.webhook.routes import router as webhook_router
 from shared.db import advisory_xact_lock
+from shared.events.meetings import TIMELINE_TOPIC, ProviderEndpointDisabledV1
 from shared.events.meetings import TOPIC as MEETINGS_TOPIC
-from shared.events.meetings import ProviderEndpointDisabledV1
 from shared.runtime import ServiceRuntime, WorkerSpec, build_app
 
 SEEDING_LOCK = "scheduling.seed_development_data"
@@ -49,7 +49,8 @@ def create_app(settings: SchedulingSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = ServiceRuntime(
         settings=settings, service="scheduling", migrations="scheduling:migrations",
-        subscriptions=SUBSCRIPTIONS, produces_topics=(MEETINGS_TOPIC, ProviderEndpointDisabledV1.topic), on_start=seed_development_data,
+        subscriptions=SUBSCRIPTIONS, produces_topics=(MEETINGS_TOPIC, TIMELINE_TOPIC, ProviderEndpointDisabledV1.topic),
+        on_start=seed_development_data,
         workers=[WorkerSpec(outbound_service.DISPATCHER, dispatcher.make_step, poll_interval=1.0),
                  WorkerSpec(deadlines.DEADLINE_WATCH, deadlines.make_step,
                             poll_interval=settings.deadline_watch_interval_seconds)],

@@ -1,4 +1,5 @@
-"""Events owned by scheduling, on the topic ``scheduling.meetings``.
+"""Events owned by scheduling, on the topic ``scheduling.meetings``; and on ``scheduling.timeline`` the same
+meeting steps for intake's case timeline, without the mediator's contact details (data minimisation).
 
 What was said in a meeting never appears here (R20).
 """
@@ -13,6 +14,9 @@ from pydantic import Field
 from shared.events.envelope import EventData, OptionalPersonal
 
 TOPIC = "scheduling.meetings"
+#: The meeting steps as intake's timeline shows them: no contact details. Written with each ``meeting.*``
+#: event it mirrors, in the same transaction, keyed by case id.
+TIMELINE_TOPIC = "scheduling.timeline"
 
 #: Why a meeting moved or was called off, as a short code (``mediator_unavailable``,
 #: ``requested_by_parent``, ...), never free text: nothing said in mediation travels (R20).
@@ -177,3 +181,31 @@ class MeetingDeadlineBreachedV1(EventData):
     mediate_by: date
     arranging_body: Literal["local_authority", "health_commissioning_body"] = "local_authority"
     meeting_status: Literal["scheduled", "cancelled", "no_show", "none"] = "scheduled"
+
+
+class TimelineMeetingScheduledV1(EventData):
+    """``meeting.scheduled`` for intake's case timeline: when, and with which provider."""
+
+    type: ClassVar[str] = "timeline.meeting_scheduled.v1"
+    topic: ClassVar[str] = TIMELINE_TOPIC
+
+    meeting_id: str
+    case_id: str
+    provider_name: str
+    starts_at: datetime
+    ends_at: datetime
+    kind: Literal["mediation", "disagreement_resolution"] = "mediation"
+
+
+class TimelineMeetingConcludedV1(EventData):
+    """``meeting.concluded`` for intake's case timeline; a held mediation starts the certificate's 3 working
+    days (R15)."""
+
+    type: ClassVar[str] = "timeline.meeting_concluded.v1"
+    topic: ClassVar[str] = TIMELINE_TOPIC
+
+    meeting_id: str
+    case_id: str
+    concluded_on: date
+    held: bool
+    agreement: Literal["full", "partial", "none"]

@@ -11,6 +11,14 @@ from shared.events.cases import (
     CaseReviewResolvedV1,
     CaseSubmittedV1,
     CaseWithdrawnV1,
+    CertificateFactsMediationDeclinedV1,
+    CertificateFactsSubmittedV1,
+    ReferralConsentRecordedV1,
+    ReferralDeadlinesChangedV1,
+    ReferralDisagreementResolutionRequestedV1,
+    ReferralMediationDeclinedV1,
+    ReferralSubmittedV1,
+    ReferralWithdrawnV1,
 )
 from shared.events.certificates import (
     CertificateDocumentReadyV1,
@@ -31,6 +39,8 @@ from shared.events.meetings import (
     MeetingRescheduledV1,
     MeetingScheduledV1,
     ProviderEndpointDisabledV1,
+    TimelineMeetingConcludedV1,
+    TimelineMeetingScheduledV1,
 )
 from shared.events.notifications import NotificationAlertRaisedV1, NotificationFailedV1, NotificationSentV1
 
@@ -43,6 +53,14 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     CaseHealthReferralV1,
     CaseDeadlinesChangedV1,
     CaseReviewResolvedV1,
+    ReferralSubmittedV1,
+    ReferralMediationDeclinedV1,
+    ReferralWithdrawnV1,
+    ReferralDisagreementResolutionRequestedV1,
+    ReferralConsentRecordedV1,
+    ReferralDeadlinesChangedV1,
+    CertificateFactsSubmittedV1,
+    CertificateFactsMediationDeclinedV1,
     MeetingScheduledV1,
     MeetingConcludedV1,
     MeetingRescheduledV1,
@@ -51,6 +69,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     MeetingNoShowV1,
     MeetingDeadlineBreachedV1,
     ProviderEndpointDisabledV1,
+    TimelineMeetingScheduledV1,
+    TimelineMeetingConcludedV1,
     CertificateIssuedV1,
     CertificateDocumentReadyV1,
     CertificateIssuedLateV1,

@@ -5,15 +5,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from certificates.certificate import service as certificate_service
 from certificates.certificate.models import CertificateKind
 from shared.directory import load_directory
-from shared.events import CaseMediationDeclinedV1, CaseSubmittedV1, Envelope, MeetingConcludedV1
+from shared.events import Envelope, MeetingConcludedV1
+from shared.events.cases import CertificateFactsMediationDeclinedV1, CertificateFactsSubmittedV1
 from shared.events.meetings import MeetingDeadlineMissedV1
 
 
-async def keep_case_facts(event: Envelope[CaseSubmittedV1 | CaseMediationDeclinedV1], session: AsyncSession) -> None:
+async def keep_case_facts(event: Envelope[CertificateFactsSubmittedV1 | CertificateFactsMediationDeclinedV1],
+                          session: AsyncSession) -> None:
     await certificate_service.keep_case_facts(session, event.data)
 
 
-async def request_adviser_certificate(event: Envelope[CaseMediationDeclinedV1], session: AsyncSession) -> None:
+async def request_adviser_certificate(event: Envelope[CertificateFactsMediationDeclinedV1], session: AsyncSession) -> None:
     """R6: the adviser issues the certificate within 3 working days of being told."""
     authority = load_directory().get(event.data.la_code)
     adviser = authority.mediation_adviser.name if authority else "Mediation adviser"

@@ -33,7 +33,7 @@ from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
 from shared.db import wake_after_commit
 from shared.directory import load_directory
 from shared.errors import Conflict, NotFound
-from shared.events.cases import CaseFacts, CaseMediationDeclinedV1, CaseSubmittedV1
+from shared.events.cases import CertificateFacts, CertificateFactsSubmittedV1
 from shared.events.certificates import (
     CertificateDocumentReadyV1,
     CertificateIssuedLateV1,
@@ -83,14 +83,13 @@ def certificate_number(prefix: str, year: int, serial: int) -> str:
     return f"{prefix}-{year}-{serial:06d}-{luhn.calc_check_digit(digits)}"
 
 
-async def keep_case_facts(session: AsyncSession, facts: CaseFacts) -> None:
+async def keep_case_facts(session: AsyncSession, facts: CertificateFacts) -> None:
     values: dict[str, Any] = {"reference": facts.reference, "la_code": facts.la_code, "decision": facts.decision,
               "notice_sent_on": facts.notice_sent_on, "requester_role": facts.requester.role,
               "requester_name": facts.requester.name}
-    if isinstance(facts, CaseSubmittedV1):
+    if isinstance(facts, CertificateFactsSubmittedV1):
         values["health_only"] = facts.health_only  # a decline does not say; it keeps what the submission said
-    if isinstance(facts, CaseSubmittedV1 | CaseMediationDeclinedV1):
-        values["late_contact"] = facts.late_contact  # intake's latest judgement (the case's first contact)
+    values["late_contact"] = facts.late_contact  # intake's latest judgement (the case's first contact)
     record = await session.get(CaseRecord, facts.case_id)
     if record is None:
         record = CaseRecord(case_id=facts.case_id, **values)

@@ -30,8 +30,18 @@ from shared.events.cases import (
     CaseMediationDeclinedV1,
     CaseSubmittedV1,
     CaseWithdrawnV1,
+    CertificateFactsMediationDeclinedV1,
+    CertificateFactsSubmittedV1,
     DrPartyFact,
+    NamedRequester,
     Party,
+    ReferralConsentRecordedV1,
+    ReferralDeadlinesChangedV1,
+    ReferralDisagreementResolutionRequestedV1,
+    ReferralMediationDeclinedV1,
+    ReferralParty,
+    ReferralSubmittedV1,
+    ReferralWithdrawnV1,
 )
 from shared.logging import get_logger
 from shared.outbox import add_event
@@ -136,6 +146,11 @@ def _disagreement_resolution(session: AsyncSession, body: DisagreementResolution
                       for p in parties),
         all_consented=not missing,
     ), subject=case.id)
+    add_event(session, ReferralDisagreementResolutionRequestedV1(  # scheduling's copy: no names or emails
+        case_id=case.id, reference=case.reference, la_code=la_code, dr_type=body.dr_type,
+        parties=tuple(ReferralParty(role=p["role"], consented=bool(p["consented_on"])) for p in parties),
+        all_consented=not missing,
+    ), subject=case.id)
     return case
 
 
@@ -161,6 +176,8 @@ async def record_consent(session: AsyncSession, case: Case, *, role: str, consen
                                  + ("; every party has consented" if not missing else ""))
     add_event(session, CaseConsentRecordedV1(case_id=case.id, role=role, consented_on=consented_on,
                                              all_consented=not missing, missing=tuple(missing)), subject=case.id)
+    add_event(session, ReferralConsentRecordedV1(case_id=case.id, role=role, consented_on=consented_on,
+                                                 all_consented=not missing, missing=tuple(missing)), subject=case.id)
     await session.flush()
     return case
 
@@ -212,13 +229,13 @@ def _mediation(session: AsyncSession, body: MediationCreate, *, la_code: str, to
     return case
 
 
-def _facts(case: Case) -> dict[str, Any]:
+def _facts(case: Case, *, contact: bool = True) -> dict[str, Any]:
+    """The facts of a mediation case; without ``contact``, the requester's name alone (what certificates prints)."""
     assert case.requester_role and case.requester_name and case.requester_email, "a mediation case has a requester"
-    return dict(
-        case_id=case.id, reference=case.reference, la_code=case.la_code, decision=case.decision,
-        notice_sent_on=case.notice_sent_on,
-        requester=Party(role=case.requester_role, name=case.requester_name, email=case.requester_email),
-    )
+    requester = (Party(role=case.requester_role, name=case.requester_name, email=case.requester_email) if contact
+                 else NamedRequester(role=case.requester_role, name=case.requester_name))
+    return dict(case_id=case.id, reference=case.reference, la_code=case.la_code, decision=case.decision,
+                notice_sent_on=case.notice_sent_on, requester=requester)
 
 
 def _announce_mediation(session: AsyncSession, case: Case) -> None:
@@ -234,6 +251,17 @@ def _announce_mediation(session: AsyncSession, case: Case) -> None:
                                        school_urn=case.meeting_needs.get("school_urn"),
                                        late_contact=case.late_contact),
               subject=case.id)
+    # Each audience's copy in the same transaction, on its own topic: scheduling gets no names or emails,
+    # certificates the name alone.
+    add_event(session, ReferralSubmittedV1(
+        case_id=case.id, reference=case.reference, la_code=case.la_code, mediate_by=case.mediate_by,
+        health_issues=case.health_issues, arranging_body=case.arranging_body,
+        languages=tuple(case.meeting_needs.get("languages", ())),
+        accessibility_needs=tuple(case.meeting_needs.get("accessibility_needs", ())),
+        school_urn=case.meeting_needs.get("school_urn"),
+    ), subject=case.id)
+    add_event(session, CertificateFactsSubmittedV1(**_facts(case, contact=False), health_only=case.health_only,
+                                                   late_contact=case.late_contact), subject=case.id)
     if case.health_issues and case.health_bodies_told_by is not None:  # R8: the notice to the health bodies
         add_event(session, CaseHealthReferralV1(
             case_id=case.id, reference=case.reference, la_code=case.la_code, health_only=case.health_only,
@@ -249,6 +277,10 @@ def _announce_decline(session: AsyncSession, case: Case) -> None:
     add_event(session, CaseMediationDeclinedV1(**_facts(case), told_adviser_on=case.told_on,
                                                certificate_due_on=case.certificate_due_on,
                                                late_contact=case.late_contact), subject=case.id)
+    add_event(session, ReferralMediationDeclinedV1(case_id=case.id, la_code=case.la_code), subject=case.id)
+    add_event(session, CertificateFactsMediationDeclinedV1(
+        **_facts(case, contact=False), told_adviser_on=case.told_on, certificate_due_on=case.certificate_due_on,
+        late_contact=case.late_contact), subject=case.id)
 
 
 class TransitionNotAllowed(Conflict):
@@ -278,6 +310,8 @@ async def act(session: AsyncSession, case: Case, action: rules.Action, *, told_o
                              summary=f"Case withdrawn ({reason})")
         add_event(session, CaseWithdrawnV1(case_id=case.id, la_code=case.la_code, withdrawn_on=today,
                                            reason=reason),
+                  subject=case.id)
+        add_event(session, ReferralWithdrawnV1(case_id=case.id, la_code=case.la_code, withdrawn_on=today),
                   subject=case.id)
     else:
         assert told_on is not None and case.notice_sent_on is not None  # a mediation case (checked above)
@@ -416,6 +450,10 @@ async def record_health_notice(session: AsyncSession, case: Case, *, sent_on: da
             case_id=case.id, la_code=case.la_code, mediate_by=case.mediate_by,
             last_bookable_day=DEFAULT_CALENDAR.latest_working_day_on_or_before(case.mediate_by),
             trigger=trigger, trigger_date=trigger_date,
+        ), subject=case.id)
+        add_event(session, ReferralDeadlinesChangedV1(
+            case_id=case.id, la_code=case.la_code, mediate_by=case.mediate_by,
+            last_bookable_day=DEFAULT_CALENDAR.latest_working_day_on_or_before(case.mediate_by),
         ), subject=case.id)
     timeline_service.add(session, case_id=case.id, kind="deadline_moved" if case.mediate_by != before
                          else "health_notice_sent", at=clock.now(), summary=summary)

@@ -12,11 +12,10 @@ from shared.events import (
     CertificateNotRequiredV1,
     CertificateReviewRequestedV1,
     Envelope,
-    MeetingConcludedV1,
-    MeetingScheduledV1,
     NotificationFailedV1,
     NotificationSentV1,
 )
+from shared.events.meetings import TimelineMeetingConcludedV1, TimelineMeetingScheduledV1
 
 
 def _meeting_words(kind: CaseKind) -> str:
@@ -24,7 +23,7 @@ def _meeting_words(kind: CaseKind) -> str:
     return "Disagreement-resolution meeting" if kind is CaseKind.disagreement_resolution else "Mediation meeting"
 
 
-async def add_meeting_scheduled(event: Envelope[MeetingScheduledV1], session: AsyncSession) -> None:
+async def add_meeting_scheduled(event: Envelope[TimelineMeetingScheduledV1], session: AsyncSession) -> None:
     case = await case_service.advance(session, event.subject, CaseStatus.meeting_scheduled)
     when = event.data.starts_at.strftime("%d %b %Y %H:%M")
     timeline_service.add(session, case_id=event.subject, kind="meeting_scheduled", at=event.time,
@@ -32,7 +31,7 @@ async def add_meeting_scheduled(event: Envelope[MeetingScheduledV1], session: As
                          reference=event.data.meeting_id, source_event=event.id)
 
 
-async def add_meeting_concluded(event: Envelope[MeetingConcludedV1], session: AsyncSession) -> None:
+async def add_meeting_concluded(event: Envelope[TimelineMeetingConcludedV1], session: AsyncSession) -> None:
     case = await case_service.record_conclusion(session, event.subject, concluded_on=event.data.concluded_on,
                                                 held=event.data.held)
     words = "Disagreement resolution" if case.kind is CaseKind.disagreement_resolution else "Mediation"

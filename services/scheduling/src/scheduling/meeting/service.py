@@ -23,13 +23,15 @@ from shared.db import advisory_xact_lock, is_sqlite
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, InvalidRequest, NotFound
 from shared.events import MeetingConcludedV1, MeetingScheduledV1
-from shared.events.cases import CaseSubmittedV1
+from shared.events.cases import ReferralSubmittedV1
 from shared.events.meetings import (
     MeetingCancelledV1,
     MeetingDeadlineBreachedV1,
     MeetingDeadlineMissedV1,
     MeetingNoShowV1,
     MeetingRescheduledV1,
+    TimelineMeetingConcludedV1,
+    TimelineMeetingScheduledV1,
 )
 from shared.kafka.consumer import TransientError
 from shared.logging import get_logger
@@ -111,7 +113,7 @@ def _double_booked(mediator_id: str) -> MediatorDoubleBooked:
     return MediatorDoubleBooked(reason, errors=[FieldError(field="body.data.starts_at", reason=reason)])
 
 
-async def book_for_case(session: AsyncSession, case: CaseSubmittedV1, *, today: date,
+async def book_for_case(session: AsyncSession, case: ReferralSubmittedV1, *, today: date,
                        timezone: str) -> Meeting | None:
     """Refer the case to the LA's provider, assign an independent mediator and book provisionally (R8, R9, R11,
     R13). The provider confirms or changes the booking with its ``meeting.booked`` webhook."""
@@ -253,6 +255,10 @@ def _announce_booking(session: AsyncSession, meeting: Meeting, mediator: Mediato
         kind=meeting.kind,
         short_notice_consented=meeting.short_notice_consent_on is not None, health_issues=health_issues,
         la_code=meeting.la_code,
+    ), subject=meeting.case_id)
+    add_event(session, TimelineMeetingScheduledV1(  # intake's copy: no contact details
+        meeting_id=meeting.id, case_id=meeting.case_id, provider_name=provider_name, starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at, kind=meeting.kind,
     ), subject=meeting.case_id)
 
 
@@ -404,6 +410,9 @@ async def record_outcome(session: AsyncSession, *, meeting_id: str, held: bool, 
         provider_name=authority.mediation_provider.name if authority else mediator.provider_id,
         concluded_on=concluded_on, held=held, agreement=agreement,
     ), subject=meeting.case_id)
+    add_event(session, TimelineMeetingConcludedV1(meeting_id=meeting.id, case_id=meeting.case_id,
+                                                  concluded_on=concluded_on, held=held, agreement=agreement),
+              subject=meeting.case_id)
     await session.flush()
     return meeting
 
