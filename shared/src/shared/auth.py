@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -53,35 +53,41 @@ def authenticate(clients: Mapping[str, ApiClient], token: str) -> ApiClient | No
     return found
 
 
-def require_scope(scope: str) -> Callable[..., ApiClient]:
-    def dependency(
+def _check(request: Request, credentials: HTTPAuthorizationCredentials | None, scope: str) -> ApiClient:
+    if credentials is None:
+        raise Unauthorized("send an Authorization: Bearer <token> header")
+    client = authenticate(request.app.state.runtime.settings.api_clients, credentials.credentials)
+    if client is None:
+        raise Unauthorized("unknown bearer token")
+    if scope not in client.scopes:
+        raise Forbidden(f"this client lacks the scope {scope!r}")
+    return client
+
+
+# The dependencies are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency in its
+# thread pool, a hand-off to another thread and back on every request for a few microseconds of hashing.
+
+def require_scope(scope: str) -> Callable[..., Awaitable[ApiClient]]:
+    async def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiClient:
-        if credentials is None:
-            raise Unauthorized("send an Authorization: Bearer <token> header")
-        client = authenticate(request.app.state.runtime.settings.api_clients, credentials.credentials)
-        if client is None:
-            raise Unauthorized("unknown bearer token")
-        if scope not in client.scopes:
-            raise Forbidden(f"this client lacks the scope {scope!r}")
-        return client
+        return _check(request, credentials, scope)
 
     return dependency
 
 
-def require_any_scope(*scopes: str) -> Callable[..., ApiClient]:
+def require_any_scope(*scopes: str) -> Callable[..., Awaitable[ApiClient]]:
     """Any one of ``scopes`` will do (an LA portal reading its own cases, or operations reading all)."""
-    checks = [require_scope(scope) for scope in scopes]
 
-    def dependency(
+    async def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> ApiClient:
         refusal: Forbidden | None = None
-        for check in checks:
+        for scope in scopes:
             try:
-                return check(request, credentials)
+                return _check(request, credentials, scope)
             except Forbidden as exc:
                 refusal = exc
         assert refusal is not None
@@ -93,13 +99,10 @@ def require_any_scope(*scopes: str) -> Callable[..., ApiClient]:
 AUTH_RESPONSES = {**Unauthorized.response(), **Forbidden.response()}
 
 
-_ops_read = require_scope("ops:read")
-
-
-def ops_only_in_production(
+async def ops_only_in_production(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Production: ``/metrics`` and the OpenAPI document need an ops bearer token (scope ``ops:read``)."""
     if request.app.state.runtime.settings.environment == "production":
-        _ops_read(request, credentials)
+        _check(request, credentials, "ops:read")

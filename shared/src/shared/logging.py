@@ -117,9 +117,13 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # uvicorn's own lines as JSON too
+    # uvicorn's own lines as JSON too; but ``--no-access-log`` (which leaves uvicorn.access without handlers and
+    # not propagating, before the app is built) stays off: a line per request is the operator's choice.
+    access = logging.getLogger("uvicorn.access")
+    access_log_off = not access.handlers and not access.propagate
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logging.getLogger(name).propagate = not (name == "uvicorn.access" and access_log_off)
     for noisy in ("aiokafka", "kafka", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _configured = True

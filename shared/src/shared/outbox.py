@@ -84,7 +84,7 @@ def add_event(session: AsyncSession, data: EventData, *, subject: str, **attrs: 
 
 def _to_message(row: OutboxEvent, namespace: str) -> KafkaMessage:
     raw = json.loads(row.envelope)
-    envelope = Envelope[model_for(row.type)].model_validate(raw)  # type: ignore[misc]
+    envelope = Envelope.of(model_for(row.type)).model_validate(raw)
     return encode(envelope, namespace + row.topic)
 
 

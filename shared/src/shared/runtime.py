@@ -35,7 +35,7 @@ from shared.metrics import (
     DEAD_LETTERS_WAITING,
     OUTBOX_BACKLOG,
     WORKER_ITEMS_PARKED_WAITING,
-    http_metrics_middleware,
+    HttpMetrics,
     metrics_response,
 )
 from shared.migrations import upgrade_to_head
@@ -321,7 +321,7 @@ def build_app(runtime: ServiceRuntime, *, title: str, description: str, version:
             return JSONResponse(app.openapi())
     app.add_middleware(SecurityHeadersMiddleware, behind_tls=runtime.settings.behind_tls)
     install_error_handlers(app, union_tags=union_tags)
-    app.middleware("http")(http_metrics_middleware(runtime.service))
+    app.add_middleware(HttpMetrics, service=runtime.service)
     app.add_middleware(BodyLimits)  # outermost: size, depth and NUL limits before anything reads the body
     openapi = app.openapi
     app.openapi = lambda: document_edge_responses(openapi())  # type: ignore[method-assign]

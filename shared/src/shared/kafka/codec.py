@@ -112,7 +112,7 @@ def decode(headers: Any, value: bytes | None) -> Envelope[Any]:
         raise PoisonMessage(f"unknown event type {attrs['ce_type']!r}") from exc
     try:
         data = json.loads(value or b"")
-        return Envelope[model](  # type: ignore[valid-type]
+        return Envelope.of(model)(
             data=data,
             datacontenttype=attrs.get(CONTENT_TYPE_HEADER, "application/json"),
             **{name: attrs[f"ce_{name}"] for name in _NAMES if f"ce_{name}" in attrs},
