@@ -89,6 +89,11 @@ CERTIFICATE_SUBJECT = "Your mediation certificate"
 INVITATION_SUBJECT = "Your mediation meeting is booked"
 
 
+def say(what: str) -> None:
+    """Progress on a long run (a 10,000-case drain takes many minutes without a table)."""
+    print(f"  paths {datetime.now(UTC):%H:%M:%S}: {what}", flush=True)
+
+
 # --- the SMTP server ------------------------------------------------------------------------------------------
 
 @dataclass
@@ -407,6 +412,7 @@ async def measure(infra: Infra, processes: dict[str, ServiceProcess], databases:
                 if len(got) < len(warm.case_of):
                     notes.append(f"warm-up: {len(warm.case_of) - len(got)} {kind} emails did not arrive")
         for kind, subject in (("decline", CERTIFICATE_SUBJECT), ("mediation", INVITATION_SUBJECT)):
+            say(f"{kind} path: {params['cases']} cases at {params['rate_per_s']:g}/s")
             rows.extend(await one_path(kind, subject, portal, sink, databases, params, notes))
         if params["baselines"] and not params["drain_sizes"]:
             timed = await booking_search(databases["scheduling"], searches=params["booking_searches"])
@@ -586,6 +592,7 @@ async def _restart(process: ServiceProcess) -> float:
 
 async def _backlog(kind: str, size: int, portal: httpx.AsyncClient, params: dict[str, Any],
                    notes: list[str]) -> Sent:
+    say(f"{kind} drain {size}: submitting the backlog")
     sent = await closed_loop(portal, kind, cases=size, concurrency=params["drain_concurrency"])
     notes.extend(f"{kind} drain {size}: submission failed: {s}" for s in sent.timed.error_samples)
     if await drain_time(portal, timeout=_timeout(params, size)) is None:
@@ -619,6 +626,7 @@ async def _emails(size: int, kind: str, subject: str, processes: dict[str, Servi
                   params: dict[str, Any], expected: list[str]) -> dict[str, Any]:
     """Start notifications again; time it until each expected address has its email (every email counted)."""
     smtp = await _smtp_mean_ms(sink, params)  # before the restart: notifications is stopped, the sink idle
+    say(f"{kind} drain {size}: notifications restarted")
     ready = await _restart(processes["notifications"])
     got = await sink.wait_for(expected, subject, timeout=_timeout(params, size) * 2)
     last = max(got.values(), default=ready)
@@ -643,6 +651,7 @@ async def decline_drain(size: int, processes: dict[str, ServiceProcess], portal:
     if params["baselines"]:  # while the consumers are stopped: the same quiet the drain starts in
         timed, _ = await render_and_sign(signer, items=params["pdf_signs"])
         sign_ms = sum(timed.latencies) / len(timed.latencies) * 1000
+    say(f"decline drain {size}: certificates restarted")
     ready = await _restart(certificates)
     await _wait_count(databases["certificates"], "SELECT count(*) FROM certificates WHERE kind = 'adviser' AND "
                       "status = 'issued' AND case_id = ANY($1::text[])", cases, timeout=_timeout(params, size))
@@ -672,6 +681,7 @@ async def mediation_drain(size: int, processes: dict[str, ServiceProcess], porta
         search_ms = sum(timed.latencies) / len(timed.latencies) * 1000
         baseline = summarise(f"baseline: one booking search alone (before drain {size})", timed.latencies,
                              duration_s=timed.duration, pool_mediators=await _pool_size(databases))
+    say(f"mediation drain {size}: scheduling restarted")
     ready = await _restart(scheduling)
     deadline = time.monotonic() + _timeout(params, size)
     booked: dict[str, tuple[float, bool]] = {}
