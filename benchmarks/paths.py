@@ -32,8 +32,9 @@ search, SMTP handoff), measured while the consumers are stopped. Before each med
 by N / ``BENCH_DRAIN_BOOKINGS_PER_MEDIATOR`` mediators so the backlog can be booked in its 30 days.
 
 Memory: every service's RSS is sampled each second for the whole run; per service, the last process's
-series (the one that lived through the largest drain) is reported as start, peak, end and the slope of a
-least-squares line over its second half, in MiB per minute.
+series (the one that lived through the largest drain) is reported, from 20 s after it began (imports and
+start-up are not use), as start, peak, end and the slope of a least-squares line over its second half, in
+MiB per minute.
 
 ``python -m benchmarks.paths``
 """
@@ -156,6 +157,9 @@ class SmtpSink:
 
 # --- memory over the run --------------------------------------------------------------------------------------
 
+SETTLE_S = 20.0
+
+
 class RssSeries:
     """Every service's RSS each ``interval`` seconds, per process (a restart starts a new series)."""
 
@@ -191,6 +195,8 @@ class RssSeries:
                 continue
             last_pid = samples[-1][0]
             mine = [(t, mib) for pid, t, mib in samples if pid == last_pid]
+            # From SETTLE_S after the process began: a fresh interpreter's first seconds are imports, not use.
+            mine = [(t, mib) for t, mib in mine if t >= mine[0][0] + SETTLE_S] or mine
             half = mine[len(mine) // 2:]
             out[name] = {"start_mib": round(mine[0][1], 1), "peak_mib": round(max(m for _, m in mine), 1),
                          "end_mib": round(mine[-1][1], 1), "slope_mib_per_min": _slope(half),
