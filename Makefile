@@ -1,7 +1,8 @@
 # SEND mediation backend. Two commands set everything up on a fresh machine:
 #   make run    Kafka, an SMTP server and the four services on their embedded defaults
 #   make test   the whole suite against real Kafka, PostgreSQL and SMTP
-#   make bench  benchmarks (numbers only, never pass/fail): rules, intake API, end to end; see docs/benchmarks.md
+#   make bench  benchmarks (numbers only, never pass/fail): rules, intake API, end to end, both paths to SMTP and
+#               their backlog drains; see docs/benchmarks.md
 #   make images the four service images from the one Dockerfile (docker, or podman if docker is absent)
 PYTHON ?= python3
 VENV   := .venv

@@ -1,7 +1,7 @@
 """``make bench``: the rule micro-benchmarks, then the intake API and the end-to-end pipeline on one Kafka
 broker and one PostgreSQL cluster started for the run (and stopped at the end, whatever happens).
 
-``BENCH_ONLY=micro,idle,intake,pipeline`` picks some; the sizes are in each module's docstring and docs/benchmarks.md.
+``BENCH_ONLY=micro,idle,intake,pipeline,paths`` picks some; the sizes are in each module's docstring and docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import sys
 import time
 from typing import Any
 
-from benchmarks import intake_api, pipeline, resources, summary
+from benchmarks import intake_api, paths, pipeline, resources, summary
 from benchmarks.common import REPO_ROOT, Infra, install_signal_handlers, results_dir, run_id
 
-ALL = ("micro", "idle", "intake", "pipeline")
+ALL = ("micro", "idle", "intake", "pipeline", "paths")
 
 
 def run_micro() -> int:
@@ -40,9 +40,9 @@ def main() -> int:
     try:
         if "micro" in chosen and run_micro() != 0:
             failed.append("micro")
-        if {"idle", "intake", "pipeline"} & set(chosen):
+        if {"idle", "intake", "pipeline", "paths"} & set(chosen):
             with Infra() as infra:
-                for name, module in (("idle", resources), ("intake", intake_api), ("pipeline", pipeline)):
+                for name, module in (("idle", resources), ("intake", intake_api), ("pipeline", pipeline), ("paths", paths)):
                     if name not in chosen:
                         continue
                     try:
@@ -50,7 +50,8 @@ def main() -> int:
                     except Exception as exc:  # report it and go on to the next benchmark
                         print(f"\nbenchmark {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
                         failed.append(name)
-            summary.print_summary(results.get("intake"), results.get("pipeline"), results.get("idle"))
+            summary.print_summary(results.get("intake"), results.get("pipeline"), results.get("idle"),
+                                  results.get("paths"))
     except KeyboardInterrupt:
         print("\nInterrupted; everything the benchmark started has been stopped.", file=sys.stderr)
         return 130

@@ -1,7 +1,8 @@
 """The closing table of ``make bench``: each figure beside its baseline from the same run, the ratio and the
 target it is judged by (issue 12). Numbers only: nothing here passes or fails.
 
-A target whose figure this run did not measure is printed with ``-`` (not run, or not measured yet).
+A target whose figure this run did not measure is printed with ``-`` (that benchmark was not run, or a size
+too small for it: drain linearity needs two ``BENCH_DRAIN_SIZES``).
 """
 
 from __future__ import annotations
@@ -30,8 +31,63 @@ def _ratio(value: float | None, base: float | None) -> float | None:
     return round(value / base, 2)
 
 
+def _floor(*parts: float | None) -> float | None:
+    """The unavoidable work of a path, one after the other: None unless every part was measured."""
+    return None if any(p is None or p != p for p in parts) else round(sum(p for p in parts if p is not None), 1)
+
+
+def _paths_lines(paths: dict[str, Any] | None, add: Any) -> None:
+    rows = (paths or {}).get("rows") or []
+    raw = _p(_row(rows, "baseline: Kafka produce -> consume"), "p50")
+    sign = _p(_row(rows, "baseline: PDF render + sign alone"), "p50")
+    smtp = _p(_row(rows, "baseline: SMTP handoff alone (certificate-sized email)"), "p50")
+    search_row = _row(rows, "baseline: one booking search alone") or next(
+        (r for r in rows if r["name"].startswith("baseline: one booking search alone")), None)
+    search = _p(search_row, "p50")
+    decline = _row(rows, "decline path: POST -> certificate email accepted by SMTP")
+    rate = (decline or {}).get("arrival_rate_per_s")
+    floor = _floor(sign, smtp, raw, raw)
+    at = f" at {rate:g}/s" if rate else ""
+    add(f"decline path p50{at} (POST -> certificate email accepted by SMTP)", _p(decline, "p50"), "ms", floor,
+        "<= 300 ms (baseline: render+sign + SMTP + 2 Kafka round trips)")
+    add(f"decline path p99{at}", _p(decline, "p99"), "ms", floor, "<= 1,000 ms")
+    hop = _row(rows, "one Kafka hop (decline): intake committed -> certificates handler began")
+    add("one Kafka hop p50 (decline: committed -> certificates handler)", _p(hop, "p50"), "ms", raw,
+        "<= 3x raw round trip")
+    mediation = _row(rows, "mediation path: POST -> invitation email accepted by SMTP")
+    floor = _floor(search, smtp, raw, raw)
+    add(f"mediation path p50{at} (POST -> invitation accepted by SMTP)", _p(mediation, "p50"), "ms", floor,
+        "- (baseline: booking search + SMTP + 2 Kafka round trips)")
+    add(f"mediation path p99{at}", _p(mediation, "p99"), "ms", floor, "-")
+    hop = _row(rows, "mediation one Kafka hop: intake committed (answered) -> scheduling handler began")
+    add("one Kafka hop p50 (mediation: committed -> scheduling handler)", _p(hop, "p50"), "ms", raw,
+        "<= 3x raw round trip")
+    for prefix in ("decline hop: ", "mediation hop: "):
+        hops = [r for r in rows if r["name"].startswith(prefix) and r["count"] and "all of the above" not in r["name"]]
+        if hops:
+            slowest = max(hops, key=lambda r: r["latency_ms"]["p50"])
+            add(f"slowest {prefix[:-2]} p50: {slowest['name'][len(prefix):]}", _p(slowest, "p50"), "ms", None,
+                "(names the slow part)")
+    drains = [r for r in rows if r.get("drain") and "path" in r["drain"]]
+    for row in drains:
+        d = row["drain"]
+        add(f"backlog drain {d['size']:,}: {d['path']}, {d['stage']} ({d.get('unit', 'items')}/s)", d["rate_per_s"],
+            "/s", d["baseline_rate_per_s"], ">= 0.5x the unavoidable per-item work alone")
+    for path, stage in sorted({(r["drain"]["path"], r["drain"]["stage"]) for r in drains}):
+        mine = sorted((r["drain"] for r in drains if (r["drain"]["path"], r["drain"]["stage"]) == (path, stage)),
+                      key=lambda d: d["size"])
+        if len(mine) > 1:
+            add(f"drain linearity: {path}, {stage} (rate at {mine[-1]['size']:,} / rate at {mine[0]['size']:,})",
+                mine[-1]["rate_per_s"], "/s", mine[0]["rate_per_s"], "~1.0x (linear from 1,000 to 10,000)")
+    for service, values in ((paths or {}).get("memory") or {}).items():
+        add(f"RSS over the run: {service} (end vs start; peak {values['peak_mib']:.0f} MiB)", values["end_mib"], "MiB",
+            values["start_mib"], "flat over a 10,000-case run")
+        add(f"RSS slope: {service} (second half, {values['minutes']:.1f} min)", values["slope_mib_per_min"],
+            "MiB/min", None, "~0 (flat)")
+
+
 def lines(intake: list[dict[str, Any]] | None, pipeline: list[dict[str, Any]] | None,
-          resources: dict[str, dict[str, float]] | None) -> list[dict[str, Any]]:
+          resources: dict[str, dict[str, float]] | None, paths: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
     def add(what: str, value: float | None, unit: str, baseline: float | None, target: str) -> None:
@@ -55,7 +111,7 @@ def lines(intake: list[dict[str, Any]] | None, pipeline: list[dict[str, Any]] | 
     search_rate = None if search is None or not search["latency_ms"]["mean"] else 1000 / search["latency_ms"]["mean"]
     add("backlog drain (booking)", _rate(catch_up), "cases/s", search_rate and round(search_rate, 2),
         ">= 0.5x one booking search alone")
-    add("decline path p50 / p99 (POST -> certificate emailed)", None, "ms", None, "<= 300 ms / <= 1 s (not measured yet)")
+    _paths_lines(paths, add)
     for service, values in (resources or {}).items():
         add(f"idle CPU: {service}", values["idle_cpu_percent"], "% of a core", None, "< 0.5 %")
     for service, values in (resources or {}).items():
@@ -75,8 +131,8 @@ def _fmt(value: float | None) -> str:
 
 
 def print_summary(intake: list[dict[str, Any]] | None, pipeline: list[dict[str, Any]] | None,
-                  resources: dict[str, dict[str, float]] | None) -> None:
-    rows = lines(intake, pipeline, resources)
+                  resources: dict[str, dict[str, float]] | None, paths: dict[str, Any] | None = None) -> None:
+    rows = lines(intake, pipeline, resources, paths)
     write_result("summary", params={"load_1m_at_end": round(os.getloadavg()[0], 2)}, rows=rows)
     table = [["", "value", "unit", "baseline", "ratio", "target"]]
     table += [[r["what"], _fmt(r["value"]), r["unit"], _fmt(r["baseline"]),

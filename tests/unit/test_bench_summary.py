@@ -1,0 +1,60 @@
+"""The benchmark's closing table: each figure beside its baseline and target (numbers only, nothing timed here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks import summary
+from benchmarks.common import summarise
+from benchmarks.paths import _slope
+
+
+def _row(name: str, ms: list[float], **extra: Any) -> dict[str, Any]:
+    return summarise(name, [value / 1000 for value in ms], duration_s=1.0, **extra)
+
+
+def _drain(path: str, stage: str, size: int, rate: float, baseline: float) -> dict[str, Any]:
+    row = _row(f"drain {size}: {path} {stage}", [1.0])
+    row["drain"] = {"path": path, "stage": stage, "size": size, "rate_per_s": rate, "baseline_rate_per_s": baseline,
+                    "unit": "items"}
+    return row
+
+
+def test_the_paths_rows_print_beside_their_baselines_and_targets() -> None:
+    rows = [
+        _row("baseline: Kafka produce -> consume", [10.0]),
+        _row("baseline: PDF render + sign alone", [100.0]),
+        _row("baseline: SMTP handoff alone (certificate-sized email)", [5.0]),
+        _row("baseline: one booking search alone (before drain 1000)", [20.0]),
+        _row("decline path: POST -> certificate email accepted by SMTP", [250.0, 250.0, 900.0], arrival_rate_per_s=10.0),
+        _row("mediation path: POST -> invitation email accepted by SMTP", [300.0]),
+        _row("one Kafka hop (decline): intake committed -> certificates handler began", [30.0]),
+        _row("decline hop: issuer began -> document_ready recorded (PDF render + sign)", [120.0]),
+        _drain("decline", "certificates", 1000, 8.0, 10.0),
+        _drain("decline", "certificates", 10000, 6.0, 10.0),
+    ]
+    memory = {"intake": {"start_mib": 100.0, "peak_mib": 130.0, "end_mib": 110.0, "slope_mib_per_min": 0.0,
+                         "minutes": 30.0}}
+    lines = {line["what"]: line for line in summary.lines(None, None, None, {"rows": rows, "memory": memory})}
+
+    decline = lines["decline path p50 at 10/s (POST -> certificate email accepted by SMTP)"]
+    assert (decline["value"], decline["baseline"]) == (250.0, 125.0)  # render+sign + SMTP + two round trips
+    assert decline["ratio"] == 2.0 and decline["target"].startswith("<= 300 ms")
+    assert lines["one Kafka hop p50 (decline: committed -> certificates handler)"]["ratio"] == 3.0
+    assert lines["mediation path p50 at 10/s (POST -> invitation accepted by SMTP)"]["baseline"] == 45.0
+    assert lines["backlog drain 1,000: decline, certificates (items/s)"]["ratio"] == 0.8
+    assert lines["drain linearity: decline, certificates (rate at 10,000 / rate at 1,000)"]["ratio"] == 0.75
+    assert lines["slowest decline hop p50: issuer began -> document_ready recorded (PDF render + sign)"]["value"] == 120.0
+    assert lines["RSS over the run: intake (end vs start; peak 130 MiB)"]["ratio"] == 1.1
+
+
+def test_targets_not_measured_print_no_figure() -> None:
+    lines = summary.lines(None, None, None, None)
+    assert all(line["value"] is None for line in lines)
+    assert any(line["what"].startswith("intake POST") for line in lines)
+
+
+def test_the_memory_slope_is_mib_per_minute() -> None:
+    assert _slope([(0.0, 100.0), (60.0, 101.0), (120.0, 102.0)]) == 1.0
+    assert _slope([(0.0, 100.0), (60.0, 100.0), (120.0, 100.0)]) == 0.0
+    assert _slope([(0.0, 100.0)]) is None
