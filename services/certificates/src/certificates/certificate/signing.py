@@ -18,9 +18,11 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from shared import clock
 from shared.errors import ServiceError
@@ -45,16 +47,36 @@ class SigningConfig:
     may_generate: bool
 
 
+class _KeptKeySigner(signers.SimpleSigner):
+    """pyhanko's SimpleSigner parses the private key again, and OpenSSL checks it again, for every raw
+    signature: about 100 ms for an RSA-3072 key, twice per certificate (the size estimate, then the signature),
+    most of the cost of issuing one. This one parses the key once; mechanisms other than RSA PKCS#1 v1.5 (the
+    one a PAdES signature with an RSA key uses here) go to pyhanko's own code."""
+
+    def __init__(self, loaded: signers.SimpleSigner) -> None:
+        super().__init__(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
+                         cert_registry=loaded.cert_registry, signature_mechanism=loaded.signature_mechanism,
+                         prefer_pss=loaded.prefer_pss)
+        self._key = serialization.load_der_private_key(loaded.signing_key.dump(), password=None)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if mechanism.signature_algo == "rsassa_pkcs1v15" and isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return super().sign_raw(data, digest_algorithm)
+
+
 class PdfSigner:
     """Signs a PDF with an invisible PAdES signature (baseline B-B, SHA-256)."""
 
     def __init__(self, config: SigningConfig) -> None:
         passphrase = config.key_passphrase.encode() if config.key_passphrase else None
         self.cert_path = config.cert_path
-        self._signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
+        loaded = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
             str(config.key_path), str(config.cert_path), key_passphrase=passphrase)
-        if self._signer is None:
+        if loaded is None:
             raise SigningKeyMissing(f"cannot load the signing key {config.key_path} or certificate {config.cert_path}")
+        self._signer = _KeptKeySigner(loaded)
 
     async def sign(self, pdf: bytes, *, reason: str, location: str = "England") -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
