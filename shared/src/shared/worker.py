@@ -4,6 +4,13 @@ The outbox relay, the certificate issuer and the email sender are all workers:
 their work is rows in the database, so a crash loses nothing and a restart
 picks up where it stopped.
 
+The safety-net poll backs off while there is nothing to do, doubling from
+``poll_interval`` up to ``IDLE_POLL_CEILING`` seconds (never below the poll
+interval itself): an idle service does not wake every second for ever. A wake-up
+(a commit in this process) or a step that found work starts again from
+``poll_interval``. Work committed by another process (a second replica, a
+split API/worker deployment) therefore waits at most the ceiling at idle.
+
 A step that fails because a dependency is down (``shared.outage``) is retried
 at least once a second, so work resumes within about a second of the database
 or broker returning; any other failure backs off further (up to ``max_backoff``).
@@ -26,6 +33,9 @@ from shared.metrics import WORKER_FAILURES, WORKER_STUCK
 from shared.outage import is_outage
 
 log = get_logger(__name__)
+
+#: Seconds an idle worker's safety-net poll backs off to (see the module docstring).
+IDLE_POLL_CEILING = 8.0
 
 #: One step does a bounded amount of work and returns True if more is waiting.
 Step = Callable[[], Awaitable[bool]]
@@ -53,6 +63,7 @@ class Worker:
 
     async def run(self) -> None:
         failures = 0
+        idle_wait = self._poll_interval
         while True:
             self._wakeup.clear()
             try:
@@ -78,9 +89,13 @@ class Worker:
                     await asyncio.wait_for(self._wakeup.wait(), timeout=min(self._outage_backoff, 0.1 * 2 ** min(failures, 8)))
                 continue
             if more:
+                idle_wait = self._poll_interval
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=idle_wait)
+                idle_wait = self._poll_interval
+            except TimeoutError:
+                idle_wait = min(max(self._poll_interval, IDLE_POLL_CEILING), idle_wait * 2)
 
     def stuck_for(self) -> float | None:
         """Seconds this worker has been failing (not for an outage), once past ``stuck_after``; else None."""

@@ -50,6 +50,14 @@ from shared.outage import InfrastructureUnavailable, is_outage, sqlstate
 
 log = get_logger(__name__)
 
+#: How long one poll waits when nothing arrives: a record that arrives is returned at once, so this only sets
+#: how often an idle consumer loops (and refreshes its lag gauge).
+IDLE_WAIT_MS = 5000
+#: How long the broker holds a fetch that finds nothing (it answers at once when a record arrives): an idle
+#: consumer asks once every two seconds instead of twice a second. A seek (a handler's retry) waits for the
+#: fetch in flight, so at most this long, on top of its backoff.
+FETCH_MAX_WAIT_MS = 2000
+
 Handler = Callable[[Envelope[Any], AsyncSession], Awaitable[None]]
 Subscriptions = Mapping[type[EventData], Sequence[Handler]]
 
@@ -157,6 +165,7 @@ class EventConsumer:
             session_timeout_ms=10_000,  # a killed member leaves the group quickly
             heartbeat_interval_ms=3_000,
             metadata_max_age_ms=15_000,  # notice new partitions or topics within seconds, not minutes
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
         await self._consumer.start()
         self._consumer.subscribe(self.topics, listener=self._assignment)
@@ -171,7 +180,7 @@ class EventConsumer:
         consumer = self._consumer
         infra_failures = 0
         while True:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=100)
+            batch = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=100)
             for tp, records in batch.items():
                 try:
                     await self._handle_partition(tp, records)
