@@ -10,7 +10,6 @@ recipient when null), then messages are accepted again.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
