@@ -111,6 +111,9 @@ def _prepare_environment() -> None:
     if engine and not os.environ.get("DOCKER_HOST"):
         os.environ["DOCKER_HOST"] = engine  # testcontainers' docker client looks only at DOCKER_HOST
     os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+    # Published ports on the engine's host, even when this process itself runs in a container (a CI job or a
+    # sandbox), where testcontainers would otherwise guess a gateway address.
+    os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
 
 
 def _container(image: str) -> DockerContainer:
@@ -131,11 +134,6 @@ def engine_host() -> str:
     """Where the engine publishes ports: its host for tcp://, else this machine."""
     parsed = urllib.parse.urlparse(os.environ.get("DOCKER_HOST", ""))
     return parsed.hostname if parsed.scheme in ("tcp", "http") and parsed.hostname else "127.0.0.1"
-
-
-def _host(container: DockerContainer) -> str:
-    host = container.get_container_host_ip()
-    return "127.0.0.1" if host in ("localhost", "::1") else host
 
 
 class KafkaLike(Protocol):
@@ -208,7 +206,7 @@ class PostgresContainer:
         self.container = container
         try:
             container.start()
-            self.host = _host(container)
+            self.host = engine_host()
             self.port = int(container.get_exposed_port(5432))
             _wait_for_postgres(self.url("postgres"), timeout=timeout)
         except BaseException:
@@ -281,7 +279,7 @@ class SmtpContainer:
         self.container = container
         try:
             container.start()
-            self.host = _host(container)
+            self.host = engine_host()
             self.port = int(container.get_exposed_port(1025))
             _wait_for_smtp(self.host, self.port, timeout=timeout)
         except BaseException:
