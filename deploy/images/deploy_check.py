@@ -113,9 +113,9 @@ def main() -> int:
     (state / "mail").mkdir(parents=True)
     prefix = os.environ.get("SEND_IMAGE_PREFIX", "send-mediation")
     tag = os.environ.get("IMAGE_TAG", "dev")
-    kafka_image = os.environ.get("SEND_KAFKA_IMAGE", f"localhost/{prefix}/kafka:4.1.1")
-    postgres_image = os.environ.get("SEND_POSTGRES_IMAGE", f"localhost/{prefix}/postgres:15")
-    smtp_image = os.environ.get("SEND_SMTP_IMAGE", f"localhost/{prefix}/smtp-sink:dev")
+    kafka_image = os.environ.get("SEND_KAFKA_IMAGE", f"{prefix}/kafka:4.1.1")
+    postgres_image = os.environ.get("SEND_POSTGRES_IMAGE", f"{prefix}/postgres:15")
+    smtp_image = os.environ.get("SEND_SMTP_IMAGE", f"{prefix}/smtp-sink:dev")
 
     engine = engine_command()
     if engine is None:

@@ -14,6 +14,7 @@ import shutil
 import socketserver
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -27,10 +28,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class _PingHandler(http.server.BaseHTTPRequestHandler):
+    """/_ping answers ``status``; /images/<name>/json 200 for the names in ``images``."""
+
     status = 200
+    images: tuple[str, ...] = tuple(containers.images())
 
     def do_GET(self) -> None:
-        self.send_response(self.status if self.path == "/_ping" else 404)
+        known = {f"/images/{urllib.parse.quote(name, safe='')}/json" for name in self.images}
+        self.send_response(self.status if self.path == "/_ping" else 200 if self.path in known else 404)
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"OK")
@@ -71,6 +76,18 @@ def test_an_engine_that_answers_the_ping_means_containers(monkeypatch, engine_so
 
     assert containers.ping(url)
     assert containers.reachable_engine() == url
+    assert containers.use_containers()
+
+
+def test_an_engine_without_the_images_keeps_the_local_processes_unless_forced(monkeypatch, engine_socket):
+    url, handler = engine_socket
+    handler.images = tuple(containers.images()[:1])
+    monkeypatch.setenv("DOCKER_HOST", url)
+    monkeypatch.delenv("SEND_TEST_CONTAINERS", raising=False)
+
+    assert containers.missing_images(url) == containers.images()[1:]
+    assert not containers.use_containers()
+    monkeypatch.setenv("SEND_TEST_CONTAINERS", "1")
     assert containers.use_containers()
 
 
@@ -144,9 +161,9 @@ def test_the_default_images_are_the_ones_make_images_builds():
 
     assert ("kafka", "$kafka_version") in built and 'kafka_version="${SEND_KAFKA_VERSION:-4.1.1}"' in script
     assert ("postgres", "15") in built and ("smtp-sink", "dev") in built
-    assert containers.DEFAULT_KAFKA_IMAGE == "localhost/send-mediation/kafka:4.1.1"
-    assert containers.DEFAULT_POSTGRES_IMAGE == "localhost/send-mediation/postgres:15"
-    assert containers.DEFAULT_SMTP_IMAGE == "localhost/send-mediation/smtp-sink:dev"
+    assert containers.DEFAULT_KAFKA_IMAGE == "send-mediation/kafka:4.1.1"
+    assert containers.DEFAULT_POSTGRES_IMAGE == "send-mediation/postgres:15"
+    assert containers.DEFAULT_SMTP_IMAGE == "send-mediation/smtp-sink:dev"
 
 
 def _smtp_sink() -> ModuleType:

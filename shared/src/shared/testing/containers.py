@@ -1,9 +1,10 @@
 """Kafka, PostgreSQL and an SMTP sink through testcontainers, when a Docker-compatible engine answers.
 
 ``SEND_TEST_CONTAINERS``: ``auto`` (default) uses containers when the engine named by ``DOCKER_HOST`` (or
-the default Docker socket, or podman's rootful/rootless socket) answers a ``/_ping``, and local processes
-(shared.localinfra: today's path, the one CI takes) otherwise; ``1`` requires an engine; ``0`` never
-asks. Only an engine that answers counts: a ``docker`` CLI without a daemon does not.
+the default Docker socket, or podman's rootful/rootless socket) answers a ``/_ping`` and has the three
+images, and local processes (shared.localinfra: today's path, the one CI takes) otherwise; ``1`` requires
+an engine (and pulls or fails on a missing image); ``0`` never asks. Only an engine that answers counts: a
+``docker`` CLI without a daemon does not.
 
 Images (``SEND_KAFKA_IMAGE``, ``SEND_POSTGRES_IMAGE``, ``SEND_SMTP_IMAGE``) default to the ones
 ``make images`` builds locally (deploy/images/build.sh), so no registry is needed. testcontainers' reaper
@@ -36,9 +37,10 @@ from shared.localinfra.smtp import MailFolder, SmtpServer
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
 
-DEFAULT_KAFKA_IMAGE = "localhost/send-mediation/kafka:4.1.1"
-DEFAULT_POSTGRES_IMAGE = "localhost/send-mediation/postgres:15"
-DEFAULT_SMTP_IMAGE = "localhost/send-mediation/smtp-sink:dev"
+# Short names: docker keeps them as built, podman finds them under localhost/.
+DEFAULT_KAFKA_IMAGE = "send-mediation/kafka:4.1.1"
+DEFAULT_POSTGRES_IMAGE = "send-mediation/postgres:15"
+DEFAULT_SMTP_IMAGE = "send-mediation/smtp-sink:dev"
 POSTGRES_PASSWORD = "postgres"  # a throw-away test cluster on a random port
 
 
@@ -54,6 +56,24 @@ def candidate_engines() -> list[str]:
 
 def ping(url: str, timeout: float = 3.0) -> bool:
     """True when the Docker API at ``url`` (unix:// or tcp://) answers ``GET /_ping`` with 200."""
+    return _get(url, "/_ping", timeout) == 200
+
+
+def images() -> list[str]:
+    """The images the fixtures run (``SEND_*_IMAGE`` or the local defaults)."""
+    return [os.environ.get("SEND_KAFKA_IMAGE", DEFAULT_KAFKA_IMAGE),
+            os.environ.get("SEND_POSTGRES_IMAGE", DEFAULT_POSTGRES_IMAGE),
+            os.environ.get("SEND_SMTP_IMAGE", DEFAULT_SMTP_IMAGE)]
+
+
+def missing_images(url: str, timeout: float = 3.0) -> list[str]:
+    """Which of ``images()`` the engine at ``url`` does not have (``GET /images/<name>/json``)."""
+    return [name for name in images()
+            if _get(url, f"/images/{urllib.parse.quote(name, safe='')}/json", timeout) != 200]
+
+
+def _get(url: str, path: str, timeout: float) -> int | None:
+    """The status of ``GET path`` on the Docker API at ``url``, or None when nothing answers."""
     parsed = urllib.parse.urlparse(url)
     connection: http.client.HTTPConnection
     try:
@@ -63,14 +83,16 @@ def ping(url: str, timeout: float = 3.0) -> bool:
             connection = http.client.HTTPConnection(parsed.hostname or "localhost", parsed.port or 2375,
                                                     timeout=timeout)
         else:  # ssh://, npipe:// or TLS: not probed here; set SEND_TEST_CONTAINERS=1 to use them anyway
-            return False
+            return None
         try:
-            connection.request("GET", "/_ping")
-            return connection.getresponse().status == 200
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            return response.status
         finally:
             connection.close()
     except (OSError, http.client.HTTPException):
-        return False
+        return None
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -103,7 +125,8 @@ def use_containers() -> bool:
         return True
     if mode != "auto":
         raise RuntimeError(f"SEND_TEST_CONTAINERS must be 0, 1 or auto, not {mode!r}")
-    return engine is not None
+    # auto: only with the images at hand (an engine on a CI runner without `make images` keeps the local path).
+    return engine is not None and not missing_images(engine)
 
 
 def _prepare_environment() -> None:
