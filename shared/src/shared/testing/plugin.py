@@ -3,7 +3,8 @@
 - ``kafka_bootstrap``: a broker for the whole session, or KAFKA_BOOTSTRAP_SERVERS;
 - ``postgres``: a throw-away cluster for the session, or TEST_DATABASE_URL (an admin URL);
 - ``database_url``: a fresh, empty database per test;
-- ``smtp_server``: a fresh SMTP server per test writing .eml files to tmp_path;
+- ``smtp_server``: a fresh SMTP server per test writing .eml files to tmp_path (``handler.script()`` and
+  ``handler.messages()`` either way; ``@pytest.mark.smtp_in_process`` when a test swaps the handler itself);
 - all three run through testcontainers when a Docker-compatible engine answers (``SEND_TEST_CONTAINERS``,
   images by ``SEND_*_IMAGE``: shared.testing.containers), else as local processes (CI's path);
 - the project clock: every test starts at the suite's instant (``SEND_TEST_NOW``, default below), never at
@@ -43,6 +44,8 @@ def suite_now() -> datetime:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clock(instant): the project clock reads this aware ISO instant as the test starts")
+    config.addinivalue_line("markers", "smtp_in_process: smtp_server is aiosmtpd in this process even under "
+                                       "testcontainers (the test changes the server's handler)")
     CLOCK.set(suite_now())  # before collection: module-level "today" in a test module is the suite's day
 
 
@@ -113,8 +116,10 @@ def make_database(postgres: PostgresServer) -> Callable[[str], str]:
 
 
 @pytest.fixture
-def smtp_server(tmp_path: Path, infra_in_containers: bool) -> Iterator[SmtpServer | containers.SmtpContainer]:
-    server = containers.start_smtp(tmp_path / "mail", containers=infra_in_containers)
+def smtp_server(request: pytest.FixtureRequest, tmp_path: Path,
+                infra_in_containers: bool) -> Iterator[SmtpServer | containers.SmtpContainer]:
+    in_process = request.node.get_closest_marker("smtp_in_process") is not None
+    server = containers.start_smtp(tmp_path / "mail", containers=infra_in_containers and not in_process)
     try:
         yield server
     finally:
