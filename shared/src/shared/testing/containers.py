@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import socket
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -146,7 +147,15 @@ def _container(image: str) -> DockerContainer:
     return DockerContainer(image)
 
 
-def _stop(container: DockerContainer) -> None:
+def _stop(container: DockerContainer, what: str) -> None:
+    # A server that died under the suite says why (its last log lines) before the container goes.
+    with contextlib.suppress(Exception):
+        wrapped = container.get_wrapped_container()
+        wrapped.reload()
+        if wrapped.status != "running":
+            code = wrapped.attrs.get("State", {}).get("ExitCode")
+            tail = wrapped.logs(tail=40).decode(errors="replace")
+            sys.stderr.write(f"\n{what} container {wrapped.short_id} had exited (code {code}); its last lines:\n{tail}\n")
     # Removes the container and its anonymous volumes; already gone is fine, and a failure here must never
     # mask the test's own.
     with contextlib.suppress(Exception):
@@ -203,7 +212,7 @@ class KafkaContainer:
 
     def stop(self) -> None:
         if self.container is not None:
-            _stop(self.container)
+            _stop(self.container, "Kafka")
             self.container = None
 
 
@@ -239,7 +248,7 @@ class PostgresContainer:
 
     def stop(self) -> None:
         if self.container is not None:
-            _stop(self.container)
+            _stop(self.container, "PostgreSQL")
             self.container = None
 
 
@@ -312,7 +321,7 @@ class SmtpContainer:
 
     def stop(self) -> None:
         if self.container is not None:
-            _stop(self.container)
+            _stop(self.container, "SMTP sink")
             self.container = None
 
 
