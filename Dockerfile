@@ -6,8 +6,12 @@
 #   docker build --build-arg SERVICE=intake --build-arg PORT=8001 -t send-mediation/intake .
 # `make images` builds all four. Settings come from <SERVICE>_* environment
 # variables (see services/<service>/src/<service>/settings.py and deploy/README.md).
+# PYTHON_IMAGE is the base of both stages: any image with Python 3.11 as
+# `python` and the venv module. deploy/images/build.sh passes a Debian bookworm
+# image it builds locally (debootstrap) when no registry is reachable.
 
-FROM python:3.11-slim AS build
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS build
 ARG SERVICE
 ARG PORT
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -26,7 +30,7 @@ COPY services/${SERVICE} ./services/${SERVICE}
 # Non-editable install of the pinned versions: the runtime image needs no source tree.
 RUN /opt/venv/bin/pip install -c constraints.txt ./shared ./services/${SERVICE}
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ARG SERVICE
 ARG PORT
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -3,7 +3,9 @@
 #   make test   the whole suite against real Kafka, PostgreSQL and SMTP
 #   make bench  benchmarks (numbers only, never pass/fail): rules, intake API, end to end, both paths to SMTP and
 #               their backlog drains; see docs/benchmarks.md
-#   make images the four service images from the one Dockerfile (docker, or podman if docker is absent)
+#   make images the four service images, and local Kafka, PostgreSQL and SMTP-sink images (deploy/images/)
+#   make deploy-check       the images carry a case end to end (signed PDFs, emails): PASSED or FAILED
+#   make test-containers    the integration suite with Kafka, PostgreSQL and SMTP through testcontainers
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -13,7 +15,8 @@ PACKAGES := -e ./shared[localinfra] -e ./services/intake -e ./services/schedulin
             -e ./services/certificates -e ./services/notifications
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run demo test bench lint asyncapi images clean deploy-generate deploy-lint
+.PHONY: install run demo test bench lint asyncapi images clean deploy-generate deploy-lint deploy-check \
+        test-containers
 
 $(INSTALLED): constraints.txt requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,22 +69,25 @@ deploy-lint: install
 	$(BIN)/python deploy/k8s/generate.py --check
 	$(BIN)/python deploy/k8s/lint.py
 
-# One Dockerfile, one image per service: SERVICE picks the package, PORT its port.
-# podman builds OCI images by default, which drop HEALTHCHECK; --format docker keeps it.
+# One Dockerfile, one image per service (SERVICE picks the package, PORT its port), plus local Kafka,
+# PostgreSQL 15 and SMTP-sink images, with docker (when its daemon answers) or podman (--format docker keeps
+# HEALTHCHECK). Without a registry, SEND_IMAGE_BASE=local (the default for root with debootstrap) builds a
+# Debian bookworm base from the host's apt mirror. See deploy/README.md.
 IMAGE_PREFIX ?= send-mediation
 IMAGE_TAG    ?= dev
-SERVICE_PORTS := intake:8001 scheduling:8002 certificates:8003 notifications:8004
-CONTAINER_BUILD = $(shell if command -v docker >/dev/null 2>&1; then echo "docker build"; \
-                   elif command -v podman >/dev/null 2>&1; then echo "podman build --format docker"; fi)
 
-images:
-	@test -n "$(CONTAINER_BUILD)" || { echo "make images: neither docker nor podman is installed" >&2; exit 1; }
-	@set -e; for pair in $(SERVICE_PORTS); do \
-	  service=$${pair%%:*}; port=$${pair##*:}; \
-	  echo "$(CONTAINER_BUILD) $(IMAGE_PREFIX)/$$service:$(IMAGE_TAG)"; \
-	  $(CONTAINER_BUILD) --build-arg SERVICE=$$service --build-arg PORT=$$port \
-	    -t $(IMAGE_PREFIX)/$$service:$(IMAGE_TAG) -f Dockerfile .; \
-	done
+images: install
+	IMAGE_PREFIX=$(IMAGE_PREFIX) IMAGE_TAG=$(IMAGE_TAG) PYTHON=$(BIN)/python deploy/images/build.sh all
+
+# The four images on the host network against the local Kafka, PostgreSQL and SMTP-sink images; drives the
+# demo through them. Removes every container it started.
+deploy-check: install
+	SEND_IMAGE_PREFIX=$(IMAGE_PREFIX) IMAGE_TAG=$(IMAGE_TAG) $(BIN)/python deploy/images/deploy_check.py
+
+# The integration suite with its servers in containers (testcontainers): a Docker engine, or podman's API on
+# a private socket for the run (stopped afterwards). Needs `make images` first.
+test-containers: install
+	deploy/images/test-containers.sh $(BIN)/python -m pytest tests/integration -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) $(STATE)

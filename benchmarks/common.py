@@ -29,10 +29,11 @@ from typing import Any
 import asyncpg
 import httpx
 
-from shared.localinfra.kafka import KafkaBroker, wait_for_kafka
+from shared.localinfra.kafka import wait_for_kafka
 from shared.localinfra.ports import free_port
-from shared.localinfra.postgres import PostgresCluster, create_database_at
+from shared.localinfra.postgres import create_database_at
 from shared.localinfra.services import ServiceProcess, ServiceSpec
+from shared.testing import containers
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PORTAL = {"Authorization": "Bearer dev-only-southend-portal"}
@@ -253,8 +254,8 @@ class Infra:
         self.log_dir = results_dir() / "logs" / run_id()
         self.bootstrap = ""
         self.admin_url = ""
-        self._broker: KafkaBroker | None = None
-        self._cluster: PostgresCluster | None = None
+        self._broker: containers.KafkaLike | None = None
+        self._cluster: containers.PostgresLike | None = None
         self._databases: list[str] = []
         self._processes: list[ServiceProcess] = []
 
@@ -272,14 +273,15 @@ class Infra:
             wait_for_kafka(existing)
             self.bootstrap = existing
         else:
+            # In containers when an engine answers (SEND_TEST_CONTAINERS, shared.testing.containers).
             print("Starting Apache Kafka and PostgreSQL on free ports ...", flush=True)
-            self._broker = KafkaBroker().start()
+            self._broker = containers.start_kafka()
             self.bootstrap = self._broker.bootstrap_servers
         existing = os.environ.get("TEST_DATABASE_URL")
         if existing:
             self.admin_url = existing
         else:
-            self._cluster = PostgresCluster().start()
+            self._cluster = containers.start_postgres()
             self.admin_url = self._cluster.url("postgres")
 
     def __exit__(self, *_: object) -> None:

@@ -138,6 +138,7 @@ async def test_an_unknown_message_answers_404(notifications):
     assert response.status_code == 404
 
 
+@pytest.mark.smtp_in_process  # Stall swaps the server's DATA handler
 async def test_a_server_that_never_answers_is_cut_off_by_the_whole_send_timeout(database_url, kafka_bootstrap,
                                                                                namespace, smtp_server):
     stall = Stall(smtp_server)
@@ -157,6 +158,7 @@ async def test_a_server_that_never_answers_is_cut_off_by_the_whole_send_timeout(
     assert message.status is MessageStatus.sent
 
 
+@pytest.mark.smtp_in_process  # Stall swaps the server's DATA handler
 async def test_a_shutdown_during_an_smtp_send_neither_hangs_nor_loses_the_message(database_url, kafka_bootstrap,
                                                                                  namespace, smtp_server):
     # The server would keep the connection for 300 s; the shutdown must not wait for it (it did: QUIT on cancel).
