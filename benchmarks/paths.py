@@ -42,7 +42,6 @@ MiB per minute.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import os
 import tempfile
@@ -76,7 +75,7 @@ from benchmarks.common import (
 )
 from benchmarks.intake_api import drain_time
 from benchmarks.pipeline import _epoch, _rows, booking_search, hops, kafka_round_trip, seed_pool
-from benchmarks.resources import rss_mib
+from benchmarks.resources import RssSeries
 from certificates.certificate import pdf
 from certificates.certificate.signing import PdfSigner, SigningConfig, load_signer
 from notifications.message import rendering
@@ -153,68 +152,6 @@ class SmtpSink:
             if len(found) == len(rcpts) or time.monotonic() > deadline:
                 return found
             await asyncio.sleep(0.1)
-
-
-# --- memory over the run --------------------------------------------------------------------------------------
-
-SETTLE_S = 20.0
-
-
-class RssSeries:
-    """Every service's RSS each ``interval`` seconds, per process (a restart starts a new series)."""
-
-    def __init__(self, processes: list[ServiceProcess], *, interval: float = 1.0) -> None:
-        self._processes = processes
-        self._interval = interval
-        self.series: dict[str, list[tuple[int, float, float]]] = {p.spec.name: [] for p in processes}  # (pid, t, MiB)
-        self._task: asyncio.Task[None] | None = None
-
-    async def _sample(self) -> None:
-        while True:
-            now = time.monotonic()
-            for process in self._processes:
-                running = process.process
-                if running is not None and running.poll() is None:
-                    with contextlib.suppress(OSError):
-                        self.series[process.spec.name].append((running.pid, now, rss_mib(running.pid)))
-            await asyncio.sleep(self._interval)
-
-    async def __aenter__(self) -> RssSeries:
-        self._task = asyncio.create_task(self._sample())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-
-    def summary(self) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for name, samples in self.series.items():
-            if not samples:
-                continue
-            last_pid = samples[-1][0]
-            mine = [(t, mib) for pid, t, mib in samples if pid == last_pid]
-            # From SETTLE_S after the process began: a fresh interpreter's first seconds are imports, not use.
-            mine = [(t, mib) for t, mib in mine if t >= mine[0][0] + SETTLE_S] or mine
-            half = mine[len(mine) // 2:]
-            out[name] = {"start_mib": round(mine[0][1], 1), "peak_mib": round(max(m for _, m in mine), 1),
-                         "end_mib": round(mine[-1][1], 1), "slope_mib_per_min": _slope(half),
-                         "minutes": round((mine[-1][0] - mine[0][0]) / 60, 2), "samples": len(mine),
-                         "restarts": len({pid for pid, _, _ in samples}) - 1}
-        return out
-
-
-def _slope(points: list[tuple[float, float]]) -> float | None:
-    """Least-squares slope in MiB per minute (None with fewer than 3 points)."""
-    if len(points) < 3:
-        return None
-    mean_t = sum(t for t, _ in points) / len(points)
-    mean_m = sum(m for _, m in points) / len(points)
-    var = sum((t - mean_t) ** 2 for t, _ in points)
-    if var == 0:
-        return None
-    return round(60 * sum((t - mean_t) * (m - mean_m) for t, m in points) / var, 3)
 
 
 # --- load -----------------------------------------------------------------------------------------------------

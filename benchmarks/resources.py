@@ -13,10 +13,12 @@ one core it used in between. RSS is read at the end of that window ("at rest").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import Infra, env_float, install_signal_handlers, results_dir, run_id, wait_ready, write_result
 from shared.localinfra.services import SERVICES, ServiceProcess
@@ -51,24 +53,29 @@ async def idle_cpu(processes: list[ServiceProcess], *, seconds: float) -> dict[s
                           "rss_mib_at_rest": round(rss_mib(pid_of(p)), 1)} for p in processes}
 
 
-class PeakRss:
-    """Samples each process's RSS every ``interval`` seconds while a benchmark runs: the peak is "under load"."""
+SETTLE_S = 20.0
 
-    def __init__(self, processes: list[ServiceProcess], *, interval: float = 0.5) -> None:
+
+class RssSeries:
+    """Every service's RSS each ``interval`` seconds, per process (a restart starts a new series)."""
+
+    def __init__(self, processes: list[ServiceProcess], *, interval: float = 1.0) -> None:
         self._processes = processes
         self._interval = interval
-        self.peak: dict[str, float] = {}
+        self.series: dict[str, list[tuple[int, float, float]]] = {p.spec.name: [] for p in processes}  # (pid, t, MiB)
         self._task: asyncio.Task[None] | None = None
 
     async def _sample(self) -> None:
         while True:
+            now = time.monotonic()
             for process in self._processes:
-                if process.process is not None and process.process.poll() is None:
-                    name = process.spec.name
-                    self.peak[name] = max(self.peak.get(name, 0.0), round(rss_mib(process.process.pid), 1))
+                running = process.process
+                if running is not None and running.poll() is None:
+                    with contextlib.suppress(OSError):
+                        self.series[process.spec.name].append((running.pid, now, rss_mib(running.pid)))
             await asyncio.sleep(self._interval)
 
-    async def __aenter__(self) -> PeakRss:
+    async def __aenter__(self) -> RssSeries:
         self._task = asyncio.create_task(self._sample())
         return self
 
@@ -76,6 +83,45 @@ class PeakRss:
         assert self._task is not None
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, samples in self.series.items():
+            if not samples:
+                continue
+            last_pid = samples[-1][0]
+            mine = [(t, mib) for pid, t, mib in samples if pid == last_pid]
+            # From SETTLE_S after the process began: a fresh interpreter's first seconds are imports, not use.
+            mine = [(t, mib) for t, mib in mine if t >= mine[0][0] + SETTLE_S] or mine
+            half = mine[len(mine) // 2:]
+            out[name] = {"start_mib": round(mine[0][1], 1), "peak_mib": round(max(m for _, m in mine), 1),
+                         "end_mib": round(mine[-1][1], 1), "slope_mib_per_min": _slope(half),
+                         "minutes": round((mine[-1][0] - mine[0][0]) / 60, 2), "samples": len(mine),
+                         "restarts": len({pid for pid, _, _ in samples}) - 1}
+        return out
+
+
+def _slope(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope in MiB per minute (None with fewer than 3 points)."""
+    if len(points) < 3:
+        return None
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_m = sum(m for _, m in points) / len(points)
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    if var == 0:
+        return None
+    return round(60 * sum((t - mean_t) * (m - mean_m) for t, m in points) / var, 3)
+
+
+class PeakRss(RssSeries):
+    """The series sampled every 0.5 s while a benchmark loads the services, read as its peak ("under load")."""
+
+    def __init__(self, processes: list[ServiceProcess], *, interval: float = 0.5) -> None:
+        super().__init__(processes, interval=interval)
+
+    @property
+    def peak(self) -> dict[str, float]:
+        return {name: round(max(mib for _, _, mib in samples), 1) for name, samples in self.series.items() if samples}
 
 
 def run(infra: Infra) -> dict[str, dict[str, float]]:

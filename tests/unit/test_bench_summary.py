@@ -6,7 +6,7 @@ from typing import Any
 
 from benchmarks import summary
 from benchmarks.common import summarise
-from benchmarks.paths import _slope
+from benchmarks.resources import _slope
 
 
 def _row(name: str, ms: list[float], **extra: Any) -> dict[str, Any]:
