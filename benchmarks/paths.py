@@ -79,7 +79,7 @@ from benchmarks.resources import RssSeries
 from certificates.certificate import pdf
 from certificates.certificate.signing import PdfSigner, SigningConfig, load_signer
 from notifications.message import rendering
-from shared.events.cases import CaseMediationDeclinedV1
+from shared.events.cases import CertificateFactsMediationDeclinedV1
 from shared.events.certificates import CertificateDocumentReadyV1
 from shared.events.meetings import MeetingScheduledV1
 from shared.localinfra.ports import free_port
@@ -396,7 +396,7 @@ async def decline_hops(databases: dict[str, str], sent: Sent, got: dict[str, flo
     rcpt_of = {case_id: rcpt for rcpt, case_id in sent.case_of.items()}
     out_intake = await _rows(databases["intake"], "SELECT event_id, subject, created_at, published_at FROM "
                              "outbox_events WHERE type = $1 AND subject = ANY($2::text[])",
-                             CaseMediationDeclinedV1.type, cases)
+                             CertificateFactsMediationDeclinedV1.type, cases)  # the copy certificates reads
     handled_cert = {r["event_id"]: _epoch(r["handled_at"]) for r in await _rows(
         databases["certificates"], "SELECT event_id, handled_at FROM inbox_events WHERE event_id = ANY($1::text[])",
         [r["event_id"] for r in out_intake])}

@@ -62,8 +62,8 @@ from scheduling.mediator.rules import Needs
 from scheduling.meeting.rules import earliest_meeting_day
 from shared.calendar import DEFAULT_CALENDAR
 from shared.db import create_engine
-from shared.events.cases import CaseSubmittedV1
-from shared.events.meetings import MeetingScheduledV1
+from shared.events.cases import ReferralSubmittedV1
+from shared.events.meetings import TimelineMeetingScheduledV1
 from shared.localinfra.services import ServiceProcess
 
 
@@ -363,13 +363,16 @@ async def hops(databases: dict[str, str], sent: dict[str, float], answered: dict
 
     intake's outbox row (``created_at``: in the request's transaction; ``published_at``: once the broker
     acknowledged), scheduling's inbox row (``handled_at``: when its consumer began the handler), the meeting's
-    ``booked`` change, and the same again for ``meeting.scheduled`` on the way back to intake.
+    ``booked`` change, and the same again for ``meeting.scheduled`` on the way back to intake. The events
+    timed are the copies each consumer reads: ``referral.submitted`` (scheduling) and
+    ``timeline.meeting_scheduled`` (intake).
     """
     cases = list(sent)
     out_intake = await _rows(databases["intake"], "SELECT event_id, subject, created_at, published_at FROM outbox_events "
-                             "WHERE type = $1 AND subject = ANY($2::text[])", CaseSubmittedV1.type, cases)
+                             "WHERE type = $1 AND subject = ANY($2::text[])", ReferralSubmittedV1.type, cases)
     out_sched = await _rows(databases["scheduling"], "SELECT event_id, subject, created_at, published_at FROM "
-                            "outbox_events WHERE type = $1 AND subject = ANY($2::text[])", MeetingScheduledV1.type, cases)
+                            "outbox_events WHERE type = $1 AND subject = ANY($2::text[])", TimelineMeetingScheduledV1.type,
+                            cases)
     ids = [row["event_id"] for row in out_intake]
     back_ids = [row["event_id"] for row in out_sched]
     in_sched = {row["event_id"]: _epoch(row["handled_at"]) for row in await _rows(
