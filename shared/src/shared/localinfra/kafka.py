@@ -7,6 +7,7 @@ import base64
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -38,7 +39,7 @@ def resolve_jars(version: str = KAFKA_VERSION) -> Path:
         subprocess.run(
             ["mvn", "-q", "-B", "-f", str(pom), f"-Dkafka.version={version}",
              "dependency:copy-dependencies", f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
-            check=True, stdin=subprocess.DEVNULL,
+            check=True, stdin=subprocess.DEVNULL, stdout=sys.stderr,  # stdout may carry the path to a caller
         )
     marker.touch()
     return libs
