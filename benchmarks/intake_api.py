@@ -30,7 +30,8 @@ from benchmarks.common import (
     summarise,
     wait_ready,
 )
-from benchmarks.resources import PeakRss
+from benchmarks.resources import PeakRss, cpu_seconds, pid_of
+from shared.localinfra.services import ServiceProcess
 
 BACKLOG = re.compile(r'^outbox_backlog\{service="intake"\} ([0-9.e+]+)$', re.MULTILINE)
 
@@ -64,14 +65,20 @@ def run(infra: Infra) -> list[dict[str, Any]]:
     notes: list[str] = []
     body = case_payload()
 
-    async def drive(name: str, url: str, path: str, headers: dict[str, str]) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=url, timeout=60,
+    async def drive(name: str, server: ServiceProcess, path: str, headers: dict[str, str]) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=server.url, timeout=60,
                                    limits=httpx.Limits(max_connections=params["concurrency"] * 2))
         await closed_loop(client, requests=params["warmup"], concurrency=params["concurrency"], path=path,
                           body=body, headers=headers)
+        cpu_before = cpu_seconds(pid_of(server))
         timed, _ = await closed_loop(client, requests=params["requests"], concurrency=params["concurrency"],
                                      path=path, body=body, headers=headers)
+        cpu = cpu_seconds(pid_of(server)) - cpu_before
         rows.append(summarise(name, timed.latencies, duration_s=timed.duration, errors=timed.errors))
+        # The server's own CPU per request (user + system, its outbox relay included): unlike req/s, it hardly
+        # moves when something else shares the cores, so it says where a slower run came from.
+        rows[-1]["server_cpu_ms_per_request"] = round(1000 * cpu / max(1, params["requests"]), 3)
+        notes.append(f"{name}: the server used {rows[-1]['server_cpu_ms_per_request']} ms of CPU per request")
         notes.extend(f"{name}: {sample}" for sample in timed.error_samples)
         return client
 
@@ -79,10 +86,10 @@ def run(infra: Infra) -> list[dict[str, Any]]:
         await wait_ready(intake)
         if baseline is not None:
             await wait_ready(baseline)
-            client = await drive("baseline: bare FastAPI insert", baseline.url, "/items", {})
+            client = await drive("baseline: bare FastAPI insert", baseline, "/items", {})
             await client.aclose()
         async with PeakRss([intake]) as rss:
-            client = await drive("intake: POST /v1/cases", intake.url, "/v1/cases", PORTAL)
+            client = await drive("intake: POST /v1/cases", intake, "/v1/cases", PORTAL)
         rows[-1]["rss_mib_peak"] = rss.peak.get("intake")
         try:
             drained = await drain_time(client, timeout=env_float("BENCH_INTAKE_DRAIN_TIMEOUT", 60))

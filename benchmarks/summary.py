@@ -97,6 +97,8 @@ def lines(intake: list[dict[str, Any]] | None, pipeline: list[dict[str, Any]] | 
     bare, posted = _row(intake, "baseline: bare FastAPI insert"), _row(intake, "intake: POST /v1/cases")
     add("intake POST /v1/cases throughput", _rate(posted), "req/s", _rate(bare), ">= 0.7x bare insert")
     add("intake POST /v1/cases p99", _p(posted, "p99"), "ms", _p(bare, "p99"), "<= 2x bare insert")
+    add("intake server CPU per request (outbox relay included)", (posted or {}).get("server_cpu_ms_per_request"),
+        "ms", (bare or {}).get("server_cpu_ms_per_request"), "(why the throughput ratio is what it is)")
     raw = _row(pipeline, "baseline: Kafka produce -> consume")
     hop = _row(pipeline, "one Kafka hop: intake committed (answered) -> scheduling handler began")
     add("one Kafka hop p50 (committed -> handler)", _p(hop, "p50"), "ms", _p(raw, "p50"), "<= 3x raw round trip")
