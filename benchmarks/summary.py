@@ -101,7 +101,10 @@ def lines(intake: list[dict[str, Any]] | None, pipeline: list[dict[str, Any]] | 
         "ms", (bare or {}).get("server_cpu_ms_per_request"), "(why the throughput ratio is what it is)")
     raw = _row(pipeline, "baseline: Kafka produce -> consume")
     hop = _row(pipeline, "one Kafka hop: intake committed (answered) -> scheduling handler began")
-    add("one Kafka hop p50 (committed -> handler)", _p(hop, "p50"), "ms", _p(raw, "p50"), "<= 3x raw round trip")
+    # A closed loop submits faster than bookings are made, so this hop includes the queue behind them; the
+    # target is read off the fixed-rate rows of the paths benchmark (below), where nothing queues.
+    add("one Kafka hop p50, closed loop (committed -> handler; includes the queue behind bookings)", _p(hop, "p50"),
+        "ms", _p(raw, "p50"), "- (see the 10/s rows)")
     hops = [row for row in pipeline or [] if row["name"].startswith("hop: ") and row["count"]]
     if hops:
         slowest = max(hops, key=lambda row: row["latency_ms"]["p50"])
