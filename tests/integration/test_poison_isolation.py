@@ -189,10 +189,15 @@ async def test_a_reminder_that_cannot_fire_is_parked_while_the_reminders_behind_
 
     [letter] = await eventually(parked_reminder, what="the bad reminder parked")
 
-    async with notifications.app.state.runtime.sessionmaker() as session:
-        statuses = {r.id: r.status for r in (await session.exec(select(Reminder))).all()}
-    assert statuses == {"reminder-0": ReminderStatus.pending, "reminder-1": ReminderStatus.sent,
-                        "reminder-2": ReminderStatus.sent}
+    async def statuses() -> dict[str, ReminderStatus] | None:
+        notifications.app.state.runtime.wake("reminder_scheduler")
+        async with notifications.app.state.runtime.sessionmaker() as session:
+            found = {r.id: r.status for r in (await session.exec(select(Reminder))).all()}
+        # The park can come before the reminders behind it have fired (its retry may be due at once): wait for them.
+        return found if found["reminder-2"] is not ReminderStatus.pending else None
+
+    assert await eventually(statuses, what="the reminders behind it fired") == {
+        "reminder-0": ReminderStatus.pending, "reminder-1": ReminderStatus.sent, "reminder-2": ReminderStatus.sent}
     assert (letter["reason"], letter["event_id"], letter["original"]["topic"]) == ("item_failed", "reminder-0",
                                                                                   "reminders")
     assert letter["error"].startswith("KeyError")
