@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from functools import lru_cache
@@ -66,7 +66,9 @@ def meeting_invitation(*, uid: str, sequence: int, starts_at: datetime, ends_at:
     event.add("organizer", f"mailto:{organiser}")
     event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "TRUE"})
     calendar.add_component(event)
-    calendar.add_missing_timezones()  # the VTIMEZONE that TZID=Europe/London refers to (RFC 5545 3.2.19)
+    # The VTIMEZONE that TZID=Europe/London refers to (RFC 5545 3.2.19), with the changes of the meeting's years
+    # only: icalendar's default (1970-2038) lists some 140 and took three quarters of an invitation's CPU.
+    calendar.add_missing_timezones(first_date=date(starts_at.year, 1, 1), last_date=date(ends_at.year + 1, 1, 1))
     ical: bytes = calendar.to_ical()
     return ical.decode()
 
