@@ -11,7 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import icalendar
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from notifications.message.catalogue import TEMPLATES
 from shared import clock
@@ -29,10 +29,15 @@ def environment() -> Environment:
     )
 
 
+@lru_cache(maxsize=len(TEMPLATES))
+def _subject(template: str) -> Template:
+    """The subject line's template, compiled once (``from_string`` parses and compiles it at every call)."""
+    return environment().from_string(TEMPLATES[template].subject)
+
+
 def render_bodies(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    spec = TEMPLATES[template]
     env = environment()
-    subject = env.from_string(spec.subject).render(context)  # "Your disagreement resolution meeting ..."
+    subject = _subject(template).render(context)  # "Your disagreement resolution meeting ..."
     full = {**context, "subject": subject}
     text = env.get_template(f"{template}.txt.j2").render(full)
     html = env.get_template(f"{template}.html.j2").render(full)
