@@ -7,6 +7,7 @@ flight: each email arrives once, a poison one is parked while the others go, one
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections import Counter
@@ -159,7 +160,7 @@ async def test_one_cases_emails_are_sent_one_at_a_time_while_other_cases_overlap
         by_case.setdefault(case_of[message_id], []).extend(spans)
     for case_id, spans in by_case.items():
         spans.sort()
-        assert all(end <= next_began for (_, end), (next_began, _) in zip(spans, spans[1:])), case_id
+        assert all(end <= next_began for (_, end), (next_began, _) in itertools.pairwise(spans)), case_id
     assert slow.peak > 1
 
 
@@ -181,3 +182,53 @@ async def test_on_sqlite_the_sender_sends_one_at_a_time_whatever_the_setting(tmp
     received = Counter(str(email["Message-ID"]) for email in smtp_server.handler.messages())
     assert received == Counter({m.message_id: 1 for m in messages})
     assert slow.peak == 1
+
+
+class Hang:
+    """The server takes every DATA and then says nothing until released (a hung relay); counts those held."""
+
+    def __init__(self, smtp_server: SmtpServer) -> None:
+        self.held, self.released = 0, threading.Event()
+        original = smtp_server.handler.handle_DATA
+
+        async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
+            if self.released.is_set():
+                return await original(server, session, envelope)
+            self.held += 1
+            while not self.released.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Stalled, try again"
+
+        smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
+
+
+async def test_a_shutdown_gives_every_send_in_flight_its_grace_and_each_is_sent_once_after_the_restart(
+        database_url: str, kafka_bootstrap: str, namespace: str, smtp_server: SmtpServer):
+    hang = Hang(smtp_server)
+    settings = NotificationsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                     kafka_namespace=namespace, environment="test", smtp_port=smtp_server.port,
+                                     smtp_concurrency=4, smtp_timeout_seconds=300, smtp_send_timeout_seconds=300,
+                                     smtp_shutdown_grace_seconds=0.2)
+    try:
+        async with serve(create_app(settings)) as client:
+            await queue_backlog(client, poison=False)
+            await eventually(lambda: _true(hang.held >= 3), what="three sends in flight")
+
+        hang.released.set()
+        async with serve(create_app(settings)) as restarted:
+            messages = await eventually(lambda: settled_without_poison(restarted), what="all sent after the restart")
+            log = await attempts(restarted)
+    finally:
+        hang.released.set()
+
+    interrupted = [a for a in log if a.reply == "interrupted by shutdown"]
+    assert len(interrupted) >= 3 and {a.outcome for a in interrupted} == {AttemptOutcome.temporary_failure}
+    assert not [a for a in log if a.outcome is AttemptOutcome.in_flight]  # every outcome was recorded
+    delivered = Counter(a.message_uuid for a in log if a.outcome is AttemptOutcome.delivered)
+    assert delivered == Counter({m.id: 1 for m in messages})
+    received = Counter(str(email["Message-ID"]) for email in smtp_server.handler.messages())
+    assert received == Counter({m.message_id: 1 for m in messages})
+
+
+async def _true(value: bool) -> bool:
+    return value
