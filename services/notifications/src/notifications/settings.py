@@ -25,7 +25,7 @@ class NotificationsSettings(ServiceSettings):
     smtp_shutdown_grace_seconds: float = 5.0
     #: SMTP sends in flight at once, each over its own connection (one case's emails still go one at a time).
     #: On SQLite (``make run``'s default database) the sender sends one at a time whatever this says.
-    smtp_concurrency: int = Field(default=4, ge=1, le=64)
+    smtp_concurrency: int = Field(default=4, ge=1, le=16)  # each slot holds one of the pool's 20 connections
     from_address: str = "SEND mediation service <no-reply@send-mediation.example>"
     message_id_domain: str = "send-mediation.example"
     max_attempts: int = 8
