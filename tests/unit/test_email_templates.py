@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -387,6 +387,27 @@ def test_invitation_defines_the_europe_london_timezone_it_uses():
 
     [timezone] = calendar.walk("VTIMEZONE")
     assert str(timezone["TZID"]) == "Europe/London"
+
+
+@pytest.mark.parametrize(("starts_at", "offset_hours"), [(datetime(2026, 7, 6, 10, 0), 1),
+                                                       (datetime(2026, 12, 14, 10, 0), 0),
+                                                       (datetime(2027, 3, 29, 10, 0), 1)])  # the day after BST begins
+def test_the_invitations_own_timezone_gives_the_meetings_london_offset_and_lists_only_its_years(starts_at,
+                                                                                               offset_hours):
+    calendar = icalendar.Calendar.from_ical(invitation(starts_at=starts_at.replace(tzinfo=LONDON),
+                                                       ends_at=starts_at.replace(hour=12, tzinfo=LONDON)))
+
+    [timezone] = calendar.walk("VTIMEZONE")
+    own = timezone.to_tz()  # what a mail client that reads the VTIMEZONE (not the TZID's name) applies
+    assert starts_at.replace(tzinfo=own).utcoffset() == timedelta(hours=offset_hours)
+    changes = [sub.decoded("DTSTART") for sub in timezone.subcomponents]
+    changes += [period.dt for sub in timezone.subcomponents for rdates in _as_list(sub.get("RDATE"))
+                for period in rdates.dts]
+    assert {change.year for change in changes} <= {starts_at.year, starts_at.year + 1}  # not 1970-2038 (7 ms a time)
+
+
+def _as_list(value: object) -> list[object]:
+    return [] if value is None else value if isinstance(value, list) else [value]
 
 
 def test_invitation_built_from_a_decoded_meeting_event_is_in_europe_london():

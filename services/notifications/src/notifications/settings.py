@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import time
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -22,6 +23,9 @@ class NotificationsSettings(ServiceSettings):
     smtp_send_timeout_seconds: float = 120.0
     #: On shutdown, how long an SMTP send in flight may take to finish so that its outcome is recorded.
     smtp_shutdown_grace_seconds: float = 5.0
+    #: SMTP sends in flight at once, each over its own connection (one case's emails still go one at a time).
+    #: On SQLite (``make run``'s default database) the sender sends one at a time whatever this says.
+    smtp_concurrency: int = Field(default=4, ge=1, le=16)  # each slot holds one of the pool's 20 connections
     from_address: str = "SEND mediation service <no-reply@send-mediation.example>"
     message_id_domain: str = "send-mediation.example"
     max_attempts: int = 8

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from functools import lru_cache
@@ -11,7 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import icalendar
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from notifications.message.catalogue import TEMPLATES
 from shared import clock
@@ -29,10 +29,15 @@ def environment() -> Environment:
     )
 
 
+@lru_cache(maxsize=len(TEMPLATES))
+def _subject(template: str) -> Template:
+    """The subject line's template, compiled once (``from_string`` parses and compiles it at every call)."""
+    return environment().from_string(TEMPLATES[template].subject)
+
+
 def render_bodies(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    spec = TEMPLATES[template]
     env = environment()
-    subject = env.from_string(spec.subject).render(context)  # "Your disagreement resolution meeting ..."
+    subject = _subject(template).render(context)  # "Your disagreement resolution meeting ..."
     full = {**context, "subject": subject}
     text = env.get_template(f"{template}.txt.j2").render(full)
     html = env.get_template(f"{template}.html.j2").render(full)
@@ -66,7 +71,9 @@ def meeting_invitation(*, uid: str, sequence: int, starts_at: datetime, ends_at:
     event.add("organizer", f"mailto:{organiser}")
     event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT", "RSVP": "TRUE"})
     calendar.add_component(event)
-    calendar.add_missing_timezones()  # the VTIMEZONE that TZID=Europe/London refers to (RFC 5545 3.2.19)
+    # The VTIMEZONE that TZID=Europe/London refers to (RFC 5545 3.2.19), with the changes of the meeting's years
+    # only: icalendar's default (1970-2038) lists some 140 and took three quarters of an invitation's CPU.
+    calendar.add_missing_timezones(first_date=date(starts_at.year, 1, 1), last_date=date(ends_at.year + 1, 1, 1))
     ical: bytes = calendar.to_ical()
     return ical.decode()
 

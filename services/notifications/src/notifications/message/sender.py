@@ -1,54 +1,119 @@
 """The sender worker: SMTP is slow work, kept out of the consumer loop (aiokafka issue 848).
 
+Up to ``smtp_concurrency`` sends are in flight at once (one on SQLite, which has no ``SKIP LOCKED`` and one
+writer). Each *slot* claims its own message in its own transaction, sends it over its own SMTP connection and
+commits its outcome, then claims the next: most of one send is waiting (the database, the SMTP server's
+replies), and the slots wait side by side. One case's emails still leave one at a time, in the order they
+fell due: a slot passes over the cases another slot of this process is sending for.
+
 A message that fails for a reason that is not an outage (it cannot be rendered,
 a header value is refused) is tried again later and parked after bounded tries
-(``shared.poison``), while the sender goes on with the messages behind it.
+(``shared.poison``), while the slots go on with the messages behind it.
 
 Each message is sent and its outcome committed on its own, so a crash can at
-worst repeat one delivery, under the same Message-ID (RFC 1047). A shutdown
-lets the send in flight finish (briefly) and commits its outcome before stopping.
+worst repeat the deliveries in flight (at most ``smtp_concurrency``), each under
+its own Message-ID (RFC 1047). A shutdown lets every send in flight finish
+(for ``smtp_shutdown_grace_seconds``) and commits each outcome before stopping.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from notifications.message import service as message_service
 from notifications.message.models import Message
 from notifications.message.service import SENDER
 from notifications.settings import NotificationsSettings
 from shared import clock, poison
+from shared.db import is_sqlite
 from shared.outage import is_outage
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
 
+#: Messages one slot sends in one step (the worker calls the step again while there is more).
 BATCH = 20
+
+
+@dataclass
+class _Claims:
+    """This process's sends in flight: their cases wait for them. Claims are taken one at a time."""
+
+    cases: set[str] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def make_step(runtime: ServiceRuntime) -> Step:
     settings: NotificationsSettings = runtime.settings  # type: ignore[assignment]
+    slots = 1 if is_sqlite(runtime.engine) else settings.smtp_concurrency
+    claims = _Claims()
 
-    async def send_due_messages() -> bool:
-        for _ in range(BATCH):
-            failure: Exception | None = None
-            async with runtime.sessionmaker() as session:
-                message = await message_service.next_due(session, clock.now())
-                if message is None:
-                    return False
-                key, case_id, template = message.id, message.case_id, message.template
+    async def send_next(connection: AsyncConnection) -> bool:
+        """Claim one due message, send it and commit its outcome; False when none is due."""
+        failure: Exception | None = None
+        claimed: str | None = None
+        try:
+            async with runtime.sessionmaker(bind=connection) as session:
+                async with claims.lock:
+                    due = await message_service.next_due(session, clock.now(), busy_cases=claims.cases)
+                    if due is None:
+                        return False
+                    message = due.message
+                    key, claimed, template = message.id, message.case_id, message.template
+                    claims.cases.add(claimed)
                 try:
-                    interrupted = await message_service.send_one(session, message, settings)
-                    await poison.forget(session, SENDER, key)
+                    interrupted = await message_service.send_one(
+                        session, message, settings, history=(due.attempts_logged, due.unfinished))
+                    if due.failed_before:  # a success forgets earlier failures; most messages have none
+                        await poison.forget(session, SENDER, key)
                     await session.commit()
                 except Exception as exc:
                     if is_outage(exc):
                         raise
                     failure, interrupted = exc, False
-            if failure is not None:  # on to the next message at once; this one waits, or is parked
-                await poison.item_failed(runtime, worker=SENDER, item_key=key, subject=case_id,
+            if failure is not None:  # recorded before its case is free again: no slot takes it meanwhile
+                await poison.item_failed(runtime, worker=SENDER, item_key=key, subject=claimed,
                                          table=Message.__tablename__, item_type=template, exc=failure)
-            if interrupted:  # the service is stopping: the outcome is safe, now stop
-                raise asyncio.CancelledError
+        finally:
+            if claimed is not None:
+                claims.cases.discard(claimed)
+        if interrupted:  # the service is stopping: the outcome is safe, now stop
+            raise asyncio.CancelledError
         return True
+
+    async def send_batch(stopping: asyncio.Event) -> bool:
+        """One slot: up to ``BATCH`` messages, one after another, on one connection; True when more may be waiting.
+
+        Each message still has its own transactions; keeping the connection saves a pool checkout (and its
+        pre-ping) at each of them.
+        """
+        try:
+            async with runtime.engine.connect() as connection:
+                for _ in range(BATCH):
+                    if stopping.is_set() or not await send_next(connection):
+                        return False
+                return True
+        except Exception:
+            stopping.set()  # the other slots finish the send they are in, then stop
+            raise
+
+    async def send_due_messages() -> bool:
+        if slots == 1:
+            return await send_batch(asyncio.Event())
+        stopping = asyncio.Event()
+        tasks = [asyncio.create_task(send_batch(stopping), name=f"{SENDER}:{n}") for n in range(slots)]
+        try:
+            await asyncio.wait(tasks)
+        except asyncio.CancelledError:  # shutdown: each send in flight gets its grace and commits its outcome
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+            raise
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        return any(not task.cancelled() and task.result() for task in tasks)
 
     return send_due_messages

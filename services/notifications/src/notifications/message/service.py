@@ -7,12 +7,14 @@ import base64
 import contextlib
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
+from sqlalchemy import exists, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,6 +45,7 @@ from shared.events.cases import CaseFacts
 from shared.events.notifications import NotificationAlertRaisedV1
 from shared.logging import bound_contextvars, get_logger
 from shared.outbox import add_event
+from shared.poison import ItemFailure
 
 log = get_logger(__name__)
 
@@ -135,15 +138,44 @@ async def recipient_for(session: AsyncSession, case_id: str, role: str) -> Recip
     return await session.get(Recipient, (case_id, role))
 
 
-async def next_due(session: AsyncSession, now: datetime) -> Message | None:
-    return (await session.exec(
-        select(Message)
+@dataclass(frozen=True)
+class Due:
+    """A message claimed for sending, with what its send needs to know of its history (read in the same query)."""
+
+    message: Message
+    #: Attempts already in its delivery log; the next one is numbered after them.
+    attempts_logged: int
+    #: One of them is still ``in_flight``: its outcome was never recorded (a crash, a lost commit).
+    unfinished: bool
+    #: It has a ``work_item_failures`` row, which a success clears.
+    failed_before: bool
+
+
+async def next_due(session: AsyncSession, now: datetime, *, busy_cases: Collection[str] = ()) -> Due | None:
+    """The oldest due message, locked (``SKIP LOCKED``: another replica's claim is passed over).
+
+    ``busy_cases`` have a message in flight in this process: their next one waits for it, so that one case's
+    emails leave in the order they fell due (a booking before its move, a certificate before its correction).
+    """
+    logged = select(func.count()).where(col(MessageAttempt.message_uuid) == col(Message.id)).scalar_subquery()
+    unfinished = exists().where(col(MessageAttempt.message_uuid) == col(Message.id),
+                                col(MessageAttempt.outcome) == AttemptOutcome.in_flight)
+    failed = exists().where(col(ItemFailure.worker) == SENDER, col(ItemFailure.item_key) == Message.id)
+    query = (
+        select(Message, logged, unfinished, failed)
         .where(Message.status == MessageStatus.pending, col(Message.next_attempt_at) <= now,
                poison.available(SENDER, Message.id, now))
         .order_by(col(Message.next_attempt_at))
         .limit(1)
-        .with_for_update(skip_locked=True)
-    )).first()
+        .with_for_update(skip_locked=True, of=Message)
+    )
+    if busy_cases:
+        query = query.where(col(Message.case_id).not_in(list(busy_cases)))
+    row = (await session.exec(query)).first()
+    if row is None:
+        return None
+    message, attempts_logged, has_unfinished, failed_before = row
+    return Due(message, int(attempts_logged), bool(has_unfinished), bool(failed_before))
 
 
 @dataclass(frozen=True)
@@ -255,17 +287,26 @@ async def _smtp_deliver(email: EmailMessage, settings: NotificationsSettings) ->
     return 250, str(response)  # aiosmtplib raises on any reply to DATA but 250; it returns the reply text
 
 
-async def _begin_attempt(session: AsyncSession, message: Message, settings: NotificationsSettings) -> MessageAttempt:
+async def _begin_attempt(session: AsyncSession, message: Message, settings: NotificationsSettings,
+                         history: tuple[int, bool] | None) -> MessageAttempt:
     """Put the attempt on record, and commit it, before the email leaves: a delivery whose outcome is then lost
     (a crash, a lost commit) still shows in the delivery log, as ``unknown`` once the message is tried again.
 
     The message is leased meanwhile (``next_attempt_at`` past the whole send), so no other replica takes it.
+    ``history`` (attempts logged, one unfinished) comes with the claim (``next_due``); None reads it here.
     """
-    earlier = (await session.exec(select(MessageAttempt).where(MessageAttempt.message_uuid == message.id))).all()
-    for unfinished in (a for a in earlier if a.outcome is AttemptOutcome.in_flight):
-        unfinished.outcome, unfinished.reply = AttemptOutcome.unknown, "outcome not recorded; may have been delivered"
-        session.add(unfinished)
-    attempt = MessageAttempt(message_uuid=message.id, attempt=len(earlier) + 1, outcome=AttemptOutcome.in_flight)
+    if history is None:
+        earlier = (await session.exec(select(MessageAttempt).where(MessageAttempt.message_uuid == message.id))).all()
+        history = len(earlier), any(a.outcome is AttemptOutcome.in_flight for a in earlier)
+    logged, unfinished = history
+    if unfinished:
+        in_flight = (await session.exec(select(MessageAttempt).where(
+            MessageAttempt.message_uuid == message.id, MessageAttempt.outcome == AttemptOutcome.in_flight))).all()
+        for earlier_attempt in in_flight:
+            earlier_attempt.outcome = AttemptOutcome.unknown
+            earlier_attempt.reply = "outcome not recorded; may have been delivered"
+            session.add(earlier_attempt)
+    attempt = MessageAttempt(message_uuid=message.id, attempt=logged + 1, outcome=AttemptOutcome.in_flight)
     message.attempts += 1
     message.next_attempt_at = clock.now() + timedelta(
         seconds=settings.smtp_send_timeout_seconds + settings.smtp_shutdown_grace_seconds + 30)
@@ -281,7 +322,8 @@ def _finish_attempt(session: AsyncSession, attempt: MessageAttempt, outcome: Att
     session.add(attempt)
 
 
-async def send_one(session: AsyncSession, message: Message, settings: NotificationsSettings) -> bool:
+async def send_one(session: AsyncSession, message: Message, settings: NotificationsSettings, *,
+                   history: tuple[int, bool] | None = None) -> bool:
     """Send over SMTP and record the outcome. Temporary failures wait and retry; 5xx fails at once.
 
     The send is shielded from a shutdown: it gets ``smtp_shutdown_grace_seconds`` to finish, so its outcome
@@ -306,7 +348,7 @@ async def send_one(session: AsyncSession, message: Message, settings: Notificati
             email = _email_for(message, addressee, settings)
         except Exception as exc:  # a template that raises, a header value refused (a line break in a name)
             raise poison.ItemError(DeadLetterReason.unrenderable, "the email cannot be rendered") from exc
-        attempt = await _begin_attempt(session, message, settings)
+        attempt = await _begin_attempt(session, message, settings, history)
         delivery = asyncio.create_task(_smtp_deliver(email, settings), name=f"smtp:{message.id}")
         interrupted = False
         try:
