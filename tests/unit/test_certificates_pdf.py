@@ -92,6 +92,23 @@ async def test_the_signature_validates_against_the_configured_certificate(config
     assert status.bottom_line
 
 
+async def test_after_the_first_signature_each_certificate_is_signed_once_not_twice(config, monkeypatch):
+    signer = signing.load_signer(config)
+    raw_signatures: list[bytes] = []
+    sign_raw = signer._signer.sign_raw
+    monkeypatch.setattr(signer._signer, "sign_raw",
+                        lambda data, algorithm: raw_signatures.append(data) or sign_raw(data, algorithm))
+
+    first = await signer.sign(pdf.render(content()), reason="test")
+    assert len(raw_signatures) == 2  # pyhanko's size estimate, then the signature
+    second = await signer.sign(pdf.render(content(number="MC-2026-000043-3")), reason="test")
+
+    assert len(raw_signatures) == 3  # the size found the first time is reserved: no estimate
+    assert signer.bytes_reserved == signing._reserved_in(first)
+    status = await validate(second, config.cert_path)
+    assert status.intact and status.valid and status.trusted
+
+
 async def test_changing_a_single_byte_breaks_the_signature(config):
     document = bytearray(await signed(config))
     position = document.index(b"/Producer")  # inside the signed byte range, before the signature
@@ -188,8 +205,8 @@ def test_the_certificate_prints_its_verification_code_and_its_qr_code_carries_it
     url = "https://certificates.example/v1/verify?number=MC-2026-000042-5&code=7Q2KD-M9XHE-4TRWB"
 
     text = text_of(pdf.render(content(verification_url=url, verification_code="7Q2KD-M9XHE-4TRWB")))
-    [widget] = pdf._qr(url, 30).contents
+    qr = pdf._qr(url, 30)
 
     assert "Verification code 7Q2KD-M9XHE-4TRWB" in text
     assert "go to https://certificates.example/v1/verify?number=MC-2026-000042-5, and enter the verification code" in text
-    assert widget.value == url
+    assert (qr.value, qr.qrLevel) == (url, "M")
