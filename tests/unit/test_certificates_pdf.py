@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import multiprocessing
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +19,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from certificates.certificate import pdf, signing
+from certificates.certificate.documents import Documents
 from shared.calendar import appeal_deadline
 
 NOTICE_SENT_ON = date(2026, 11, 3)
@@ -210,3 +216,49 @@ def test_the_certificate_prints_its_verification_code_and_its_qr_code_carries_it
     assert "Verification code 7Q2KD-M9XHE-4TRWB" in text
     assert "go to https://certificates.example/v1/verify?number=MC-2026-000042-5, and enter the verification code" in text
     assert (qr.value, qr.qrLevel) == (url, "M")
+
+
+# --- the pool of processes that render and sign (issue 12) -----------------------------------------------------
+
+
+async def test_a_certificate_made_in_the_pool_is_signed_and_validates(config):
+    documents = Documents(config, processes=1)
+    try:
+        document = await documents.render_and_sign(content(), reason="test")
+        children = multiprocessing.active_children()
+    finally:
+        await documents.aclose()
+
+    assert children, "made in another process"
+    status = await validate(document, config.cert_path)
+    assert status.intact and status.valid and status.trusted
+    assert "MC-2026-000042-5" in text_of(document)
+    assert multiprocessing.active_children() == []  # closed: no process outlives the service
+
+
+async def test_a_render_that_fails_in_the_pool_raises_its_own_error_and_the_next_one_is_made(config):
+    documents = Documents(config, processes=1)
+    try:
+        with pytest.raises(KeyError):
+            await documents.render_and_sign(content(kind="no_such_kind"), reason="test")
+        document = await documents.render_and_sign(content(), reason="test")
+    finally:
+        await documents.aclose()
+
+    assert (await validate(document, config.cert_path)).bottom_line
+
+
+async def test_a_pool_process_that_dies_fails_its_certificate_and_a_new_pool_makes_the_next(config):
+    documents = Documents(config, processes=1)
+    try:
+        await documents.render_and_sign(content(), reason="test")
+        [child] = multiprocessing.active_children()
+        pending = asyncio.ensure_future(documents.render_and_sign(content(), reason="test"))
+        os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        with pytest.raises(BrokenProcessPool):
+            await pending
+        document = await documents.render_and_sign(content(), reason="test")
+    finally:
+        await documents.aclose()
+
+    assert (await validate(document, config.cert_path)).bottom_line
