@@ -14,8 +14,13 @@ item fails, a new pool takes the next one.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -25,16 +30,36 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
+PR_SET_PDEATHSIG = 1  # prctl(2), Linux
+
 #: In a pool process: the signer with its key, loaded once by ``_start_process``, and a loop to sign on.
 _signer: PdfSigner | None = None
 _loop: asyncio.AbstractEventLoop | None = None
 
 
-def _start_process(config: SigningConfig) -> None:
+def _start_process(config: SigningConfig, service_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the service stops its pool itself, after the work in hand.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with(service_pid)
     global _signer, _loop
     _signer, _loop = PdfSigner(config), asyncio.new_event_loop()
+
+
+def _end_with(service_pid: int) -> None:
+    """A pool process must not outlive its service, even one killed outright (no shutdown runs then): it
+    would wait for work for ever, since it holds its queue's pipe open itself."""
+    if sys.platform == "linux":  # the kernel sends SIGKILL when the service's process ends
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch, args=(service_pid,), name="service-watch", daemon=True).start()
+    if os.getppid() != service_pid:  # the service ended before that was in place
+        os._exit(0)
+
+
+def _watch(service_pid: int) -> None:
+    while os.getppid() == service_pid:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def document_in_pool(content: pdf.CertificateContent, reason: str) -> bytes:
@@ -55,11 +80,6 @@ class Documents:
         self._config = config
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
-
-    @property
-    def concurrency(self) -> int:
-        """How many documents can be made at once."""
-        return max(1, self.processes)
 
     def start(self) -> None:
         """Start the pool's processes now, without waiting for them."""
@@ -91,4 +111,4 @@ class Documents:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_process, initargs=(self._config,))
+                                   initializer=_start_process, initargs=(self._config, os.getpid()))

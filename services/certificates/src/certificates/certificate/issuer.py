@@ -4,10 +4,11 @@ One trigger per transaction: a trigger that fails for a reason that is not an
 outage (its PDF cannot be rendered, say) is tried again later and parked after
 bounded tries (``shared.poison``), while the issuer goes on with the ones behind it.
 
-The documents are made in a pool of processes (``documents.py``); as many lanes
-as the pool has processes each take a trigger (``SELECT ... FOR UPDATE SKIP
-LOCKED``), so the pool is kept busy while a lane waits on the database. One lane
-on SQLite, which has no row locks: two lanes could take the same trigger.
+The documents are made in a pool of processes (``documents.py``); one lane more
+than the pool has processes each take a trigger (``SELECT ... FOR UPDATE SKIP
+LOCKED``), so that the pool is kept busy while a lane waits on the database (the
+claim, the commit). One lane on SQLite, which has no row locks: two lanes could
+take the same trigger.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ BATCH = 10
 
 
 def lanes_for(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> int:
-    return issuing.documents.concurrency if runtime.engine.dialect.name == "postgresql" else 1
+    if runtime.engine.dialect.name != "postgresql":
+        return 1
+    return issuing.documents.processes + 1 if issuing.documents.processes else 1
 
 
 def make_step(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> Step:
