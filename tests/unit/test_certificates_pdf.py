@@ -7,6 +7,9 @@ import io
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
@@ -262,3 +265,45 @@ async def test_a_pool_process_that_dies_fails_its_certificate_and_a_new_pool_mak
         await documents.aclose()
 
     assert (await validate(document, config.cert_path)).bottom_line
+
+
+def test_the_pool_processes_end_when_their_service_is_killed_outright(tmp_path):
+    """SIGKILL runs no shutdown: without more, the pool's processes would wait for work for ever, as orphans."""
+    script = (
+        "import asyncio, os, signal, sys, multiprocessing\n"
+        "from pathlib import Path\n"
+        "from certificates.certificate import signing\n"
+        "from certificates.certificate.documents import Documents\n"
+        "from test_certificates_pdf import content\n"
+        "async def main():\n"
+        f"    config = signing.SigningConfig(Path({str(tmp_path)!r}) / 'key.pem', Path({str(tmp_path)!r}) / 'cert.pem',"
+        " None, True)\n"
+        "    documents = Documents(config, processes=2)\n"
+        "    documents.start()\n"
+        "    await asyncio.gather(*(documents.render_and_sign(content(), reason='test') for _ in range(2)))\n"
+        f"    Path({str(tmp_path / 'pids')!r}).write_text("
+        "' '.join(str(p.pid) for p in multiprocessing.active_children()))\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n"
+    )
+    path = tmp_path / "service.py"
+    path.write_text(script)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    run = subprocess.run([sys.executable, str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         timeout=120, check=False)
+    pids = [int(pid) for pid in (tmp_path / "pids").read_text().split()]
+
+    assert run.returncode == -signal.SIGKILL and pids
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pids)
