@@ -21,7 +21,7 @@ class CertificatesSettings(ServiceSettings):
     signing_cert_path: Path = Path(".run/signing/certificates-cert.pem")
     signing_key_passphrase: str | None = None
     #: Processes that render and sign the PDFs, off the event loop (``certificate/documents.py``), each with
-    #: the key loaded once (about 60 MiB each); the issuer works on one certificate more at once (PostgreSQL). 1 keeps the
+    #: the key loaded once (about 130 MiB resident each); the issuer works on one certificate more at once (PostgreSQL). 1 keeps the
     #: consumer and the API responsive and still leaves a core to the rest on a small machine; more help where
     #: cores are free. 0: in the service's own process, on its loop (as before issue 12).
     signing_processes: int = Field(default=1, ge=0, le=32)
