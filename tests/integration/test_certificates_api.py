@@ -718,7 +718,7 @@ async def test_a_certificate_whose_document_cannot_be_made_is_parked_after_bound
     [letter] = await eventually(parked, what="the certificate whose document cannot be made, parked")
     [poison] = await certificates_of(client, "case-poison-document")
     assert poison.status is CertificateStatus.pending and poison.number is None and poison.pdf is None
-    assert (letter["subject"], letter["event_id"], letter["reason"]) == ("case-poison-document", poison.id, "item_failed")
+    assert (letter["case_id"], letter["event_id"], letter["reason"]) == ("case-poison-document", poison.id, "item_failed")
     assert letter["error"].startswith("ValueError")
     detail = (await client.get(f"/v1/ops/dead-letters/{letter['id']}", headers=OPS)).text
     assert "Poison" not in detail and "laid out" not in detail  # the error's class and place, no data
