@@ -12,7 +12,8 @@ names the case without reading any database.
   ``meeting.scheduled`` -> notifications emails the invitation -> accepted by SMTP.
 
 Each path is driven at a fixed arrival rate (``BENCH_PATHS_RATE`` cases/s, an open loop: a slow answer
-does not slow the arrivals) for ``BENCH_PATHS_CASES`` cases; latency runs from just before the POST to the
+does not slow the arrivals) for ``BENCH_PATHS_CASES`` cases (``BENCH_PATHS_KINDS``: ``decline``, ``mediation``
+or both, the default, comma-separated; the drains follow the same choice); latency runs from just before the POST to the
 SMTP server's acceptance of the requester's email (certificate, or invitation). Each case's way is broken
 down hop by hop from the times the services record themselves (one machine, one clock).
 
@@ -282,7 +283,9 @@ def _params() -> dict[str, Any]:
             "mediators": env_int("BENCH_MEDIATORS", 40), "baselines": env_int("BENCH_BASELINES", 1),
             "pdf_signs": env_int("BENCH_PDF_SIGNS", 30), "smtp_sends": env_int("BENCH_SMTP_SENDS", 100),
             "booking_searches": env_int("BENCH_BOOKING_SEARCHES", 50),
-            "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200)}
+            "kafka_messages": env_int("BENCH_KAFKA_MESSAGES", 200),
+            "kinds": [k for k in os.environ.get("BENCH_PATHS_KINDS", "decline,mediation").replace(" ", "").split(",")
+                      if k in ("decline", "mediation")]}
 
 
 def run(infra: Infra) -> dict[str, Any]:
@@ -349,21 +352,28 @@ async def measure(infra: Infra, processes: dict[str, ServiceProcess], databases:
             rows.append(summarise("baseline: SMTP handoff alone (certificate-sized email)", timed.latencies,
                                   duration_s=timed.duration))
         if params["warmup"]:
-            for kind, subject in (("decline", CERTIFICATE_SUBJECT), ("mediation", INVITATION_SUBJECT)):
+            for kind, subject in _chosen(params):
                 warm = await closed_loop(portal, kind, cases=params["warmup"], concurrency=1)
                 got = await sink.wait_for(list(warm.case_of), subject, timeout=params["timeout_s"])
                 if len(got) < len(warm.case_of):
                     notes.append(f"warm-up: {len(warm.case_of) - len(got)} {kind} emails did not arrive")
-        for kind, subject in (("decline", CERTIFICATE_SUBJECT), ("mediation", INVITATION_SUBJECT)):
+        for kind, subject in _chosen(params):
             say(f"{kind} path: {params['cases']} cases at {params['rate_per_s']:g}/s")
             rows.extend(await one_path(kind, subject, portal, sink, databases, params, notes))
         if params["baselines"] and not params["drain_sizes"]:
             timed = await booking_search(databases["scheduling"], searches=params["booking_searches"])
             rows.append(summarise("baseline: one booking search alone", timed.latencies, duration_s=timed.duration))
         for size in params["drain_sizes"]:
-            rows.extend(await decline_drain(size, processes, portal, sink, signer, databases, params, notes))
-            rows.extend(await mediation_drain(size, processes, portal, ops, sink, databases, params, notes))
+            if "decline" in params["kinds"]:
+                rows.extend(await decline_drain(size, processes, portal, sink, signer, databases, params, notes))
+            if "mediation" in params["kinds"]:
+                rows.extend(await mediation_drain(size, processes, portal, ops, sink, databases, params, notes))
     return {"rows": rows, "notes": notes, "memory": rss.summary()}
+
+
+def _chosen(params: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(kind, subject) for kind, subject in (("decline", CERTIFICATE_SUBJECT), ("mediation", INVITATION_SUBJECT))
+            if kind in params["kinds"]]
 
 
 async def one_path(kind: str, subject: str, portal: httpx.AsyncClient, sink: SmtpSink, databases: dict[str, str],

@@ -125,3 +125,17 @@ class WebhookReceiver:
     def __exit__(self, *_: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+#: A requester whose certificate cannot be made (``document_unless_poison``).
+POISON_DOCUMENT_NAME = "Poison Document"
+
+
+def document_unless_poison(content: Any, reason: str) -> bytes:
+    """In a certificates pool process, for ``documents.document_in_pool``: the real render and signature,
+    except for a requester called ``POISON_DOCUMENT_NAME``, whose document fails as one that cannot be laid out."""
+    from certificates.certificate import documents
+
+    if content.requester_name == POISON_DOCUMENT_NAME:
+        raise ValueError("this certificate cannot be laid out")
+    return documents.document_in_pool(content, reason)

@@ -19,8 +19,9 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 from sqlmodel import col, select
-from support import NOVEMBER_2026, OPS, PORTAL, eventually, serve
+from support import NOVEMBER_2026, OPS, POISON_DOCUMENT_NAME, PORTAL, document_unless_poison, eventually, serve
 
+from certificates.certificate import documents
 from certificates.certificate import service as certificate_service
 from certificates.certificate.models import Certificate, CertificateKind, CertificateStatus
 from certificates.certificate.verification import TokenBucket
@@ -45,9 +46,8 @@ OTHER_LA = {"Authorization": "Bearer dev-only-other-portal"}
 NOTICE_SENT_ON = date(2026, 11, 3)
 
 
-@pytest.fixture
-async def certificates(database_url: str, kafka_bootstrap: str, namespace: str,
-                       tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+def certificates_settings(database_url: str, kafka_bootstrap: str, namespace: str, tmp_path: Path,
+                          **overrides: Any) -> CertificatesSettings:
     clients = {
         **DEVELOPMENT_CLIENTS,
         "dev-only-southend-writer": ApiClient(name="Southend case officers", la_code=SOUTHEND,
@@ -55,12 +55,18 @@ async def certificates(database_url: str, kafka_bootstrap: str, namespace: str,
         "dev-only-other-portal": ApiClient(name="Another LA", la_code="E06000034",
                                            scopes=frozenset({"certificates:read", "certificates:write"})),
     }
-    settings = CertificatesSettings(
+    return CertificatesSettings(
         database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, kafka_namespace=namespace,
         environment="test", api_clients=clients, public_base_url="https://certificates.example",
         signing_key_path=tmp_path / "signing" / "key.pem", signing_cert_path=tmp_path / "signing" / "cert.pem",
-        verify_burst=100, verify_per_minute=100,
+        verify_burst=100, verify_per_minute=100, **overrides,
     )
+
+
+@pytest.fixture
+async def certificates(database_url: str, kafka_bootstrap: str, namespace: str,
+                       tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = certificates_settings(database_url, kafka_bootstrap, namespace, tmp_path)
     await topics_ready(kafka_bootstrap, namespace)
     app = create_app(settings)
     async with serve(app) as client:
@@ -672,3 +678,50 @@ async def test_r6_lateness_is_judged_on_the_london_date_not_the_utc_date(certifi
     assert (certificate.due_on, certificate.issued_on) == (date(2026, 7, 1), date(2026, 7, 2))
     [late] = await outbox(certificates, "certificate.issued_late.v1")
     assert (late["number"], late["days_late"]) == (certificate.number, 1)
+
+
+# --- a certificate whose document cannot be made (rendered and signed in a pool process, issue 12) -----------
+
+
+@pytest.fixture
+async def certificates_with_poison(database_url: str, kafka_bootstrap: str, namespace: str, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    """Parks after two failures, tried again a tenth of a second after the first; documents made in two processes."""
+    monkeypatch.setattr(documents, "document_in_pool", document_unless_poison)
+    settings = certificates_settings(database_url, kafka_bootstrap, namespace, tmp_path, signing_processes=2,
+                                     poison_max_tries=2, poison_retry_seconds=0.1)
+    await topics_ready(kafka_bootstrap, namespace)
+    async with serve(create_app(settings)) as client:
+        yield client
+
+
+async def test_a_certificate_whose_document_cannot_be_made_is_parked_after_bounded_tries_while_the_others_are_issued(
+        certificates_with_poison):
+    client = certificates_with_poison
+    good = [f"case-behind-poison-{n}" for n in range(4)]
+    async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        for case_id, name in [("case-poison-document", POISON_DOCUMENT_NAME), *((c, "Alex Example") for c in good)]:
+            await certificate_service.keep_case_facts(session, declined(case_id, name=name))
+            await certificate_service.request(session, case_id=case_id, kind=CertificateKind.adviser,
+                                              trigger_ref="declined", trigger_event_id=f"evt-{case_id}",
+                                              triggered_on=date(2026, 11, 25), issuer="Jo Adviser",
+                                              provider="Mediation Co")
+        await session.commit()
+
+    issued = [await issued_certificate(client, case_id) for case_id in good]
+
+    async def parked() -> list[dict[str, Any]] | None:
+        response = await client.get("/v1/ops/dead-letters?source=certificate_issuer", headers=OPS)
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items or None
+
+    [letter] = await eventually(parked, what="the certificate whose document cannot be made, parked")
+    [poison] = await certificates_of(client, "case-poison-document")
+    assert poison.status is CertificateStatus.pending and poison.number is None and poison.pdf is None
+    assert (letter["case_id"], letter["event_id"], letter["reason"]) == ("case-poison-document", poison.id, "item_failed")
+    assert letter["error"].startswith("ValueError")
+    detail = (await client.get(f"/v1/ops/dead-letters/{letter['id']}", headers=OPS)).text
+    assert "Poison" not in detail and "laid out" not in detail  # the error's class and place, no data
+    for certificate in issued:
+        assert certificate.pdf is not None and certificate.pdf.startswith(b"%PDF")
+    assert len({certificate.number for certificate in issued}) == len(good)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from certificates.certificate import pdf, signing
+from certificates.certificate.documents import Documents
 from shared.calendar import appeal_deadline
 
 NOTICE_SENT_ON = date(2026, 11, 3)
@@ -90,6 +99,23 @@ async def test_the_signature_validates_against_the_configured_certificate(config
 
     assert status.intact and status.valid and status.trusted
     assert status.bottom_line
+
+
+async def test_after_the_first_signature_each_certificate_is_signed_once_not_twice(config, monkeypatch):
+    signer = signing.load_signer(config)
+    raw_signatures: list[bytes] = []
+    sign_raw = signer._signer.sign_raw
+    monkeypatch.setattr(signer._signer, "sign_raw",
+                        lambda data, algorithm: raw_signatures.append(data) or sign_raw(data, algorithm))
+
+    first = await signer.sign(pdf.render(content()), reason="test")
+    assert len(raw_signatures) == 2  # pyhanko's size estimate, then the signature
+    second = await signer.sign(pdf.render(content(number="MC-2026-000043-3")), reason="test")
+
+    assert len(raw_signatures) == 3  # the size found the first time is reserved: no estimate
+    assert signer.bytes_reserved == signing._reserved_in(first)
+    status = await validate(second, config.cert_path)
+    assert status.intact and status.valid and status.trusted
 
 
 async def test_changing_a_single_byte_breaks_the_signature(config):
@@ -188,8 +214,96 @@ def test_the_certificate_prints_its_verification_code_and_its_qr_code_carries_it
     url = "https://certificates.example/v1/verify?number=MC-2026-000042-5&code=7Q2KD-M9XHE-4TRWB"
 
     text = text_of(pdf.render(content(verification_url=url, verification_code="7Q2KD-M9XHE-4TRWB")))
-    [widget] = pdf._qr(url, 30).contents
+    qr = pdf._qr(url, 30)
 
     assert "Verification code 7Q2KD-M9XHE-4TRWB" in text
     assert "go to https://certificates.example/v1/verify?number=MC-2026-000042-5, and enter the verification code" in text
-    assert widget.value == url
+    assert (qr.value, qr.qrLevel) == (url, "M")
+
+
+# --- the pool of processes that render and sign (issue 12) -----------------------------------------------------
+
+
+async def test_a_certificate_made_in_the_pool_is_signed_and_validates(config):
+    documents = Documents(config, processes=1)
+    try:
+        document = await documents.render_and_sign(content(), reason="test")
+        children = multiprocessing.active_children()
+    finally:
+        await documents.aclose()
+
+    assert children, "made in another process"
+    status = await validate(document, config.cert_path)
+    assert status.intact and status.valid and status.trusted
+    assert "MC-2026-000042-5" in text_of(document)
+    assert multiprocessing.active_children() == []  # closed: no process outlives the service
+
+
+async def test_a_render_that_fails_in_the_pool_raises_its_own_error_and_the_next_one_is_made(config):
+    documents = Documents(config, processes=1)
+    try:
+        with pytest.raises(KeyError):
+            await documents.render_and_sign(content(kind="no_such_kind"), reason="test")
+        document = await documents.render_and_sign(content(), reason="test")
+    finally:
+        await documents.aclose()
+
+    assert (await validate(document, config.cert_path)).bottom_line
+
+
+async def test_a_pool_process_that_dies_fails_its_certificate_and_a_new_pool_makes_the_next(config):
+    documents = Documents(config, processes=1)
+    try:
+        await documents.render_and_sign(content(), reason="test")
+        [child] = multiprocessing.active_children()
+        pending = asyncio.ensure_future(documents.render_and_sign(content(), reason="test"))
+        os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        with pytest.raises(BrokenProcessPool):
+            await pending
+        document = await documents.render_and_sign(content(), reason="test")
+    finally:
+        await documents.aclose()
+
+    assert (await validate(document, config.cert_path)).bottom_line
+
+
+def test_the_pool_processes_end_when_their_service_is_killed_outright(tmp_path):
+    """SIGKILL runs no shutdown: without more, the pool's processes would wait for work for ever, as orphans."""
+    script = (
+        "import asyncio, os, signal, sys, multiprocessing\n"
+        "from pathlib import Path\n"
+        "from certificates.certificate import signing\n"
+        "from certificates.certificate.documents import Documents\n"
+        "from test_certificates_pdf import content\n"
+        "async def main():\n"
+        f"    config = signing.SigningConfig(Path({str(tmp_path)!r}) / 'key.pem', Path({str(tmp_path)!r}) / 'cert.pem',"
+        " None, True)\n"
+        "    documents = Documents(config, processes=2)\n"
+        "    documents.start()\n"
+        "    await asyncio.gather(*(documents.render_and_sign(content(), reason='test') for _ in range(2)))\n"
+        f"    Path({str(tmp_path / 'pids')!r}).write_text("
+        "' '.join(str(p.pid) for p in multiprocessing.active_children()))\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n"
+    )
+    path = tmp_path / "service.py"
+    path.write_text(script)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    run = subprocess.run([sys.executable, str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         timeout=120, check=False)
+    pids = [int(pid) for pid in (tmp_path / "pids").read_text().split()]
+
+    assert run.returncode == -signal.SIGKILL and pids
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pids)

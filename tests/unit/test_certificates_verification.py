@@ -84,7 +84,7 @@ def test_a_code_matches_as_typed_in_any_case_with_spaces_and_misread_letters():
 
 
 def test_the_qr_code_link_carries_the_number_and_the_verification_code():
-    issuing = Issuing(number_prefix="MC", public_base_url="https://certificates.example/", signer=None)  # type: ignore[arg-type]
+    issuing = Issuing(number_prefix="MC", public_base_url="https://certificates.example/", documents=None)  # type: ignore[arg-type]
 
     assert issuing.verification_url("MC-2026-000042-5", "7Q2KD-M9XHE-4TRWB") == (
         "https://certificates.example/v1/verify?number=MC-2026-000042-5&code=7Q2KD-M9XHE-4TRWB")

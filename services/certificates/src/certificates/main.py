@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from certificates import metrics
-from certificates.certificate import issuer, signing
+from certificates.certificate import issuer
+from certificates.certificate.documents import Documents
 from certificates.certificate.routes import review_router, verify_router
 from certificates.certificate.routes import router as certificate_router
 from certificates.certificate.service import ISSUER, Issuing
@@ -19,13 +20,18 @@ from shared.runtime import ServiceRuntime, WorkerSpec, build_app
 def create_app(settings: CertificatesSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Fails fast in production without a configured key; generates one in development.
+    documents = Documents(settings.signing(), processes=settings.signing_processes)
     issuing = Issuing(number_prefix=settings.number_prefix, public_base_url=settings.public_base_url,
-                      signer=signing.load_signer(settings.signing()))
+                      documents=documents)
+
+    async def start_documents(runtime: ServiceRuntime) -> None:
+        documents.start()
+        runtime.resources.push_async_callback(documents.aclose)  # after the issuer and the API have stopped
     runtime = ServiceRuntime(
         settings=settings, service="certificates", migrations="certificates:migrations",
         subscriptions=SUBSCRIPTIONS, produces_topics=(CertificateIssuedV1.topic, CertificateDocumentReadyV1.topic),
         workers=[WorkerSpec(ISSUER, lambda runtime: issuer.make_step(runtime, issuing))],
-        refresh_metrics=metrics.refresh,
+        refresh_metrics=metrics.refresh, on_start=start_documents,
     )
     app = build_app(
         runtime, title="SEND mediation: certificates",

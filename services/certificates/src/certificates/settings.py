@@ -20,6 +20,11 @@ class CertificatesSettings(ServiceSettings):
     signing_key_path: Path = Path(".run/signing/certificates-key.pem")
     signing_cert_path: Path = Path(".run/signing/certificates-cert.pem")
     signing_key_passphrase: str | None = None
+    #: Processes that render and sign the PDFs, off the event loop (``certificate/documents.py``), each with
+    #: the key loaded once (about 130 MiB resident each); on PostgreSQL the issuer works on one certificate
+    #: more at once. 1 keeps the consumer and the API responsive and leaves a core to the rest on a small
+    #: machine; more help where cores are free. 0: in the service's own process, on its loop (before issue 12).
+    signing_processes: int = Field(default=1, ge=0, le=32)
     #: Public verification: each client IP may make this many checks in a burst, refilled at this rate per minute.
     verify_burst: int = 10
     verify_per_minute: float = 10.0

@@ -3,9 +3,17 @@
 One trigger per transaction: a trigger that fails for a reason that is not an
 outage (its PDF cannot be rendered, say) is tried again later and parked after
 bounded tries (``shared.poison``), while the issuer goes on with the ones behind it.
+
+The documents are made in a pool of processes (``documents.py``); one lane more
+than the pool has processes each take a trigger (``SELECT ... FOR UPDATE SKIP
+LOCKED``), so that the pool is kept busy while a lane waits on the database (the
+claim, the commit). One lane on SQLite, which has no row locks: two lanes could
+take the same trigger.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from certificates.certificate import service as certificate_service
 from certificates.certificate.models import Certificate, CertificateStatus
@@ -18,31 +26,54 @@ from shared.worker import Step
 BATCH = 10
 
 
+def lanes_for(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> int:
+    if runtime.engine.dialect.name != "postgresql":
+        return 1
+    return issuing.documents.processes + 1 if issuing.documents.processes else 1
+
+
 def make_step(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> Step:
+    lanes = lanes_for(runtime, issuing)
+
     async def issue_due_certificates() -> bool:
         handled: list[Certificate] = []
-        more = True
-        for _ in range(BATCH):
-            failure: Exception | None = None
-            async with runtime.sessionmaker() as session:
-                due = await certificate_service.next_pending(session, clock.now())
-                if due is None:
-                    more = False
-                    break
-                certificate, case = due
-                key, case_id, kind = certificate.id, certificate.case_id, certificate.kind
-                try:
-                    await certificate_service.handle_pending(session, certificate, case, issuing=issuing)
-                    await poison.forget(session, certificate_service.ISSUER, key)
-                    await session.commit()
-                    handled.append(certificate)
-                except Exception as exc:
-                    if is_outage(exc):
-                        raise
-                    failure = exc
-            if failure is not None:  # on to the next trigger at once; this one waits, or is parked
-                await poison.item_failed(runtime, worker=certificate_service.ISSUER, item_key=key, subject=case_id,
-                                         table=Certificate.__tablename__, item_type=kind, exc=failure)
+        in_hand: set[str] = set()  # this step's certificates, from their claim until their outcome is recorded
+        budget = [BATCH]
+
+        async def lane() -> bool:
+            """Trigger after trigger until none is due (False) or the step's budget is spent (True)."""
+            while budget[0] > 0:
+                budget[0] -= 1
+                failure: Exception | None = None
+                async with runtime.sessionmaker() as session:
+                    due = await certificate_service.next_pending(session, clock.now(), in_hand=in_hand)
+                    if due is None:
+                        return False
+                    certificate, case = due
+                    key, case_id, kind = certificate.id, certificate.case_id, certificate.kind
+                    in_hand.add(key)
+                    try:
+                        await certificate_service.handle_pending(session, certificate, case, issuing=issuing)
+                        await poison.forget(session, certificate_service.ISSUER, key)
+                        await session.commit()
+                        handled.append(certificate)
+                    except Exception as exc:
+                        if is_outage(exc):
+                            raise
+                        failure = exc
+                if failure is not None:  # on to the next trigger at once; this one waits, or is parked
+                    await poison.item_failed(runtime, worker=certificate_service.ISSUER, item_key=key,
+                                             subject=case_id, table=Certificate.__tablename__, item_type=kind,
+                                             exc=failure)
+                in_hand.discard(key)
+            return True
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                running = [group.create_task(lane()) for _ in range(lanes)]
+        except ExceptionGroup as failed:  # an outage in one lane stops the others: the worker waits for it
+            raise failed.exceptions[0] from None
+        more = any(task.result() for task in running)
         async with runtime.sessionmaker() as session:
             waiting = await certificate_service.count_waiting_overdue(session, today=clock.today())
         CERTIFICATES_WAITING_OVERDUE.set(waiting)

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -64,12 +63,10 @@ def _weekday(day: date) -> str:
     return day.strftime("%A %-d %B %Y")
 
 
-def _qr(url: str, size: float) -> Drawing:
-    widget = QrCodeWidget(url, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    return drawing
+def _qr(url: str, size: float) -> QrCode:
+    """Drawn straight on the page, one filled rectangle per dark run: the drawing widget built a shape per run,
+    twice (once to measure it), each attribute checked by a validator, which was most of the cost of a render."""
+    return QrCode(url, width=size, height=size, qrLevel="M", qrBorder=4)
 
 
 def deadline_moved(unmoved: date) -> str:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, exists, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from stdnum import luhn
 
 from certificates.certificate import pdf, rules
+from certificates.certificate.documents import Documents
 from certificates.certificate.models import (
     CaseRecord,
     Certificate,
@@ -26,7 +29,6 @@ from certificates.certificate.models import (
     ReviewStatus,
     VerificationAttempt,
 )
-from certificates.certificate.signing import PdfSigner
 from certificates.certificate.verification import code_matches, new_verification_code, surname_matches
 from shared import clock, poison
 from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
@@ -65,11 +67,11 @@ class CertificateNotCurrent(Conflict):
 
 @dataclass(frozen=True)
 class Issuing:
-    """What issuing needs beyond the rows: numbering, signing and the verification link."""
+    """What issuing needs beyond the rows: numbering, the documents (rendered and signed) and the verification link."""
 
     number_prefix: str
     public_base_url: str
-    signer: PdfSigner
+    documents: Documents
 
     def verification_url(self, number: str, code: str | None = None) -> str:
         """The verification page, with the number and (for the QR code) the verification code filled in."""
@@ -121,15 +123,27 @@ async def request(session: AsyncSession, *, case_id: str, kind: CertificateKind,
     return certificate
 
 
-async def next_pending(session: AsyncSession, now: datetime) -> tuple[Certificate, CaseRecord] | None:
-    """The oldest trigger whose case facts are known, neither failing nor parked (``shared.poison``), locked."""
-    row = (await session.exec(
+async def next_pending(session: AsyncSession, now: datetime, *,
+                       in_hand: Collection[str] = ()) -> tuple[Certificate, CaseRecord] | None:
+    """The oldest trigger whose case facts are known, neither failing nor parked (``shared.poison``), locked.
+
+    Never one behind an earlier trigger of its case that could be issued (locked by another issuer, say): a
+    case's triggers are decided in order, since one may depend on another (R10 then mediation). ``in_hand``:
+    the certificates this process is working on (until their failure is recorded, they look available).
+    """
+    earlier = aliased(Certificate)
+    query = (
         select(Certificate, CaseRecord)
         .join(CaseRecord, col(CaseRecord.case_id) == col(Certificate.case_id))
         .where(Certificate.status == CertificateStatus.pending, poison.available(ISSUER, Certificate.id, now))
-        .order_by(col(Certificate.serial))
-        .limit(1)
-        .with_for_update(skip_locked=True, of=Certificate)
+        .where(~exists().where(
+            col(earlier.case_id) == col(Certificate.case_id), col(earlier.serial) < col(Certificate.serial),
+            col(earlier.status) == CertificateStatus.pending, poison.available(ISSUER, earlier.id, now)))
+    )
+    if in_hand:
+        query = query.where(col(Certificate.id).not_in(list(in_hand)))
+    row = (await session.exec(
+        query.order_by(col(Certificate.serial)).limit(1).with_for_update(skip_locked=True, of=Certificate)
     )).first()
     return None if row is None else (row[0], row[1])
 
@@ -240,7 +254,7 @@ async def _issue(session: AsyncSession, certificate: Certificate, case: CaseReco
     authority = load_directory().get(case.la_code)
     if authority is not None and not certificate.issuer:  # requested before the case's facts arrived (R10)
         certificate.issuer, certificate.provider = authority.mediation_adviser.name, authority.mediation_provider.name
-    rendered = pdf.render(pdf.CertificateContent(
+    content = pdf.CertificateContent(
         number=certificate.number, kind=certificate.kind, issued_on=certificate.issued_on,
         issuer=certificate.issuer, provider=certificate.provider,
         la_name=authority.name if authority else case.la_code, requester_name=case.requester_name,
@@ -250,8 +264,9 @@ async def _issue(session: AsyncSession, certificate: Certificate, case: CaseReco
         verification_url=issuing.verification_url(certificate.number, certificate.verification_code),
         verification_code=certificate.verification_code,
         version=certificate.version, supersedes_number=supersedes.number if supersedes is not None else None,
-    ))
-    certificate.pdf = await issuing.signer.sign(rendered, reason=f"SEND mediation certificate {certificate.number}")
+    )
+    certificate.pdf = await issuing.documents.render_and_sign(
+        content, reason=f"SEND mediation certificate {certificate.number}")
     session.add(certificate)
     if supersedes is not None:
         assert supersedes.number is not None

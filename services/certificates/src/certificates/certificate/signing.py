@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -77,6 +78,11 @@ class PdfSigner:
         if loaded is None:
             raise SigningKeyMissing(f"cannot load the signing key {config.key_path} or certificate {config.cert_path}")
         self._signer = _KeptKeySigner(loaded)
+        #: Bytes kept in each PDF for the signature. Left to itself, pyhanko sizes it by signing a dummy digest
+        #: first, so every certificate was signed twice; the size depends only on the key and the certificate
+        #: (the same attributes, of the same lengths), so it is taken from the first signature, with pyhanko's
+        #: own estimate and margin, and reserved for every later one.
+        self.bytes_reserved: int | None = None
 
     async def sign(self, pdf: bytes, *, reason: str, location: str = "England") -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
@@ -84,8 +90,17 @@ class PdfSigner:
             field_name="CertificateSignature", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             reason=reason, location=location,
         )
-        output = await signers.async_sign_pdf(writer, meta, signer=self._signer)
-        return output.getvalue()  # type: ignore[no-any-return]
+        output = await signers.async_sign_pdf(writer, meta, signer=self._signer, bytes_reserved=self.bytes_reserved)
+        signed: bytes = output.getvalue()
+        if self.bytes_reserved is None:
+            self.bytes_reserved = _reserved_in(signed)
+        return signed
+
+
+def _reserved_in(signed: bytes) -> int:
+    """The room pyhanko kept for the signature in ``signed``, in the hex digits ``bytes_reserved`` counts."""
+    signature = PdfFileReader(io.BytesIO(signed)).embedded_signatures[-1]  # the one just added
+    return 2 * len(signature.sig_object["/Contents"])
 
 
 def load_signer(config: SigningConfig) -> PdfSigner:
