@@ -230,5 +230,48 @@ async def test_a_shutdown_gives_every_send_in_flight_its_grace_and_each_is_sent_
     assert received == Counter({m.message_id: 1 for m in messages})
 
 
+class HoldOne:
+    """The server holds the DATA of one addressee until released (a hung delivery) and takes the others."""
+
+    def __init__(self, smtp_server: SmtpServer, address: str) -> None:
+        self.held, self.released = False, threading.Event()
+        original = smtp_server.handler.handle_DATA
+
+        async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
+            if address in envelope.rcpt_tos and not self.released.is_set():
+                self.held = True
+                while not self.released.is_set():
+                    await asyncio.sleep(0.05)
+                return "451 4.3.0 Stalled, try again"
+            return await original(server, session, envelope)
+
+        smtp_server.handler.handle_DATA = handle_DATA  # type: ignore[method-assign]
+
+
+async def test_an_email_due_while_another_send_hangs_leaves_without_waiting_for_it(
+        database_url: str, kafka_bootstrap: str, namespace: str, smtp_server: SmtpServer):
+    hold = HoldOne(smtp_server, "held@example.org")
+    settings = NotificationsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                     kafka_namespace=namespace, environment="test", smtp_port=smtp_server.port,
+                                     smtp_concurrency=4, smtp_timeout_seconds=300, smtp_send_timeout_seconds=300)
+    try:
+        async with serve(create_app(settings)) as client:
+            async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+                await handlers.acknowledge_request(Envelope.wrap(submitted("case-held", "held@example.org"),
+                                                                 source="/test", subject="case-held"), session)
+                await session.commit()
+            await eventually(lambda: _true(hold.held), what="the first send held by the server")
+
+            async with client.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+                await handlers.acknowledge_request(Envelope.wrap(submitted("case-later", "later@example.org"),
+                                                                 source="/test", subject="case-later"), session)
+                await session.commit()
+            await eventually(lambda: _true(bool(smtp_server.handler.messages(to="later@example.org"))),
+                             what="the later case's email delivered while the first send still hangs")
+            assert not hold.released.is_set()
+    finally:
+        hold.released.set()
+
+
 async def _true(value: bool) -> bool:
     return value

@@ -4,7 +4,9 @@ Up to ``smtp_concurrency`` sends are in flight at once (one on SQLite, which has
 writer). Each *slot* claims its own message in its own transaction, sends it over its own SMTP connection and
 commits its outcome, then claims the next: most of one send is waiting (the database, the SMTP server's
 replies), and the slots wait side by side. One case's emails still leave one at a time, in the order they
-fell due: a slot passes over the cases another slot of this process is sending for.
+fell due: a slot passes over the cases another slot of this process is sending for. A step ends when every
+slot has found nothing due; until then a slot that found nothing looks again every
+``IDLE_SLOT_RECHECK_SECONDS``, so one send held by a slow server does not hold back the emails behind it.
 
 A message that fails for a reason that is not an outage (it cannot be rendered,
 a header value is refused) is tried again later and parked after bounded tries
@@ -19,6 +21,7 @@ its own Message-ID (RFC 1047). A shutdown lets every send in flight finish
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,6 +38,8 @@ from shared.worker import Step
 
 #: Messages one slot sends in one step (the worker calls the step again while there is more).
 BATCH = 20
+#: Seconds a slot that found nothing waits before looking again, while another slot of its step is sending.
+IDLE_SLOT_RECHECK_SECONDS = 0.5
 
 
 @dataclass
@@ -45,12 +50,39 @@ class _Claims:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+@dataclass
+class _Step:
+    """One step's slots. The step ends when every slot has found nothing due (or left); until then a slot that
+    found nothing looks again shortly. A slot's send may be held for minutes by a slow server, and the step
+    lasts as long as it does: the other slots stay to take what falls due meanwhile."""
+
+    slots: int
+    waiting: set[int] = field(default_factory=set)  # found nothing at their last look
+    gone: set[int] = field(default_factory=set)  # finished their batch, or failed
+    over: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def found_nothing(self, slot: int) -> None:
+        self.waiting.add(slot)
+        self._check()
+
+    def claimed(self, slot: int) -> None:
+        self.waiting.discard(slot)
+
+    def left(self, slot: int) -> None:
+        self.gone.add(slot)
+        self._check()
+
+    def _check(self) -> None:
+        if len(self.waiting | self.gone) >= self.slots:
+            self.over.set()
+
+
 def make_step(runtime: ServiceRuntime) -> Step:
     settings: NotificationsSettings = runtime.settings  # type: ignore[assignment]
     slots = 1 if is_sqlite(runtime.engine) else settings.smtp_concurrency
     claims = _Claims()
 
-    async def send_next(connection: AsyncConnection) -> bool:
+    async def send_next(connection: AsyncConnection, step: _Step, slot: int) -> bool:
         """Claim one due message, send it and commit its outcome; False when none is due."""
         failure: Exception | None = None
         claimed: str | None = None
@@ -59,7 +91,9 @@ def make_step(runtime: ServiceRuntime) -> Step:
                 async with claims.lock:
                     due = await message_service.next_due(session, clock.now(), busy_cases=claims.cases)
                     if due is None:
+                        step.found_nothing(slot)
                         return False
+                    step.claimed(slot)
                     message = due.message
                     key, claimed, template = message.id, message.case_id, message.template
                     claims.cases.add(claimed)
@@ -83,7 +117,7 @@ def make_step(runtime: ServiceRuntime) -> Step:
             raise asyncio.CancelledError
         return True
 
-    async def send_batch(stopping: asyncio.Event) -> bool:
+    async def send_batch(step: _Step, slot: int, stopping: asyncio.Event) -> bool:
         """One slot: up to ``BATCH`` messages, one after another, on one connection; True when more may be waiting.
 
         Each message still has its own transactions; keeping the connection saves a pool checkout (and its
@@ -91,19 +125,27 @@ def make_step(runtime: ServiceRuntime) -> Step:
         """
         try:
             async with runtime.engine.connect() as connection:
-                for _ in range(BATCH):
-                    if stopping.is_set() or not await send_next(connection):
+                sent = 0
+                while sent < BATCH and not stopping.is_set():
+                    if await send_next(connection, step, slot):
+                        sent += 1
+                        continue
+                    if step.over.is_set():
                         return False
-                return True
+                    with contextlib.suppress(TimeoutError):  # another slot is sending: look again shortly
+                        await asyncio.wait_for(step.over.wait(), IDLE_SLOT_RECHECK_SECONDS)
+                return sent == BATCH
         except Exception:
             stopping.set()  # the other slots finish the send they are in, then stop
             raise
+        finally:
+            step.left(slot)
 
     async def send_due_messages() -> bool:
+        step, stopping = _Step(slots), asyncio.Event()
         if slots == 1:
-            return await send_batch(asyncio.Event())
-        stopping = asyncio.Event()
-        tasks = [asyncio.create_task(send_batch(stopping), name=f"{SENDER}:{n}") for n in range(slots)]
+            return await send_batch(step, 0, stopping)
+        tasks = [asyncio.create_task(send_batch(step, n, stopping), name=f"{SENDER}:{n}") for n in range(slots)]
         try:
             await asyncio.wait(tasks)
         except asyncio.CancelledError:  # shutdown: each send in flight gets its grace and commits its outcome
