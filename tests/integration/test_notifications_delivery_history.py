@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -199,13 +199,19 @@ async def test_a_delivery_whose_outcome_was_never_committed_stays_in_the_deliver
         queued = await family_message(client)
         assert queued is not None
         async with sessionmaker() as session:  # the email leaves, then the outcome's commit is lost
-            message = await session.get(Message, queued.id)
-            await message_service.send_one(session, message, settings)
+            due = await message_service.next_due(session, clock.now())
+            assert due is not None and due.message.id == queued.id
+            await message_service.send_one(session, due, settings)
             await session.rollback()
-        async with sessionmaker() as session:  # the lease ran out: the sender tries again
+        async with sessionmaker() as session:  # the lease ran out: the sender tries again, before the others
             message = await session.get(Message, queued.id)
-            message.next_attempt_at = clock.now()
-            await message_service.send_one(session, message, settings)
+            message.next_attempt_at = clock.now() - timedelta(days=1)
+            session.add(message)
+            await session.commit()
+        async with sessionmaker() as session:
+            due = await message_service.next_due(session, clock.now())
+            assert due is not None and due.message.id == queued.id and due.unfinished
+            await message_service.send_one(session, due, settings)
             await session.commit()
 
         log = await attempts(client)

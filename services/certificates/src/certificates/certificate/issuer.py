@@ -19,6 +19,7 @@ from certificates.certificate import service as certificate_service
 from certificates.certificate.models import Certificate, CertificateStatus
 from certificates.metrics import CERTIFICATES_ISSUED, CERTIFICATES_ISSUED_LATE, CERTIFICATES_WAITING_OVERDUE
 from shared import clock, poison
+from shared.db import is_sqlite
 from shared.outage import is_outage
 from shared.runtime import ServiceRuntime
 from shared.worker import Step
@@ -27,7 +28,7 @@ BATCH = 10
 
 
 def lanes_for(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> int:
-    if runtime.engine.dialect.name != "postgresql":
+    if is_sqlite(runtime.engine):
         return 1
     return issuing.documents.processes + 1 if issuing.documents.processes else 1
 

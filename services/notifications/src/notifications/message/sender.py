@@ -98,8 +98,7 @@ def make_step(runtime: ServiceRuntime) -> Step:
                     key, claimed, template = message.id, message.case_id, message.template
                     claims.cases.add(claimed)
                 try:
-                    interrupted = await message_service.send_one(
-                        session, message, settings, history=(due.attempts_logged, due.unfinished))
+                    interrupted = await message_service.send_one(session, due, settings)
                     if due.failed_before:  # a success forgets earlier failures; most messages have none
                         await poison.forget(session, SENDER, key)
                     await session.commit()

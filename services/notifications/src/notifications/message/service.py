@@ -287,19 +287,15 @@ async def _smtp_deliver(email: EmailMessage, settings: NotificationsSettings) ->
     return 250, str(response)  # aiosmtplib raises on any reply to DATA but 250; it returns the reply text
 
 
-async def _begin_attempt(session: AsyncSession, message: Message, settings: NotificationsSettings,
-                         history: tuple[int, bool] | None) -> MessageAttempt:
+async def _begin_attempt(session: AsyncSession, due: Due, settings: NotificationsSettings) -> MessageAttempt:
     """Put the attempt on record, and commit it, before the email leaves: a delivery whose outcome is then lost
     (a crash, a lost commit) still shows in the delivery log, as ``unknown`` once the message is tried again.
 
     The message is leased meanwhile (``next_attempt_at`` past the whole send), so no other replica takes it.
-    ``history`` (attempts logged, one unfinished) comes with the claim (``next_due``); None reads it here.
+    What the log already holds came with the claim (``next_due``).
     """
-    if history is None:
-        earlier = (await session.exec(select(MessageAttempt).where(MessageAttempt.message_uuid == message.id))).all()
-        history = len(earlier), any(a.outcome is AttemptOutcome.in_flight for a in earlier)
-    logged, unfinished = history
-    if unfinished:
+    message, logged = due.message, due.attempts_logged
+    if due.unfinished:
         in_flight = (await session.exec(select(MessageAttempt).where(
             MessageAttempt.message_uuid == message.id, MessageAttempt.outcome == AttemptOutcome.in_flight))).all()
         for earlier_attempt in in_flight:
@@ -322,15 +318,15 @@ def _finish_attempt(session: AsyncSession, attempt: MessageAttempt, outcome: Att
     session.add(attempt)
 
 
-async def send_one(session: AsyncSession, message: Message, settings: NotificationsSettings, *,
-                   history: tuple[int, bool] | None = None) -> bool:
-    """Send over SMTP and record the outcome. Temporary failures wait and retry; 5xx fails at once.
+async def send_one(session: AsyncSession, due: Due, settings: NotificationsSettings) -> bool:
+    """Send the claimed message over SMTP and record the outcome. Temporary failures wait and retry; 5xx fails
+    at once.
 
     The send is shielded from a shutdown: it gets ``smtp_shutdown_grace_seconds`` to finish, so its outcome
     is recorded, and is then cut off (recorded as a temporary failure, sent again after the restart under the
     same Message-ID). Returns True when a shutdown interrupted it: the caller commits, then stops.
     """
-    now = clock.now()
+    now, message = clock.now(), due.message
     with bound_contextvars(case_id=message.case_id, message_id=message.id, template=message.template):
         try:
             addressee = await addressee_for(session, message, settings)
@@ -348,7 +344,7 @@ async def send_one(session: AsyncSession, message: Message, settings: Notificati
             email = _email_for(message, addressee, settings)
         except Exception as exc:  # a template that raises, a header value refused (a line break in a name)
             raise poison.ItemError(DeadLetterReason.unrenderable, "the email cannot be rendered") from exc
-        attempt = await _begin_attempt(session, message, settings, history)
+        attempt = await _begin_attempt(session, due, settings)
         delivery = asyncio.create_task(_smtp_deliver(email, settings), name=f"smtp:{message.id}")
         interrupted = False
         try:
