@@ -168,6 +168,35 @@ async def test_an_event_in_a_rolled_back_transaction_is_never_published(sessionm
         assert (await session.exec(select(func.count()).select_from(OutboxEvent))).one() == 0
 
 
+async def test_an_event_that_failed_before_and_is_then_published_leaves_no_failure_behind(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    data = case_submitted()
+    async with sessionmaker() as session:
+        outbox.add_event(session, data, subject=data.case_id)
+        await session.commit()
+    async with sessionmaker() as session:
+        row = (await session.exec(select(OutboxEvent))).one()
+        good, row.envelope = row.envelope, "{not json"
+        session.add(row)
+        await session.commit()
+
+    await outbox.publish_pending(sessionmaker, producer, service=SERVICE, namespace=namespace, retry_seconds=0)
+    async with sessionmaker() as session:
+        [failure] = (await session.exec(select(ItemFailure))).all()
+        assert (failure.worker, failure.tries, failure.parked_at) == (outbox.RELAY, 1, None)
+        row = (await session.exec(select(OutboxEvent))).one()
+        row.envelope = good  # mended before its tries ran out
+        session.add(row)
+        await session.commit()
+    await outbox.publish_pending(sessionmaker, producer, service=SERVICE, namespace=namespace, retry_seconds=0)
+
+    [record] = await read_topic(kafka_bootstrap, topics["cases"], count=1)
+    assert record.key == data.case_id.encode()
+    async with sessionmaker() as session:
+        assert (await session.exec(select(ItemFailure))).all() == []  # its failure no longer counts
+        assert (await session.exec(select(OutboxEvent))).one().published_at is not None
+
+
 async def test_the_relay_publishes_when_woken_by_the_commit_not_by_its_poll(
         database_url, producer, topics, kafka_bootstrap, namespace):
     engine = create_engine(database_url)

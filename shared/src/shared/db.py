@@ -10,6 +10,7 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -59,7 +60,27 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # hide_parameters: a database error never carries the bound values (names, dates of birth) into a log line.
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=POOL_RECYCLE_SECONDS,
+                                 hide_parameters=True)
+    event.listen(engine.sync_engine, "checkout", _discard_closed)
+    return engine
+
+
+#: A pooled PostgreSQL connection older than this is replaced at its next checkout (a firewall or proxy that
+#: silently drops long-idle connections never hands one back).
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _discard_closed(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """Hand out no pooled connection the server has closed (a restart, a shutdown, a terminated backend).
+
+    asyncpg notices the server closing the socket while the connection sits in the pool, so checking costs
+    nothing; SQLAlchemy's ``pool_pre_ping`` asked the server instead, three round trips (BEGIN, ``;``,
+    ROLLBACK) before every transaction. On ``DisconnectionError`` the pool drops the connection and checks out
+    another (``dbapi_connection`` is SQLAlchemy's adapter; ``_connection`` the asyncpg connection it wraps).
+    """
+    if dbapi_connection._connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

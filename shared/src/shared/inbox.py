@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,9 +19,18 @@ class InboxEvent(SQLModel, table=True):
     handled_at: datetime = Field(default_factory=clock.now)
 
 
-async def already_handled(session: AsyncSession, event_id: str) -> bool:
-    return await session.get(InboxEvent, event_id) is not None
+async def claim(session: AsyncSession, event_id: str, event_type: str) -> bool:
+    """Record the event as handled in this transaction; False if it already was (its handlers must not run).
 
-
-def record(session: AsyncSession, event_id: str, event_type: str) -> None:
-    session.add(InboxEvent(event_id=event_id, type=event_type))
+    One statement (``INSERT ... ON CONFLICT DO NOTHING RETURNING``) instead of a lookup and an insert. A
+    consumer racing this one for the same event (during a rebalance) waits on the row until that transaction
+    ends, then finds it recorded, or, if that one rolled back, records it itself.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(InboxEvent)
+        .values(event_id=event_id, type=event_type, handled_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(InboxEvent.__table__.c.event_id)  # type: ignore[attr-defined]
+    )
+    return (await session.exec(statement)).first() is not None

@@ -33,7 +33,6 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -272,22 +271,15 @@ class EventConsumer:
     async def _handle(self, envelope: Envelope[Any], *, redriving: str | None = None, by: str = "") -> str:
         """The handlers, the inbox row and (when ``redriving`` a dead letter) its resolution, in one transaction."""
         async with self._sessionmaker() as session:
-            if await inbox.already_handled(session, envelope.id):
-                return "duplicate"
-            inbox.record(session, envelope.id, envelope.type)
+            if not await inbox.claim(session, envelope.id, envelope.type):
+                return "duplicate"  # handled before, or by another consumer during a rebalance
             for handler in self._handlers[envelope.type]:
                 await handler(envelope, session)
             if redriving is not None:
                 letter = await session.get(DeadLetter, redriving)
                 if letter is not None:
                     deadletters.resolve(session, letter, DeadLetterStatus.redriven, by=by)
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                if await inbox.already_handled(session, envelope.id):
-                    return "duplicate"  # another consumer won the race during a rebalance
-                raise
+            await session.commit()
         return "handled"
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], exc: BaseException, *, reason: str) -> None:
