@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -242,6 +242,33 @@ async def test_a_redelivered_event_is_handled_once(sessionmaker, producer, topic
 
     [row] = await handled(sessionmaker)
     assert row.event_id == envelope.id
+
+
+async def committed_offsets(bootstrap: str, group: str, topic: str) -> int:
+    """The offsets the group has committed on ``topic``, summed over its partitions."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        return sum([await reader.committed(TopicPartition(topic, p)) or 0 for p in range(3)])  # topics: 3 each
+    finally:
+        await reader.stop()
+
+
+async def test_the_offsets_of_the_events_handled_are_committed_when_the_consumer_stops(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    case_ids = await publish_cases(kafka_bootstrap, topics["cases"], 5)
+    consumer = consumer_for(kafka_bootstrap, namespace, sessionmaker, producer, record_case)
+
+    async with running(consumer):
+        await eventually(lambda: _count_at_least(sessionmaker, 5), what="the events handled")
+    # Stopped within the commit interval of the last event: its offset is committed on the way out, so the
+    # group's next member starts after it rather than reading the events again.
+
+    assert await committed_offsets(kafka_bootstrap, namespace + SERVICE, topics["cases"]) == len(case_ids)
+
+
+async def _count_at_least(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> bool:
+    return len(await handled(sessionmaker)) >= count
 
 
 async def test_a_poison_event_goes_to_the_dead_letter_topic_and_the_consumer_moves_on(

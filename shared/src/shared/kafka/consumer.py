@@ -2,8 +2,9 @@
 
 For each record: decode the CloudEvent, and in one database transaction record
 its id in the inbox and run the subscribed handlers; commit the database, and
-only then the Kafka offset. A redelivered event finds its id in the inbox and
-is a no-op.
+only then the Kafka offset (the offsets handled are committed together, at
+most a second later). A redelivered event finds its id in the inbox and is a
+no-op.
 
 - A record that cannot be decoded, or whose type no model knows, goes straight
   to ``<service>.dlt``.
@@ -52,6 +53,10 @@ log = get_logger(__name__)
 #: How long one poll waits when nothing arrives: a record that arrives is returned at once, so this only sets
 #: how often an idle consumer loops (and refreshes its lag gauge).
 IDLE_WAIT_MS = 5000
+#: How often handled offsets are committed to Kafka while records keep arriving (and whenever a poll comes
+#: back empty, on a rebalance and on stop). Committing after every record cost a broker round trip each; an
+#: event handled but not yet committed when a consumer dies is read again and the inbox makes it a no-op.
+COMMIT_INTERVAL_SECONDS = 1.0
 #: How long the broker holds a fetch that finds nothing (it answers at once when a record arrives): an idle
 #: consumer asks once every two seconds instead of twice a second. A seek (a handler's retry) waits for the
 #: fetch in flight, so at most this long, on top of its backoff.
@@ -106,11 +111,13 @@ class RedriveFailed(Exception):
 
 
 class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, before_revoke: Callable[[list[TopicPartition]], Awaitable[None]]) -> None:
         self.service = service
         self.partitions: set[TopicPartition] = set()
+        self._before_revoke = before_revoke
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._before_revoke(revoked)  # the next owner starts after what this one handled
         self.partitions.difference_update(revoked)
         # Another member reports these partitions now: a stale gauge here would add its lag twice.
         for tp in revoked:
@@ -147,8 +154,10 @@ class EventConsumer:
         self._retry_backoff = retry_backoff
         self._max_backoff = max_backoff
         self._outage_backoff = outage_backoff
-        self._assignment = _Assignment(service)
+        self._assignment = _Assignment(service, self._commit_handled)
         self._consumer: AIOKafkaConsumer | None = None
+        self._handled: dict[TopicPartition, int] = {}  # per partition, the next offset once handled, not committed
+        self._committed_at = 0.0
 
     async def start(self) -> None:
         # aiokafka's defaults are weaker than we need: no auto-commit, read only
@@ -171,6 +180,8 @@ class EventConsumer:
 
     async def stop(self) -> None:
         if self._consumer is not None:
+            with contextlib.suppress(KafkaError):  # not committed: the next owner re-reads, the inbox de-duplicates
+                await self._commit_handled()
             await self._consumer.stop()
             self._consumer = None
 
@@ -180,6 +191,8 @@ class EventConsumer:
         infra_failures = 0
         while True:
             batch = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=100)
+            if not batch or asyncio.get_running_loop().time() - self._committed_at >= COMMIT_INTERVAL_SECONDS:
+                await self._commit_handled()
             for tp, records in batch.items():
                 try:
                     await self._handle_partition(tp, records)
@@ -206,16 +219,24 @@ class EventConsumer:
                 next_offset = record.offset + 1
         finally:
             if next_offset is not None:
-                await self._commit(tp, next_offset)
+                self._handled[tp] = next_offset
 
-    async def _commit(self, tp: TopicPartition, offset: int) -> None:
-        assert self._consumer is not None
-        if tp not in self._assignment.partitions:
+    async def _commit_handled(self, partitions: list[TopicPartition] | None = None) -> None:
+        """Commit the offsets handled since the last commit (of ``partitions`` only, if given)."""
+        self._committed_at = asyncio.get_running_loop().time()
+        chosen = set(self._handled) if partitions is None else set(partitions) & set(self._handled)
+        offsets = {tp: self._handled.pop(tp) for tp in chosen}
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in self._assignment.partitions}
+        if not offsets or self._consumer is None:
             return
         try:
-            await self._consumer.commit({tp: OffsetAndMetadata(offset, "")})
+            await self._consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in offsets.items()})
         except CommitFailedError:
-            log.warning("consumer.commit_failed_after_rebalance", topic=tp.topic, partition=tp.partition)
+            log.warning("consumer.commit_failed_after_rebalance", partitions=len(offsets))
+        except KafkaError as exc:  # the broker is away: commit them with the next ones
+            for tp, offset in offsets.items():
+                self._handled[tp] = max(offset, self._handled.get(tp, offset))
+            log.warning("consumer.commit_failed", error=type(exc).__name__)
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in list(self._assignment.partitions):
