@@ -374,6 +374,49 @@ async def publish_cases(bootstrap: str, topic: str, count: int) -> list[str]:
     return case_ids
 
 
+async def publish_to_partitions(bootstrap: str, topic: str, partitions: list[int]) -> list[str]:
+    """One case's event on each partition given, in that order; the case ids, in the same order."""
+    raw = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await raw.start()
+    case_ids = []
+    try:
+        for partition in partitions:
+            data = case_submitted()
+            message = codec.encode(Envelope[CaseSubmittedV1](source="/test", type=data.type, subject=data.case_id,
+                                                             data=data), topic)
+            await raw.send_and_wait(message.topic, message.value, key=message.key, headers=message.headers,
+                                    partition=partition)
+            case_ids.append(data.case_id)
+    finally:
+        await raw.stop()
+    return case_ids
+
+
+async def test_partitions_handled_side_by_side_a_slow_handler_holds_back_only_its_own_partition_in_order(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    slow, after_slow, other, third = await publish_to_partitions(kafka_bootstrap, topics["cases"], [0, 0, 1, 2])
+    release = asyncio.Event()
+
+    async def record_slowly(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
+        if event.subject == slow:
+            await release.wait()
+        await record_case(event, session)
+
+    consumer = consumer_for(kafka_bootstrap, namespace, sessionmaker, producer, record_slowly,
+                            concurrent_partitions=True)
+    async with running(consumer):
+        try:
+            await eventually(lambda: _count_at_least(sessionmaker, 2), timeout=30, what="the other partitions handled")
+            assert sorted(row.case_id for row in await handled(sessionmaker)) == sorted([other, third])
+        finally:
+            release.set()
+        await eventually(lambda: _count_at_least(sessionmaker, 4), what="the slow partition handled")
+
+    rows = await handled(sessionmaker)
+    order = [row.case_id for row in sorted(rows, key=lambda row: row.id or 0)]
+    assert order.index(slow) < order.index(after_slow)  # one partition's events one after another
+
+
 async def refusal(url: str) -> str:
     """How the server answers a new connection right now (its SQLSTATE), or "accepted"."""
     try:
@@ -422,9 +465,11 @@ async def shutting_down(cluster: PostgresCluster, url: str) -> AsyncIterator[Non
     await asyncio.to_thread(cluster.start_again)
 
 
-@pytest.mark.parametrize("outage", [held_in_recovery, shutting_down], ids=["in_recovery", "shutting_down"])
+@pytest.mark.parametrize(("outage", "side_by_side"), [(held_in_recovery, False), (shutting_down, False),
+                                                        (held_in_recovery, True)],
+                         ids=["in_recovery", "shutting_down", "in_recovery_partitions_side_by_side"])
 async def test_events_arriving_while_the_database_is_unavailable_are_all_handled_and_none_dead_lettered(
-        outage, private_postgres, producer, topics, kafka_bootstrap, namespace):
+        outage, side_by_side, private_postgres, producer, topics, kafka_bootstrap, namespace):
     url = private_postgres.create_database("outage")
     engine = create_engine(url)
     async with engine.begin() as connection:
@@ -432,7 +477,8 @@ async def test_events_arriving_while_the_database_is_unavailable_are_all_handled
             await connection.run_sync(model.__table__.create)  # type: ignore[attr-defined]
     sessions = create_sessionmaker(engine, source="/send-mediation/test", wakers={})
     # A retry budget of a few milliseconds: any outage outlasts it.
-    consumer = consumer_for(kafka_bootstrap, namespace, sessions, producer, record_case, max_attempts=2)
+    consumer = consumer_for(kafka_bootstrap, namespace, sessions, producer, record_case, max_attempts=2,
+                            concurrent_partitions=side_by_side)
 
     async def handled_at_least(count: int) -> bool:
         return len(await handled(sessions)) >= count

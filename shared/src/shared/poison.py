@@ -81,8 +81,9 @@ def _describe(exc: BaseException) -> str:
     return describe_error(exc)
 
 
-def available(worker: str, key: Any, now: datetime) -> ColumnElement[bool]:
-    """A where-clause: the item whose key is ``key`` (a column) is neither parked nor waiting to be retried."""
+def available(worker: str, key: Any, now: datetime | ColumnElement[Any]) -> ColumnElement[bool]:
+    """A where-clause: the item whose key is ``key`` (a column) is neither parked nor waiting to be retried at
+    ``now`` (a time, or a bound parameter of a statement built once)."""
     return ~exists().where(
         col(ItemFailure.worker) == worker, col(ItemFailure.item_key) == cast(key, String),
         or_(col(ItemFailure.parked_at).is_not(None), col(ItemFailure.retry_at) > now))

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from shared import clock, deadletters, outbox, poison, scenario_clock
 from shared.auth import ops_only_in_production
 from shared.clock_routes import clock_router
-from shared.db import create_engine, create_sessionmaker
+from shared.db import create_engine, create_sessionmaker, is_sqlite
 from shared.errors import install_error_handlers
 from shared.http import SecurityHeadersMiddleware
 from shared.kafka.admin import ensure_topics
@@ -89,6 +89,9 @@ class ServiceRuntime:
     #: Sets the service's business gauges from its database (COUNT queries) when /metrics is read, so the
     #: statutory dashboard is right after a restart, in every process of the service.
     refresh_metrics: Callable[[AsyncSession], Awaitable[None]] | None = None
+    #: Handle the partitions of one topic side by side (``EventConsumer``): for a service whose handlers of two
+    #: different cases share no rows. Never on SQLite (one writer).
+    concurrent_partitions: bool = False
 
     def __post_init__(self) -> None:
         self.engine: AsyncEngine = create_engine(self.settings.database_url)
@@ -178,6 +181,7 @@ class ServiceRuntime:
                     sessionmaker=self.sessionmaker, subscriptions=self.subscriptions, producer=self.producer,
                     max_attempts=settings.consumer_max_attempts, retry_backoff=settings.consumer_retry_backoff_seconds,
                     namespace=settings.kafka_namespace,
+                    concurrent_partitions=self.concurrent_partitions and not is_sqlite(self.engine),
                 )
                 await self.consumer.start()
                 self._spawn(self.consumer.run(), "consumer")

@@ -24,6 +24,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         workers=[WorkerSpec(SENDER, sender.make_step, poll_interval=1.0),
                  WorkerSpec(SCHEDULER, reminder_worker.make_step, poll_interval=settings.reminder_poll_interval_seconds)],
         refresh_metrics=metrics.refresh,
+        concurrent_partitions=True,  # each case's messages and reminders are its own rows
     )
     app = build_app(
         runtime, title="SEND mediation: notifications",

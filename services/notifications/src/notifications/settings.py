@@ -19,6 +19,9 @@ class NotificationsSettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = 30.0  # each SMTP command
+    #: The name this service gives in EHLO; by default the machine's fully qualified name, looked up once (not,
+    #: as aiosmtplib would, a DNS lookup on a thread for every connection).
+    smtp_local_hostname: str | None = None
     #: The whole of one delivery (connect to the server's last reply): a server that trickles is cut off.
     smtp_send_timeout_seconds: float = 120.0
     #: On shutdown, how long an SMTP send in flight may take to finish so that its outcome is recorded.

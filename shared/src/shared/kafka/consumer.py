@@ -18,6 +18,10 @@ no-op.
   backoff capped at about a second, and never dead-lettered: the consumer seeks
   back and polls again, so it stays in its group (aiokafka issue 848), loses
   nothing and resumes within a second of the dependency returning.
+- A service may have the partitions of one topic handled side by side
+  (``concurrent_partitions``): they hold other cases, and each partition's
+  records are still handled in order. Topics are still handled one after
+  another, so two events of one case are never handled at once.
 - Offsets are committed only for partitions still assigned, and a
   CommitFailedError after a rebalance is expected (aiokafka issues 929, 933):
   the new owner re-reads from the last commit and the inbox de-duplicates.
@@ -142,6 +146,7 @@ class EventConsumer:
         max_backoff: float = 10.0,
         outage_backoff: float = 1.0,
         namespace: str = "",
+        concurrent_partitions: bool = False,
     ) -> None:
         self.service = service
         self._namespace = namespace
@@ -154,6 +159,7 @@ class EventConsumer:
         self._retry_backoff = retry_backoff
         self._max_backoff = max_backoff
         self._outage_backoff = outage_backoff
+        self._concurrent_partitions = concurrent_partitions
         self._assignment = _Assignment(service, self._commit_handled)
         self._consumer: AIOKafkaConsumer | None = None
         self._handled: dict[TopicPartition, int] = {}  # per partition, the next offset once handled, not committed
@@ -193,16 +199,40 @@ class EventConsumer:
             batch = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=100)
             if not batch or asyncio.get_running_loop().time() - self._committed_at >= COMMIT_INTERVAL_SECONDS:
                 await self._commit_handled()
-            for tp, records in batch.items():
-                try:
-                    await self._handle_partition(tp, records)
-                    infra_failures = 0
-                except Exception as exc:
-                    if not (isinstance(exc, InfrastructureUnavailable) or is_outage(exc)):
-                        raise
-                    infra_failures += 1
-                    await asyncio.sleep(min(self._outage_backoff, self._retry_backoff * 2 ** min(infra_failures, 10)))
+            if self._concurrent_partitions and len(batch) > 1:
+                for topic in sorted({tp.topic for tp in batch}):
+                    infra_failures = await self._handle_side_by_side(
+                        {tp: records for tp, records in batch.items() if tp.topic == topic}, infra_failures)
+            else:
+                for tp, records in batch.items():
+                    try:
+                        await self._handle_partition(tp, records)
+                        infra_failures = 0
+                    except Exception as exc:
+                        if not (isinstance(exc, InfrastructureUnavailable) or is_outage(exc)):
+                            raise
+                        infra_failures += 1
+                        await asyncio.sleep(self._outage_delay(infra_failures))
             await self._record_lag(consumer)
+
+    async def _handle_side_by_side(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
+                                   infra_failures: int) -> int:
+        """One topic's partitions side by side: each holds other cases (a case's events share a partition),
+        and each partition's records are handled one after another. A partition that meets an outage was
+        sought back to its failed record, read again at the next poll; the others went on."""
+        outcomes = await asyncio.gather(*(self._handle_partition(tp, records) for tp, records in batch.items()),
+                                        return_exceptions=True)
+        failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        for exc in failed:
+            if not (isinstance(exc, InfrastructureUnavailable) or is_outage(exc)):
+                raise exc
+        if not failed:
+            return 0
+        await asyncio.sleep(self._outage_delay(infra_failures + 1))
+        return infra_failures + 1
+
+    def _outage_delay(self, failures: int) -> float:
+        return float(min(self._outage_backoff, self._retry_backoff * 2 ** min(failures, 10)))
 
     async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
         assert self._consumer is not None

@@ -50,12 +50,13 @@ def make_step(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> 
                     due = await certificate_service.next_pending(session, clock.now(), in_hand=in_hand)
                     if due is None:
                         return False
-                    certificate, case = due
+                    certificate, case = due.certificate, due.case
                     key, case_id, kind = certificate.id, certificate.case_id, certificate.kind
                     in_hand.add(key)
                     try:
                         await certificate_service.handle_pending(session, certificate, case, issuing=issuing)
-                        await poison.forget(session, certificate_service.ISSUER, key)
+                        if due.failed_before:  # a success forgets earlier failures; most triggers have none
+                            await poison.forget(session, certificate_service.ISSUER, key)
                         await session.commit()
                         handled.append(certificate)
                     except Exception as exc:

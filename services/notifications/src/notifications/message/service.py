@@ -6,11 +6,13 @@ import asyncio
 import base64
 import contextlib
 import re
+import socket
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import cache
 from typing import Any
 
 import aiosmtplib
@@ -262,6 +264,11 @@ def short_reply(text: str) -> str:
     return " ".join(_ADDRESS.sub("<address>", text).split())[:200]
 
 
+@cache
+def _this_host() -> str:
+    return socket.getfqdn()
+
+
 async def _smtp_deliver(email: EmailMessage, settings: NotificationsSettings) -> tuple[int, str]:
     """One delivery, bounded as a whole; on any failure or cancellation the connection is dropped, not QUIT.
 
@@ -271,7 +278,7 @@ async def _smtp_deliver(email: EmailMessage, settings: NotificationsSettings) ->
     client = aiosmtplib.SMTP(
         hostname=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_use_tls,
         start_tls=settings.smtp_starttls, username=settings.smtp_username, password=settings.smtp_password,
-        timeout=settings.smtp_timeout_seconds,
+        timeout=settings.smtp_timeout_seconds, local_hostname=settings.smtp_local_hostname or _this_host(),
     )
     try:
         async with asyncio.timeout(settings.smtp_send_timeout_seconds):
