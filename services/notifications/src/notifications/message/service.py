@@ -11,14 +11,15 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message as Email
 from functools import cache
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import exists, func
+from sqlalchemy import BindParameter, bindparam, exists, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from notifications.meeting.models import MeetingInvitation
 from notifications.message import rendering
@@ -153,12 +154,11 @@ class Due:
     failed_before: bool
 
 
-async def next_due(session: AsyncSession, now: datetime, *, busy_cases: Collection[str] = ()) -> Due | None:
-    """The oldest due message, locked (``SKIP LOCKED``: another replica's claim is passed over).
-
-    ``busy_cases`` have a message in flight in this process: their next one waits for it, so that one case's
-    emails leave in the order they fell due (a booking before its move, a certificate before its correction).
-    """
+@cache
+def _next_due_query(passing_over: bool) -> Select[Message, int, bool, bool]:
+    """The claim of ``next_due``, built once (building it took a tenth of the sender's CPU): ``now`` and
+    ``busy_cases`` are bound at each call."""
+    now: BindParameter[datetime] = bindparam("now")
     logged = select(func.count()).where(col(MessageAttempt.message_uuid) == col(Message.id)).scalar_subquery()
     unfinished = exists().where(col(MessageAttempt.message_uuid) == col(Message.id),
                                 col(MessageAttempt.outcome) == AttemptOutcome.in_flight)
@@ -167,13 +167,22 @@ async def next_due(session: AsyncSession, now: datetime, *, busy_cases: Collecti
         select(Message, logged, unfinished, failed)
         .where(Message.status == MessageStatus.pending, col(Message.next_attempt_at) <= now,
                poison.available(SENDER, Message.id, now))
-        .order_by(col(Message.next_attempt_at))
-        .limit(1)
-        .with_for_update(skip_locked=True, of=Message)
     )
+    if passing_over:
+        query = query.where(col(Message.case_id).not_in(bindparam("busy_cases", expanding=True)))
+    return query.order_by(col(Message.next_attempt_at)).limit(1).with_for_update(skip_locked=True, of=Message)
+
+
+async def next_due(session: AsyncSession, now: datetime, *, busy_cases: Collection[str] = ()) -> Due | None:
+    """The oldest due message, locked (``SKIP LOCKED``: another replica's claim is passed over).
+
+    ``busy_cases`` have a message in flight in this process: their next one waits for it, so that one case's
+    emails leave in the order they fell due (a booking before its move, a certificate before its correction).
+    """
+    params: dict[str, Any] = {"now": now}
     if busy_cases:
-        query = query.where(col(Message.case_id).not_in(list(busy_cases)))
-    row = (await session.exec(query)).first()
+        params["busy_cases"] = list(busy_cases)
+    row = (await session.execute(_next_due_query(bool(busy_cases)), params)).first()
     if row is None:
         return None
     message, attempts_logged, has_unfinished, failed_before = row
@@ -229,7 +238,7 @@ async def addressee_for(session: AsyncSession, message: Message, settings: Notif
     return Addressee(name, email, la_code, reference)
 
 
-def _email_for(message: Message, addressee: Addressee, settings: NotificationsSettings) -> EmailMessage:
+def _email_for(message: Message, addressee: Addressee, settings: NotificationsSettings) -> Email:
     authority = load_directory().get(addressee.la_code)
     context = {
         **message.context,
@@ -269,7 +278,7 @@ def _this_host() -> str:
     return socket.getfqdn()
 
 
-async def _smtp_deliver(email: EmailMessage, settings: NotificationsSettings) -> tuple[int, str]:
+async def _smtp_deliver(email: Email, settings: NotificationsSettings) -> tuple[int, str]:
     """One delivery, bounded as a whole; on any failure or cancellation the connection is dropped, not QUIT.
 
     ``aiosmtplib.send`` answers a cancellation by sending QUIT and waiting for the reply, which a server busy
