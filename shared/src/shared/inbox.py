@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
+from sqlalchemy import Insert, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +21,20 @@ class InboxEvent(SQLModel, table=True):
     handled_at: datetime = Field(default_factory=clock.now)
 
 
+@cache
+def _claim_statement(dialect: str) -> Insert:
+    """The claim, built once per dialect (building it each time cost as much as running it); values are bound
+    at each call."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = InboxEvent.__table__  # type: ignore[attr-defined]
+    return (
+        insert(table)
+        .values(event_id=bindparam("event_id"), type=bindparam("type"), handled_at=bindparam("handled_at"))
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(table.c.event_id)
+    )
+
+
 async def claim(session: AsyncSession, event_id: str, event_type: str) -> bool:
     """Record the event as handled in this transaction; False if it already was (its handlers must not run).
 
@@ -26,11 +42,6 @@ async def claim(session: AsyncSession, event_id: str, event_type: str) -> bool:
     consumer racing this one for the same event (during a rebalance) waits on the row until that transaction
     ends, then finds it recorded, or, if that one rolled back, records it itself.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(InboxEvent)
-        .values(event_id=event_id, type=event_type, handled_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(InboxEvent.__table__.c.event_id)  # type: ignore[attr-defined]
-    )
-    return (await session.exec(statement)).first() is not None
+    statement = _claim_statement(session.get_bind().dialect.name)
+    result = await session.execute(statement, {"event_id": event_id, "type": event_type, "handled_at": clock.now()})
+    return result.first() is not None

@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, cast, exists, func, or_, update
+from sqlalchemy import BindParameter, ColumnElement, String, bindparam, cast, exists, func, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -94,7 +95,21 @@ def _failed_before() -> Any:
                           col(ItemFailure.item_key) == cast(OutboxEvent.id, String)).label("failed_before")
 
 
-def _free(now: datetime) -> Any:
+@cache
+def _claim_query(batch: int) -> Any:
+    """The relay's claim, built once (``now`` is bound at each call): building it cost as much as running it."""
+    now: BindParameter[datetime] = bindparam("now")
+    return (
+        select(OutboxEvent, _failed_before())
+        .where(col(OutboxEvent.published_at).is_(None), _free(now),
+               poison.available(RELAY, OutboxEvent.id, now))  # a discarded row stays parked
+        .order_by(col(OutboxEvent.id))
+        .limit(batch)
+        .with_for_update(skip_locked=True, of=OutboxEvent)
+    )
+
+
+def _free(now: datetime | ColumnElement[Any]) -> Any:
     """Neither failing nor parked itself, nor held behind a failing or parked (not discarded) event of its case."""
     return ~exists().where(
         col(ItemFailure.worker) == RELAY, col(ItemFailure.subject) == col(OutboxEvent.subject),
@@ -121,16 +136,7 @@ async def publish_pending(
             await session.rollback()  # hold no snapshot or connection while waiting
             await asyncio.sleep(LOCK_RETRY_SECONDS)
             return True
-        claimed = (
-            await session.exec(
-                select(OutboxEvent, _failed_before())
-                .where(col(OutboxEvent.published_at).is_(None), _free(now := clock.now()),
-                       poison.available(RELAY, OutboxEvent.id, now))  # a discarded row stays parked
-                .order_by(col(OutboxEvent.id))
-                .limit(batch)
-                .with_for_update(skip_locked=True, of=OutboxEvent)
-            )
-        ).all()
+        claimed = (await session.execute(_claim_query(batch), {"now": clock.now()})).all()
         if not claimed:
             OUTBOX_BACKLOG.labels(service).set(0)
             return False
