@@ -55,6 +55,7 @@ from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiosmtplib
 import httpx
@@ -76,7 +77,7 @@ from benchmarks.common import (
 )
 from benchmarks.intake_api import drain_time
 from benchmarks.pipeline import _epoch, _rows, booking_search, hops, kafka_round_trip, seed_pool
-from benchmarks.resources import RssSeries
+from benchmarks.resources import RssSeries, cpu_by_part, listening_pid, pid_of
 from certificates.certificate import pdf
 from certificates.certificate.signing import PdfSigner, SigningConfig, load_signer
 from notifications.message import rendering
@@ -319,6 +320,11 @@ def run(infra: Infra) -> dict[str, Any]:
     write_result("paths_memory", params={"interval_s": 1.0},
                  rows=[{"name": name, **values} for name, values in result["memory"].items()])
     _print_memory(result["memory"])
+    write_result("paths_cpu", params={"cases": params["cases"], "rate_per_s": params["rate_per_s"],
+                                      "cores": os.cpu_count()},
+                 rows=[{"name": kind, "cpu_ms_per_case": values, "total_cpu_ms_per_case": round(sum(values.values()), 2)}
+                       for kind, values in result["cpu"].items()])
+    _print_cpu(result["cpu"], params["rate_per_s"])
     return result
 
 
@@ -335,6 +341,7 @@ async def measure(infra: Infra, processes: dict[str, ServiceProcess], databases:
                   signer: PdfSigner, namespace: str, params: dict[str, Any]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
+    cpu: dict[str, dict[str, float]] = {}
     await asyncio.gather(*(wait_ready(p) for p in processes.values()))
     async with RssSeries(list(processes.values())) as rss, \
             httpx.AsyncClient(base_url=processes["intake"].url, timeout=60,
@@ -357,9 +364,13 @@ async def measure(infra: Infra, processes: dict[str, ServiceProcess], databases:
                 got = await sink.wait_for(list(warm.case_of), subject, timeout=params["timeout_s"])
                 if len(got) < len(warm.case_of):
                     notes.append(f"warm-up: {len(warm.case_of) - len(got)} {kind} emails did not arrive")
+        roots = _cpu_roots(infra, processes)
         for kind, subject in _chosen(params):
             say(f"{kind} path: {params['cases']} cases at {params['rate_per_s']:g}/s")
+            before = cpu_by_part(roots)
             rows.extend(await one_path(kind, subject, portal, sink, databases, params, notes))
+            after = cpu_by_part(roots)
+            cpu[kind] = {part: round(1000 * (after[part] - before[part]) / params["cases"], 2) for part in after}
         if params["baselines"] and not params["drain_sizes"]:
             timed = await booking_search(databases["scheduling"], searches=params["booking_searches"])
             rows.append(summarise("baseline: one booking search alone", timed.latencies, duration_s=timed.duration))
@@ -368,7 +379,35 @@ async def measure(infra: Infra, processes: dict[str, ServiceProcess], databases:
                 rows.extend(await decline_drain(size, processes, portal, sink, signer, databases, params, notes))
             if "mediation" in params["kinds"]:
                 rows.extend(await mediation_drain(size, processes, portal, ops, sink, databases, params, notes))
-    return {"rows": rows, "notes": notes, "memory": rss.summary()}
+    return {"rows": rows, "notes": notes, "memory": rss.summary(), "cpu": cpu}
+
+
+def _cpu_roots(infra: Infra, processes: dict[str, ServiceProcess]) -> dict[str, int]:
+    """The processes whose CPU is counted: each service (with the certificates' signing pool, its children), the
+    Kafka broker and the PostgreSQL server (found by the ports they listen on, where they run on this machine)."""
+    roots = {name: pid_of(process) for name, process in processes.items()}
+    for part, port in (("kafka", infra.bootstrap.rsplit(":", 1)[-1]),
+                       ("postgresql", (urlsplit(infra.admin_url).port or 5432))):
+        pid = listening_pid(int(port))
+        if pid is not None:
+            roots[part] = pid
+    return roots
+
+
+def _print_cpu(cpu: dict[str, dict[str, float]], rate: float) -> None:
+    """Milliseconds of CPU per case, per part, from the first POST to the last email accepted (the path's queues
+    drained): the cores the path keeps busy at the arrival rate, against the machine's."""
+    if not cpu:
+        return
+    kinds = list(cpu)
+    print(f"\nCPU per case over each path (ms of CPU per case, all of its work; {os.cpu_count()} cores here)")
+    print(f"{'part':<14} " + " ".join(f"{kind:>10}" for kind in kinds))
+    for part in sorted({part for values in cpu.values() for part in values}):
+        print(f"{part:<14} " + " ".join(f"{cpu[kind].get(part, 0.0):>10.1f}" for kind in kinds))
+    totals = {kind: sum(values.values()) for kind, values in cpu.items()}
+    print(f"{'total':<14} " + " ".join(f"{totals[kind]:>10.1f}" for kind in kinds))
+    print(f"{f'cores at {rate:g}/s':<14} " + " ".join(f"{totals[kind] * rate / 1000:>10.2f}" for kind in kinds),
+          flush=True)
 
 
 def _chosen(params: dict[str, Any]) -> list[tuple[str, str]]:

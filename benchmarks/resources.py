@@ -39,6 +39,58 @@ def rss_mib(pid: int) -> float:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
 
 
+def _process_table() -> dict[int, tuple[int, float, float]]:
+    """Every process: its parent, its own CPU seconds, and its reaped children's (``stat`` fields 4, 14-17)."""
+    table: dict[int, tuple[int, float, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS,
+                             (int(fields[13]) + int(fields[14])) / TICKS)
+    return table
+
+
+def listening_pid(port: int) -> int | None:
+    """The process that listens on TCP ``port`` on this machine (``/proc/net/tcp*`` and each ``/proc/<pid>/fd``)."""
+    inodes: set[str] = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(name).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if any(os.readlink(f"/proc/{entry}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{entry}/fd")):
+                return int(entry)
+    return None
+
+
+def cpu_by_part(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each part: a root process with its descendants (live ones, and the exited ones
+    it reaped). ``benchmark`` is this process alone (it also runs the SMTP server), though it started the rest."""
+    table = _process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+
+    def tree(pid: int) -> float:
+        if pid not in table:
+            return 0.0
+        _, own, reaped = table[pid]
+        return own + reaped + sum(tree(child) for child in children.get(pid, ()))
+
+    used = {name: tree(pid) for name, pid in roots.items()}
+    used["benchmark"] = table[os.getpid()][1] if os.getpid() in table else 0.0
+    return used
+
+
 def pid_of(process: ServiceProcess) -> int:
     assert process.process is not None, f"{process.spec.name} is not running"
     return process.process.pid

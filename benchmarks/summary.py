@@ -54,6 +54,14 @@ def _paths_lines(paths: dict[str, Any] | None, add: Any) -> None:
     hop = _row(rows, "one Kafka hop (decline): intake committed -> certificates handler began")
     add("one Kafka hop p50 (decline: committed -> certificates handler)", _p(hop, "p50"), "ms", raw,
         "<= 3x raw round trip")
+    for kind, values in ((paths or {}).get("cpu") or {}).items():
+        per_case = round(sum(values.values()), 1)
+        add(f"{kind} path: CPU per case, every process (largest: {max(values, key=values.__getitem__)})", per_case,
+            "ms", None, "(why the latency is what it is)")
+        if rate:
+            add(f"{kind} path: cores kept busy{at} (CPU per case x rate / cores here)",
+                round(per_case * rate / 1000, 2), "cores", float(os.cpu_count() or 1),
+                "< 1x: below ~0.7x the queues stay short")
     mediation = _row(rows, "mediation path: POST -> invitation email accepted by SMTP")
     floor = _floor(search, smtp, raw, raw)
     add(f"mediation path p50{at} (POST -> invitation accepted by SMTP)", _p(mediation, "p50"), "ms", floor,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from benchmarks import summary
 from benchmarks.common import summarise
-from benchmarks.resources import _slope
+from benchmarks.resources import _slope, cpu_by_part
 
 
 def _row(name: str, ms: list[float], **extra: Any) -> dict[str, Any]:
@@ -46,6 +47,21 @@ def test_the_paths_rows_print_beside_their_baselines_and_targets() -> None:
     assert lines["drain linearity: decline, certificates (rate at 10,000 / rate at 1,000)"]["ratio"] == 0.75
     assert lines["slowest decline hop p50: issuer began -> document_ready recorded (PDF render + sign)"]["value"] == 120.0
     assert lines["RSS over the run: intake (end vs start; peak 130 MiB)"]["ratio"] == 1.1
+
+
+def test_the_cpu_a_case_costs_is_read_as_the_cores_the_path_keeps_busy_at_its_rate() -> None:
+    rows = [_row("decline path: POST -> certificate email accepted by SMTP", [250.0], arrival_rate_per_s=10.0)]
+    cpu = {"decline": {"intake": 30.0, "notifications": 70.0, "kafka": 40.0, "postgresql": 20.0, "certificates": 40.0}}
+    lines = {line["what"]: line for line in summary.lines(None, None, None, {"rows": rows, "cpu": cpu})}
+
+    assert lines["decline path: CPU per case, every process (largest: notifications)"]["value"] == 200.0
+    busy = lines["decline path: cores kept busy at 10/s (CPU per case x rate / cores here)"]
+    assert busy["value"] == 2.0  # 200 ms a case, 10 cases a second: two cores' worth of work
+
+
+def test_a_process_tree_counts_its_children_cpu() -> None:
+    used = cpu_by_part({"me": os.getpid()})
+    assert used["me"] >= used["benchmark"] > 0  # this process alone, then with any children it has
 
 
 def test_targets_not_measured_print_no_figure() -> None:

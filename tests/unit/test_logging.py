@@ -100,6 +100,18 @@ def test_records_below_the_configured_level_are_dropped(capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_a_line_below_the_level_is_dropped_before_any_processor_runs(capsys, monkeypatch):
+    configure_logging("intake", level="info")
+    looked_up: list[str] = []
+    monkeypatch.setattr("shared.tracing.trace_ids", lambda: looked_up.append("trace ids") or {})
+
+    get_logger("intake.test").debug("outbox.published", count=1)
+    get_logger("intake.test").info("case.received", case_id="c-1")
+
+    assert looked_up == ["trace ids"]  # the info line's only: the debug line cost no processor
+    assert [line["event"] for line in json_lines(capsys.readouterr().out)] == ["case.received"]
+
+
 def test_case_field_names_holding_personal_data_are_redacted(capsys):
     configure_logging("intake")
 

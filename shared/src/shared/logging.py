@@ -98,7 +98,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         _drop_personal,
     ]
     structlog.configure(
-        processors=[*shared_processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # A line below the level is dropped before any processor runs (the debug lines of every relay batch).
+        processors=[structlog.stdlib.filter_by_level, *shared_processors,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
