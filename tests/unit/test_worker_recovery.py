@@ -40,3 +40,27 @@ async def test_a_failing_step_that_is_no_outage_still_backs_off():
     task.cancel()
 
     assert len(calls) <= 3  # 1 s, 2 s, 4 s apart: not hammering
+
+
+async def test_a_woken_worker_that_gathers_takes_the_commits_just_behind_in_one_step():
+    steps: list[float] = []
+
+    async def step() -> bool:
+        steps.append(time.monotonic())
+        return False
+
+    worker = Worker("relay", step, service="test", poll_interval=3600, gather_seconds=1.0)
+    task = asyncio.create_task(worker.run())
+    try:
+        while not steps:  # the first step, at start
+            await asyncio.sleep(0.01)
+        for _ in range(3):  # three commits a moment apart, each waking it
+            worker.wake()
+            await asyncio.sleep(0.05)
+        while len(steps) < 2:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+    finally:
+        task.cancel()
+
+    assert len(steps) == 2  # one step for the three, not one each

@@ -92,6 +92,9 @@ class ServiceRuntime:
     #: Handle the partitions of one topic side by side (``EventConsumer``): for a service whose handlers of two
     #: different cases share no rows. Never on SQLite (one writer).
     concurrent_partitions: bool = False
+    #: Seconds the outbox relay waits once woken, to publish the events committed just after in the same batch:
+    #: for a service whose events no one waits for to the millisecond (0: publish at once).
+    relay_gather_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self.engine: AsyncEngine = create_engine(self.settings.database_url)
@@ -168,7 +171,7 @@ class ServiceRuntime:
                                                    max_tries=settings.poison_max_tries,
                                                    retry_seconds=settings.poison_retry_seconds),
                     service=self.service, poll_interval=settings.outbox_poll_interval_seconds,
-                    stuck_after=settings.worker_stuck_seconds,
+                    stuck_after=settings.worker_stuck_seconds, gather_seconds=self.relay_gather_seconds,
                 )
                 self._start_worker(relay)
                 for spec in self.workers:

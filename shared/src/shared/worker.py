@@ -43,7 +43,7 @@ Step = Callable[[], Awaitable[bool]]
 
 class Worker:
     def __init__(self, name: str, step: Step, *, service: str, poll_interval: float, max_backoff: float = 30.0,
-                 outage_backoff: float = 1.0, stuck_after: float = 300.0) -> None:
+                 outage_backoff: float = 1.0, stuck_after: float = 300.0, gather_seconds: float = 0.0) -> None:
         self.name = name
         self.stuck_after = stuck_after
         #: Monotonic seconds (an operational duration, never domain time) of the last step that worked and of
@@ -56,6 +56,9 @@ class Worker:
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._outage_backoff = outage_backoff
+        #: How long a woken worker waits before its step, so that the commits just behind the one that woke it
+        #: are taken in the same step (one transaction, one broker request) rather than one step each.
+        self._gather_seconds = gather_seconds
         self._wakeup = asyncio.Event()
 
     def wake(self) -> None:
@@ -94,6 +97,8 @@ class Worker:
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=idle_wait)
                 idle_wait = self._poll_interval
+                if self._gather_seconds:
+                    await asyncio.sleep(self._gather_seconds)
             except TimeoutError:
                 idle_wait = min(max(self._poll_interval, IDLE_POLL_CEILING), idle_wait * 2)
 

@@ -25,6 +25,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
                  WorkerSpec(SCHEDULER, reminder_worker.make_step, poll_interval=settings.reminder_poll_interval_seconds)],
         refresh_metrics=metrics.refresh,
         concurrent_partitions=True,  # each case's messages and reminders are its own rows
+        relay_gather_seconds=0.05,  # delivery outcomes for the timelines: a few to a batch, not one each
     )
     app = build_app(
         runtime, title="SEND mediation: notifications",
