@@ -199,28 +199,21 @@ class EventConsumer:
             batch = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=100)
             if not batch or asyncio.get_running_loop().time() - self._committed_at >= COMMIT_INTERVAL_SECONDS:
                 await self._commit_handled()
-            if self._concurrent_partitions and len(batch) > 1:
-                for topic in sorted({tp.topic for tp in batch}):
-                    infra_failures = await self._handle_side_by_side(
-                        {tp: records for tp, records in batch.items() if tp.topic == topic}, infra_failures)
+            if self._concurrent_partitions:  # one topic's partitions at a time, side by side
+                groups = [{tp: records for tp, records in batch.items() if tp.topic == topic}
+                          for topic in sorted({tp.topic for tp in batch})]
             else:
-                for tp, records in batch.items():
-                    try:
-                        await self._handle_partition(tp, records)
-                        infra_failures = 0
-                    except Exception as exc:
-                        if not (isinstance(exc, InfrastructureUnavailable) or is_outage(exc)):
-                            raise
-                        infra_failures += 1
-                        await asyncio.sleep(self._outage_delay(infra_failures))
+                groups = [{tp: records} for tp, records in batch.items()]
+            for group in groups:
+                infra_failures = await self._handle_together(group, infra_failures)
             await self._record_lag(consumer)
 
-    async def _handle_side_by_side(self, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
-                                   infra_failures: int) -> int:
-        """One topic's partitions side by side: each holds other cases (a case's events share a partition),
-        and each partition's records are handled one after another. A partition that meets an outage was
-        sought back to its failed record, read again at the next poll; the others went on."""
-        outcomes = await asyncio.gather(*(self._handle_partition(tp, records) for tp, records in batch.items()),
+    async def _handle_together(self, group: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
+                               infra_failures: int) -> int:
+        """Partitions side by side (each holds other cases: a case's events share a partition), each one's
+        records one after another. A partition that meets an outage was sought back to its failed record, read
+        again at the next poll, while the others went on; then the loop waits a moment. The outages in a row."""
+        outcomes = await asyncio.gather(*(self._handle_partition(tp, records) for tp, records in group.items()),
                                         return_exceptions=True)
         failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         for exc in failed:

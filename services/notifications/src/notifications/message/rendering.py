@@ -114,8 +114,8 @@ def build_email(*, message_id: str, from_address: str, reply_to: str, to_name: s
     Built with ``email.mime`` (the compat32 policy): the ``email`` package's header registry parsed every
     header again and took a third of the sender's CPU. A line break in any header value is refused here.
     """
-    for name, value in (("To", to_name), ("To", to_address)):
-        _header(name, value)
+    _header("To", to_name)  # checked before formataddr: its encoded word would hide a line break in the name
+    _header("To", to_address)
     body = MIMEMultipart("alternative")
     body.attach(_text_part(text, "plain"))
     body.attach(_text_part(html, "html"))

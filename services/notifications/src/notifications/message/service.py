@@ -273,9 +273,16 @@ def short_reply(text: str) -> str:
     return " ".join(_ADDRESS.sub("<address>", text).split())[:200]
 
 
-@cache
-def _this_host() -> str:
-    return socket.getfqdn()
+_this_host: list[str] = []  # the host's fully qualified name, once looked up
+
+
+async def _ehlo_name(settings: NotificationsSettings) -> str:
+    """The name given in EHLO: the setting, or the host's name, looked up once on a thread (it may ask DNS)."""
+    if settings.smtp_local_hostname:
+        return settings.smtp_local_hostname
+    if not _this_host:
+        _this_host.append(await asyncio.to_thread(socket.getfqdn))
+    return _this_host[0]
 
 
 async def _smtp_deliver(email: Email, settings: NotificationsSettings) -> tuple[int, str]:
@@ -287,7 +294,7 @@ async def _smtp_deliver(email: Email, settings: NotificationsSettings) -> tuple[
     client = aiosmtplib.SMTP(
         hostname=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_use_tls,
         start_tls=settings.smtp_starttls, username=settings.smtp_username, password=settings.smtp_password,
-        timeout=settings.smtp_timeout_seconds, local_hostname=settings.smtp_local_hostname or _this_host(),
+        timeout=settings.smtp_timeout_seconds, local_hostname=await _ehlo_name(settings),
     )
     try:
         async with asyncio.timeout(settings.smtp_send_timeout_seconds):
