@@ -54,7 +54,8 @@ class _Claims:
 class _Step:
     """One step's slots. The step ends when every slot has found nothing due (or left); until then a slot that
     found nothing looks again shortly. A slot's send may be held for minutes by a slow server, and the step
-    lasts as long as it does: the other slots stay to take what falls due meanwhile."""
+    lasts as long as it does: the other slots stay to take what falls due meanwhile. Once the step is over no
+    slot claims again: what falls due then is the next step's, which does not wait for this one's sends."""
 
     slots: int
     waiting: set[int] = field(default_factory=set)  # found nothing at their last look
@@ -89,6 +90,8 @@ def make_step(runtime: ServiceRuntime) -> Step:
         try:
             async with runtime.sessionmaker(bind=connection) as session:
                 async with claims.lock:
+                    if step.over.is_set():  # every slot found nothing: the step is ending, and a send claimed now
+                        return False  # would hold it (and the sends due behind it) until that send ends
                     due = await message_service.next_due(session, clock.now(), busy_cases=claims.cases)
                     if due is None:
                         step.found_nothing(slot)
