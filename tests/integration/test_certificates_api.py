@@ -59,7 +59,10 @@ def certificates_settings(database_url: str, kafka_bootstrap: str, namespace: st
         database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap, kafka_namespace=namespace,
         environment="test", api_clients=clients, public_base_url="https://certificates.example",
         signing_key_path=tmp_path / "signing" / "key.pem", signing_cert_path=tmp_path / "signing" / "cert.pem",
-        verify_burst=100, verify_per_minute=100, **overrides,
+        verify_burst=100, verify_per_minute=100,
+        # Documents made on the service's own loop: a pool's spawned processes took 3-4 s of each test. The
+        # pool is tested with the poison fixture below, in tests/unit/test_certificates_pdf.py and end to end.
+        **{"signing_processes": 0, **overrides},
     )
 
 

@@ -43,5 +43,5 @@ async def claim(session: AsyncSession, event_id: str, event_type: str) -> bool:
     ends, then finds it recorded, or, if that one rolled back, records it itself.
     """
     statement = _claim_statement(session.get_bind().dialect.name)
-    result = await session.execute(statement, {"event_id": event_id, "type": event_type, "handled_at": clock.now()})
+    result = await session.exec(statement, params={"event_id": event_id, "type": event_type, "handled_at": clock.now()})
     return result.first() is not None

@@ -136,7 +136,7 @@ async def publish_pending(
             await session.rollback()  # hold no snapshot or connection while waiting
             await asyncio.sleep(LOCK_RETRY_SECONDS)
             return True
-        claimed = (await session.execute(_claim_query(batch), {"now": clock.now()})).all()
+        claimed = (await session.exec(_claim_query(batch), params={"now": clock.now()})).all()
         if not claimed:
             OUTBOX_BACKLOG.labels(service).set(0)
             return False

@@ -32,8 +32,13 @@ def wait_for_port(host: str, port: int, *, timeout: float, what: str, alive: obj
 
 
 def terminate(process: subprocess.Popen[bytes] | None, *, timeout: float) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds; a finished process is left alone."""
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds (at once when it is 0); a finished
+    process is left alone."""
     if process is None or process.poll() is not None:
+        return
+    if timeout <= 0:
+        process.kill()
+        process.wait()
         return
     process.send_signal(signal.SIGTERM)
     try:

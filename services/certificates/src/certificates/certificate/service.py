@@ -166,7 +166,7 @@ async def next_pending(session: AsyncSession, now: datetime, *, in_hand: Collect
     params: dict[str, Any] = {"now": now}
     if in_hand:
         params["in_hand"] = list(in_hand)
-    row = (await session.execute(_next_pending_query(bool(in_hand)), params)).first()
+    row = (await session.exec(_next_pending_query(bool(in_hand)), params=params)).first()
     return None if row is None else Pending(row[0], row[1], bool(row[2]))
 
 
