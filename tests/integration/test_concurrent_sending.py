@@ -46,6 +46,11 @@ class Slow:
     spans: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     in_flight: int = 0
     peak: int = 0
+    #: The client end (address, port) of each connection an email came over: one per connection.
+    connections: set[tuple[str, int]] = field(default_factory=set)
+    #: The server closes each connection just after accepting its email (as a relay that allows one per
+    #: connection, or restarts, does).
+    drop_after_each: bool = False
 
     def __post_init__(self) -> None:
         lock = threading.Lock()
@@ -58,9 +63,13 @@ class Slow:
             with lock:
                 self.in_flight += 1
                 self.peak = max(self.peak, self.in_flight)
+            self.connections.add(tuple(session.peer[:2]))
             try:
                 await asyncio.sleep(self.hold)
-                return await original(server, session, envelope)
+                reply = await original(server, session, envelope)
+                if self.drop_after_each:
+                    asyncio.get_running_loop().call_later(0.01, server.transport.close)
+                return reply
             finally:
                 with lock:
                     self.in_flight -= 1
@@ -162,6 +171,31 @@ async def test_one_cases_emails_are_sent_one_at_a_time_while_other_cases_overlap
         spans.sort()
         assert all(end <= next_began for (_, end), (next_began, _) in itertools.pairwise(spans)), case_id
     assert slow.peak > 1
+
+
+async def test_each_slot_keeps_its_smtp_connection_so_a_backlog_opens_no_more_connections_than_slots(
+        notifications, smtp_server, slow):
+    await queue_backlog(notifications, poison=False)
+
+    messages = await eventually(lambda: settled_without_poison(notifications), what="the backlog sent")
+
+    received = Counter(str(email["Message-ID"]) for email in smtp_server.handler.messages())
+    assert received == Counter({m.message_id: 1 for m in messages})
+    assert 1 <= len(slow.connections) <= 4 < len(messages)  # smtp_concurrency=4: one connection a slot at most
+
+
+async def test_a_kept_connection_the_server_has_closed_is_replaced_and_no_email_waits_for_a_retry(
+        notifications, smtp_server, slow):
+    slow.drop_after_each = True
+    await queue_backlog(notifications, poison=False)
+
+    messages = await eventually(lambda: settled_without_poison(notifications), what="the backlog sent")
+
+    received = Counter(str(email["Message-ID"]) for email in smtp_server.handler.messages())
+    assert received == Counter({m.message_id: 1 for m in messages})
+    assert len(slow.connections) == len(messages)  # a new connection for each, as the server wanted
+    log = await attempts(notifications)
+    assert [a.outcome for a in log] == [AttemptOutcome.delivered] * len(messages)  # no failure, no retry
 
 
 async def settled_without_poison(client: httpx.AsyncClient) -> list[Message] | None:

@@ -24,6 +24,9 @@ class NotificationsSettings(ServiceSettings):
     smtp_local_hostname: str | None = None
     #: The whole of one delivery (connect to the server's last reply): a server that trickles is cut off.
     smtp_send_timeout_seconds: float = 120.0
+    #: How long a connection that has just delivered is kept open for the next email (MAIL, RCPT and DATA then,
+    #: not a new TCP connection, EHLO and QUIT as well); 0 opens a connection for every email.
+    smtp_keepalive_seconds: float = Field(default=15.0, ge=0, le=240)
     #: On shutdown, how long an SMTP send in flight may take to finish so that its outcome is recorded.
     smtp_shutdown_grace_seconds: float = 5.0
     #: SMTP sends in flight at once, each over its own connection (one case's emails still go one at a time).

@@ -1,8 +1,9 @@
 """The sender worker: SMTP is slow work, kept out of the consumer loop (aiokafka issue 848).
 
 Up to ``smtp_concurrency`` sends are in flight at once (one on SQLite, which has no ``SKIP LOCKED`` and one
-writer). Each *slot* claims its own message in its own transaction, sends it over its own SMTP connection and
-commits its outcome, then claims the next: most of one send is waiting (the database, the SMTP server's
+writer). Each *slot* claims its own message in its own transaction, sends it over its own SMTP connection
+(kept for the next email for ``smtp_keepalive_seconds``: ``SmtpConnections``) and commits its outcome, then
+claims the next: most of one send is waiting (the database, the SMTP server's
 replies), and the slots wait side by side. One case's emails still leave one at a time, in the order they
 fell due: a slot passes over the cases another slot of this process is sending for. A step ends when every
 slot has found nothing due; until then a slot that found nothing looks again every
@@ -82,6 +83,8 @@ def make_step(runtime: ServiceRuntime) -> Step:
     settings: NotificationsSettings = runtime.settings  # type: ignore[assignment]
     slots = 1 if is_sqlite(runtime.engine) else settings.smtp_concurrency
     claims = _Claims()
+    connections = message_service.SmtpConnections(settings)
+    runtime.resources.callback(connections.close)  # on shutdown, after the worker has stopped
 
     async def send_next(connection: AsyncConnection, step: _Step, slot: int) -> bool:
         """Claim one due message, send it and commit its outcome; False when none is due."""
@@ -101,7 +104,7 @@ def make_step(runtime: ServiceRuntime) -> Step:
                     key, claimed, template = message.id, message.case_id, message.template
                     claims.cases.add(claimed)
                 try:
-                    interrupted = await message_service.send_one(session, due, settings)
+                    interrupted = await message_service.send_one(session, due, settings, connections)
                     if due.failed_before:  # a success forgets earlier failures; most messages have none
                         await poison.forget(session, SENDER, key)
                     await session.commit()
@@ -144,6 +147,12 @@ def make_step(runtime: ServiceRuntime) -> Step:
             step.left(slot)
 
     async def send_due_messages() -> bool:
+        try:
+            return await send_step()
+        finally:
+            connections.close_expired()  # an idle worker closes them too: it polls
+
+    async def send_step() -> bool:
         step, stopping = _Step(slots), asyncio.Event()
         if slots == 1:
             return await send_batch(step, 0, stopping)

@@ -182,7 +182,7 @@ async def next_due(session: AsyncSession, now: datetime, *, busy_cases: Collecti
     params: dict[str, Any] = {"now": now}
     if busy_cases:
         params["busy_cases"] = list(busy_cases)
-    row = (await session.execute(_next_due_query(bool(busy_cases)), params)).first()
+    row = (await session.exec(_next_due_query(bool(busy_cases)), params=params)).first()
     if row is None:
         return None
     message, attempts_logged, has_unfinished, failed_before = row
@@ -285,28 +285,98 @@ async def _ehlo_name(settings: NotificationsSettings) -> str:
     return _this_host[0]
 
 
-async def _smtp_deliver(email: Email, settings: NotificationsSettings) -> tuple[int, str]:
-    """One delivery, bounded as a whole; on any failure or cancellation the connection is dropped, not QUIT.
+class SmtpConnections:
+    """Connections that have just delivered an email, kept for the next one for ``smtp_keepalive_seconds``.
 
-    ``aiosmtplib.send`` answers a cancellation by sending QUIT and waiting for the reply, which a server busy
-    with our DATA never gives: a shutdown then hung for the whole command timeout.
+    The sender's slots each take one (or open a new one) for a delivery and give it back only after a success:
+    a connection that failed, timed out or was cut off by a shutdown is dropped. At most one per slot is kept,
+    so the server never sees more connections than ``smtp_concurrency``. A connection the server closed while
+    idle is noticed on taking it (aiosmtplib sees the close) and dropped.
     """
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self._settings = settings
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # with the loop time it was given back
+
+    def take(self) -> aiosmtplib.SMTP | None:
+        """A connection still open and fresh, the most recently used first; None when there is none."""
+        self.close_expired()
+        while self._idle:
+            client, _ = self._idle.pop()
+            if client.is_connected:
+                return client
+            client.close()
+        return None
+
+    def give_back(self, client: aiosmtplib.SMTP) -> None:
+        if self._settings.smtp_keepalive_seconds <= 0 or not client.is_connected:
+            client.close()
+            return
+        self._idle.append((client, asyncio.get_running_loop().time()))
+
+    def close_expired(self) -> None:
+        """Close the connections idle longer than ``smtp_keepalive_seconds`` (the server is not kept waiting)."""
+        oldest = asyncio.get_running_loop().time() - self._settings.smtp_keepalive_seconds
+        expired = [client for client, since in self._idle if since <= oldest]
+        self._idle = [(client, since) for client, since in self._idle if since > oldest]
+        for client in expired:
+            client.close()
+
+    def close(self) -> None:
+        for client, _ in self._idle:
+            client.close()
+        self._idle = []
+
+
+async def _smtp_connection(settings: NotificationsSettings) -> aiosmtplib.SMTP:
     client = aiosmtplib.SMTP(
         hostname=settings.smtp_host, port=settings.smtp_port, use_tls=settings.smtp_use_tls,
         start_tls=settings.smtp_starttls, username=settings.smtp_username, password=settings.smtp_password,
         timeout=settings.smtp_timeout_seconds, local_hostname=await _ehlo_name(settings),
     )
     try:
-        async with asyncio.timeout(settings.smtp_send_timeout_seconds):
-            await client.connect()
-            _, response = await client.send_message(email)
+        await client.connect()
     except BaseException:
         client.close()
         raise
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(min(5.0, settings.smtp_timeout_seconds)):
-            await client.quit()
-    client.close()
+    return client
+
+
+async def _smtp_deliver(email: Email, settings: NotificationsSettings,
+                        connections: SmtpConnections | None = None) -> tuple[int, str]:
+    """One delivery, bounded as a whole; on any failure or cancellation the connection is dropped, not QUIT.
+
+    ``aiosmtplib.send`` answers a cancellation by sending QUIT and waiting for the reply, which a server busy
+    with our DATA never gives: a shutdown then hung for the whole command timeout.
+
+    With ``connections``, a kept connection is used when there is one, and the connection is kept after a
+    success. A kept connection the server dropped meanwhile (it answers the next command by closing) is
+    replaced by a new one at once, within the same bound: the same as a temporary failure tried again under
+    the same Message-ID, only without waiting for the retry.
+    """
+    client = connections.take() if connections else None
+    try:
+        async with asyncio.timeout(settings.smtp_send_timeout_seconds):
+            if client is not None:
+                try:
+                    _, response = await client.send_message(email)
+                except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                    client.close()
+                    client = None
+            if client is None:
+                client = await _smtp_connection(settings)
+                _, response = await client.send_message(email)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    if connections is not None:
+        connections.give_back(client)
+    else:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(min(5.0, settings.smtp_timeout_seconds)):
+                await client.quit()
+        client.close()
     return 250, str(response)  # aiosmtplib raises on any reply to DATA but 250; it returns the reply text
 
 
@@ -341,7 +411,8 @@ def _finish_attempt(session: AsyncSession, attempt: MessageAttempt, outcome: Att
     session.add(attempt)
 
 
-async def send_one(session: AsyncSession, due: Due, settings: NotificationsSettings) -> bool:
+async def send_one(session: AsyncSession, due: Due, settings: NotificationsSettings,
+                   connections: SmtpConnections | None = None) -> bool:
     """Send the claimed message over SMTP and record the outcome. Temporary failures wait and retry; 5xx fails
     at once.
 
@@ -368,7 +439,7 @@ async def send_one(session: AsyncSession, due: Due, settings: NotificationsSetti
         except Exception as exc:  # a template that raises, a header value refused (a line break in a name)
             raise poison.ItemError(DeadLetterReason.unrenderable, "the email cannot be rendered") from exc
         attempt = await _begin_attempt(session, due, settings)
-        delivery = asyncio.create_task(_smtp_deliver(email, settings), name=f"smtp:{message.id}")
+        delivery = asyncio.create_task(_smtp_deliver(email, settings, connections), name=f"smtp:{message.id}")
         interrupted = False
         try:
             await asyncio.wait({delivery})  # a cancellation of this task leaves the delivery running (a shield)
