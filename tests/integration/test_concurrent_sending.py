@@ -48,9 +48,9 @@ class Slow:
     peak: int = 0
     #: The client end (address, port) of each connection an email came over: one per connection.
     connections: set[tuple[str, int]] = field(default_factory=set)
-    #: The server closes each connection just after accepting its email (as a relay that allows one per
-    #: connection, or restarts, does).
-    drop_after_each: bool = False
+    #: The server allows one email per connection: it closes each just after accepting its email ("close"), or
+    #: answers the next email's DATA on it with 421 and closes it then ("421", as at an idle timeout).
+    one_per_connection: str | None = None
 
     def __post_init__(self) -> None:
         lock = threading.Lock()
@@ -59,15 +59,19 @@ class Slow:
         async def handle_DATA(server: Any, session: Any, envelope: Any) -> str:
             message_id = next(line.split(b":", 1)[1].strip().decode() for line in envelope.original_content.splitlines()
                               if line.lower().startswith(b"message-id:"))
+            peer = tuple(session.peer[:2])
+            if self.one_per_connection == "421" and peer in self.connections:
+                asyncio.get_running_loop().call_later(0.01, server.transport.close)
+                return "421 4.4.2 Closing connection"
+            self.connections.add(peer)
             began = time.monotonic()
             with lock:
                 self.in_flight += 1
                 self.peak = max(self.peak, self.in_flight)
-            self.connections.add(tuple(session.peer[:2]))
             try:
                 await asyncio.sleep(self.hold)
                 reply = await original(server, session, envelope)
-                if self.drop_after_each:
+                if self.one_per_connection == "close":
                     asyncio.get_running_loop().call_later(0.01, server.transport.close)
                 return reply
             finally:
@@ -184,9 +188,10 @@ async def test_each_slot_keeps_its_smtp_connection_so_a_backlog_opens_no_more_co
     assert 1 <= len(slow.connections) <= 4 < len(messages)  # smtp_concurrency=4: one connection a slot at most
 
 
+@pytest.mark.parametrize("closed_by", ["close", "421"])
 async def test_a_kept_connection_the_server_has_closed_is_replaced_and_no_email_waits_for_a_retry(
-        notifications, smtp_server, slow):
-    slow.drop_after_each = True
+        notifications, smtp_server, slow, closed_by):
+    slow.one_per_connection = closed_by
     await queue_backlog(notifications, poison=False)
 
     messages = await eventually(lambda: settled_without_poison(notifications), what="the backlog sent")

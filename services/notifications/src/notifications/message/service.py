@@ -350,9 +350,9 @@ async def _smtp_deliver(email: Email, settings: NotificationsSettings,
     with our DATA never gives: a shutdown then hung for the whole command timeout.
 
     With ``connections``, a kept connection is used when there is one, and the connection is kept after a
-    success. A kept connection the server dropped meanwhile (it answers the next command by closing) is
-    replaced by a new one at once, within the same bound: the same as a temporary failure tried again under
-    the same Message-ID, only without waiting for the retry.
+    success. A kept connection the server dropped meanwhile (it answers the next command by closing, or with
+    421) is replaced by a new one at once, within the same bound: the same as a temporary failure tried again
+    under the same Message-ID, only without waiting for the retry.
     """
     client = connections.take() if connections else None
     try:
@@ -360,8 +360,10 @@ async def _smtp_deliver(email: Email, settings: NotificationsSettings,
             if client is not None:
                 try:
                     _, response = await client.send_message(email)
-                except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
-                    client.close()
+                except (aiosmtplib.SMTPServerDisconnected, ConnectionError, aiosmtplib.SMTPResponseException) as exc:
+                    if isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code != 421:
+                        raise  # a reply about this email, not about the connection
+                    client.close()  # closed, or closing (421: an idle timeout the server had announced)
                     client = None
             if client is None:
                 client = await _smtp_connection(settings)
