@@ -288,7 +288,7 @@ async def _ehlo_name(settings: NotificationsSettings) -> str:
 class SmtpConnections:
     """Connections that have just delivered an email, kept for the next one for ``smtp_keepalive_seconds``.
 
-    The sender's slots each take one (or open a new one) for a delivery and give it back only after a success:
+    The sender's slots each take one (or open a new one) for a delivery and keep it only after a success:
     a connection that failed, timed out or was cut off by a shutdown is dropped. At most one per slot is kept,
     so the server never sees more connections than ``smtp_concurrency``. A connection the server closed while
     idle is noticed on taking it (aiosmtplib sees the close) and dropped.
@@ -308,11 +308,12 @@ class SmtpConnections:
             client.close()
         return None
 
-    def give_back(self, client: aiosmtplib.SMTP) -> None:
+    def keep(self, client: aiosmtplib.SMTP) -> bool:
+        """Keep the connection for the next email; False when it is not to be kept (the caller ends it)."""
         if self._settings.smtp_keepalive_seconds <= 0 or not client.is_connected:
-            client.close()
-            return
+            return False
         self._idle.append((client, asyncio.get_running_loop().time()))
+        return True
 
     def close_expired(self) -> None:
         """Close the connections idle longer than ``smtp_keepalive_seconds`` (the server is not kept waiting)."""
@@ -372,9 +373,7 @@ async def _smtp_deliver(email: Email, settings: NotificationsSettings,
         if client is not None:
             client.close()
         raise
-    if connections is not None:
-        connections.give_back(client)
-    else:
+    if connections is None or not connections.keep(client):
         with contextlib.suppress(Exception):
             async with asyncio.timeout(min(5.0, settings.smtp_timeout_seconds)):
                 await client.quit()
