@@ -1,17 +1,26 @@
-"""The database plumbing every service shares: pooled connections and the inbox, on real PostgreSQL."""
+"""The database plumbing every service shares: pooled connections, the inbox and writing new rows, on real
+PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel, col, select
 
-from shared import inbox
-from shared.db import create_engine, create_sessionmaker
+from intake.case.models import Case, CaseKind, CaseStatus, IdempotencyRecord
+from intake.timeline.models import TimelineEntry
+from shared import clock, inbox
+from shared.db import create_engine, create_sessionmaker, insert_added
+from shared.events.cases import CaseWithdrawnV1
 from shared.inbox import InboxEvent
+from shared.outbox import OutboxEvent, add_event
 
 
 async def backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
@@ -78,3 +87,80 @@ async def test_a_consumer_racing_another_for_one_event_waits_and_finds_it_handle
     finally:
         await engine.dispose()
 
+
+
+#: Intake's tables, written as intake writes a new case (``intake.case.service.submit``).
+TABLES = [Case.__table__, IdempotencyRecord.__table__, TimelineEntry.__table__, OutboxEvent.__table__]  # type: ignore[attr-defined]
+REASONS = ("no_longer_disputed", "appeal_not_pursued", "resolved_otherwise")
+
+
+def withdrawn(case: Case, reason: str) -> CaseWithdrawnV1:
+    return CaseWithdrawnV1(case_id=case.id, la_code=case.la_code, withdrawn_on=clock.today(),
+                           reason=reason)  # type: ignore[arg-type]
+
+
+def _intake_rows(case_id: str) -> list[object]:
+    return [TimelineEntry(case_id=case_id, kind="submitted", occurred_at=clock.now(), summary="Mediation requested"),
+            IdempotencyRecord(la_code="E09000033", key="retry-1", request_hash="0" * 64, case_id=case_id)]
+
+
+async def test_the_rows_of_a_new_case_are_written_in_one_statement_in_the_order_they_were_added(sessions):
+    engine = sessions
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: statements.append(statement.split(None, 1)[0].upper()))
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(SQLModel.metadata.create_all, tables=TABLES)
+        maker = create_sessionmaker(engine, source="/send-mediation/test", wakers={})
+        async with maker() as session:
+            case = Case(reference="SEND-ABCDEFGH", la_code="E09000033", kind=CaseKind.mediation,
+                        status=CaseStatus.submitted, told_on=clock.today(), mediation_issues=["placement"])
+            session.add(case)
+            session.add_all(_intake_rows(case.id))  # the timeline entry refers to the case added before it
+            for reason in REASONS:
+                add_event(session, withdrawn(case, reason), subject=case.id)
+            statements.clear()
+            await insert_added(session)
+            written = list(statements)
+            await session.commit()
+            assert sa_inspect(case).persistent and not session.new  # as after a flush
+        if engine.dialect.name == "postgresql":
+            assert written == ["WITH"]  # one round trip, not one INSERT per table
+        async with maker() as session:
+            stored = await session.get(Case, case.id)
+            assert stored is not None and stored.mediation_issues == ["placement"]
+            assert stored.status is CaseStatus.submitted
+            assert (await session.exec(select(TimelineEntry.kind))).all() == ["submitted"]
+            events = (await session.exec(select(OutboxEvent).order_by(col(OutboxEvent.id)))).all()
+            assert [json.loads(e.envelope)["data"]["reason"] for e in events] == list(REASONS)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_new_case_whose_key_is_taken_writes_nothing_at_all(sessions):
+    engine = sessions
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(SQLModel.metadata.create_all, tables=TABLES)
+        maker = create_sessionmaker(engine, source="/send-mediation/test", wakers={})
+        for attempt in ("SEND-AAAAAAAA", "SEND-BBBBBBBB"):
+            async with maker() as session:
+                case = Case(reference=attempt, la_code="E09000033", kind=CaseKind.mediation,
+                            status=CaseStatus.submitted, told_on=clock.today())
+                session.add(case)
+                session.add_all(_intake_rows(case.id))  # the same Idempotency-Key both times
+                add_event(session, withdrawn(case, "other"), subject=case.id)
+                if attempt == "SEND-AAAAAAAA":
+                    await insert_added(session)
+                    await session.commit()
+                    continue
+                with pytest.raises(IntegrityError):
+                    await insert_added(session)
+                await session.rollback()
+        async with maker() as session:
+            assert (await session.exec(select(Case.reference))).all() == ["SEND-AAAAAAAA"]
+            assert len((await session.exec(select(TimelineEntry.id))).all()) == 1
+            assert len((await session.exec(select(OutboxEvent.id))).all()) == 1
+    finally:
+        await engine.dispose()

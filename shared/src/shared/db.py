@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic.fields import FieldInfo
-from sqlalchemy import event, text
+from sqlalchemy import Table, bindparam, event, insert, text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import psycopg2
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 WAKERS = "wakers"
@@ -148,3 +152,80 @@ async def advisory_xact_lock(session: AsyncSession, name: str) -> None:
     """Wait for the advisory lock ``name`` and hold it for this transaction (no-op on SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
         await session.scalar(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})
+
+
+async def insert_added(session: AsyncSession) -> None:
+    """Write the rows added to this session since its last flush, on PostgreSQL in one statement.
+
+    ``session.flush()`` sends one ``INSERT`` per table (a new case is four: the case, its Idempotency-Key,
+    its timeline entry, its outbox events), each a round trip, through the unit of work. Here they are one
+    statement whose data-modifying CTEs insert into each table (PostgreSQL checks the foreign keys once the
+    whole statement has run, so the order of the tables does not matter). Rows with a primary key of their
+    own stay in the session, as after a flush; rows numbered by the database (``id`` serial, left ``None``)
+    are not read back and leave it. Anything else pending (a changed or deleted row), or SQLite, which has
+    no data-modifying CTEs: a plain flush.
+    """
+    new = sorted(session.new, key=lambda obj: sa_inspect(obj).insert_order)  # serial ids in the order added
+    if not new or session.dirty or session.deleted or session.get_bind().dialect.name != "postgresql":
+        await session.flush()
+        return
+    rows: dict[Table, list[dict[str, Any]]] = {}
+    for obj in new:
+        mapper = sa_inspect(obj).mapper
+        if len(mapper.tables) != 1 or mapper.relationships:
+            await session.flush()  # inheritance or related objects: the unit of work orders them
+            return
+        values = {}
+        for prop in mapper.column_attrs:
+            [column] = prop.columns
+            value = getattr(obj, prop.key)
+            if value is None and (column.server_default is not None or (
+                    column.primary_key and column.autoincrement in (True, "auto"))):
+                continue  # the database gives it, as a flush would leave it out
+            values[column.key] = value
+        table = mapper.local_table
+        assert isinstance(table, Table)
+        same = rows.setdefault(table, [])
+        if same and same[0].keys() != values.keys():
+            await session.flush()  # one statement per table takes one set of columns
+            return
+        same.append(values)
+    shape = tuple((table, tuple(values[0]), len(values)) for table, values in rows.items())
+    params = {f"t{t}r{r}_{key}": value for t, values in enumerate(rows.values())
+              for r, row in enumerate(values) for key, value in row.items()}
+    with session.no_autoflush:  # else the statement would flush them first, the usual way
+        await session.exec(_insert_statement(shape), params=params)
+    for obj in new:
+        session.expunge(obj)
+        if None not in sa_inspect(obj).mapper.primary_key_from_instance(obj):
+            make_transient_to_detached(obj)
+            session.add(obj)  # persistent and clean: written, as after a flush
+
+
+#: Renders ``:name`` parameters without asyncpg's casts, for ``text()``.
+_NAMED_PARAMETERS = psycopg2.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
+
+
+@lru_cache(maxsize=256)
+def _insert_statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Any:
+    """One statement for rows of these tables, columns and counts, built once.
+
+    SQLAlchemy does not cache the compiled form of a multi-row ``VALUES`` (it compiled the statement again at
+    every call, which cost more than the flush): it is compiled here once, to text with typed parameters,
+    which it does cache, and whose types still convert each value (JSON, enums) as the ORM would."""
+    binds = {}
+    statements = []
+    for t, (table, keys, count) in enumerate(shape):
+        rows = []
+        for r in range(count):
+            row = {}
+            for key in keys:
+                name = f"t{t}r{r}_{key}"
+                row[key] = binds[name] = bindparam(name, type_=table.c[key].type)
+            rows.append(row)
+        statements.append(insert(table).values(rows))
+    *first, last = statements
+    statement = last.add_cte(*(s.cte(f"added_{i}") for i, s in enumerate(first))) if first else last
+    sql = str(statement.compile(dialect=_NAMED_PARAMETERS))  # :name, casts only for JSON
+    sql = re.sub(r":(\w+)::(\w+)", r"CAST(:\1 AS \2)", sql)  # text() reads ``:name::JSON`` as no parameter
+    return text(sql).bindparams(*binds.values())

@@ -20,6 +20,7 @@ from intake.review.models import ReviewKind
 from intake.timeline import service as timeline_service
 from shared import clock
 from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
+from shared.db import insert_added
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, Forbidden, InvalidRequest, NotFound
 from shared.events.cases import (
@@ -106,7 +107,7 @@ async def submit(session: AsyncSession, body: CaseCreate, *, la_code: str, key: 
     session.add(case)
     if key is not None:
         session.add(IdempotencyRecord(la_code=la_code, key=key, request_hash=request_hash(body), case_id=case.id))
-    await session.flush()
+    await insert_added(session)  # one statement for the case, its key, timeline entry and events
     log.info("case.received", case_id=case.id, kind=case.kind, la_code=la_code, late_contact=case.late_contact)
     return case
 
