@@ -42,12 +42,17 @@ PYTEST = rc=0; $(2) $(BIN)/python -m pytest $(1) || rc=$$?; \
 # rule move dates. Any instant works: SEND_TEST_NOW=2027-08-16T09:00:00+01:00 make test
 SECOND_TEST_NOW ?= 2026-12-24T16:00:00+00:00
 
+# Two pytest-xdist workers, each with its own broker, PostgreSQL cluster and SMTP servers; a module's tests stay
+# on one worker and the end-to-end tests run one after another (tests/conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+XDIST = -n $(TEST_WORKERS) --dist loadgroup
+
 # Lint (ruff, mypy --strict) and the AsyncAPI check first.
 test: install lint
 	$(BIN)/python -m shared.events.asyncapi --check contracts/asyncapi.yaml
-	$(call PYTEST,)
+	$(call PYTEST,$(XDIST))
 	@echo "== the unit and integration tests that run on the suite's clock, again at $(SECOND_TEST_NOW) =="
-	$(call PYTEST,tests/unit tests/integration -m "not clock",SEND_TEST_NOW=$(SECOND_TEST_NOW))
+	$(call PYTEST,$(XDIST) tests/unit tests/integration -m "not clock",SEND_TEST_NOW=$(SECOND_TEST_NOW))
 
 # Speed is measured here, never asserted in a test; results go to benchmarks/results/ (sizes: docs/benchmarks.md).
 bench: install
