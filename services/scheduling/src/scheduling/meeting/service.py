@@ -19,7 +19,7 @@ from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, Me
 from scheduling.outbound import service as outbound_service
 from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
-from shared.db import advisory_xact_lock, is_sqlite
+from shared.db import advisory_xact_lock, insert_added, is_sqlite
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, InvalidRequest, NotFound
 from shared.events import MeetingConcludedV1, MeetingScheduledV1
@@ -219,13 +219,13 @@ async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: 
         log.info("meeting.slot_taken_concurrently", case_id=referral.case_id, mediator_id=meeting.mediator_id)
     else:
         raise TransientError("every slot chosen was taken by a concurrent booking")
+    await _refer(session, referral, meeting, kind=kind, assignment=assignment.explanation)  # reads: first
     _announce_booking(session, meeting, mediator, provider_name=provider.name, health_issues=referral.health_issues)
     _record_change(session, meeting, "booked", reason="referral", by="system")
     if late:  # R10: tell the adviser now; the certificate is due within 3 working days
         _tell_adviser(session, referral, meeting, earliest_possible_on=slot.starts_at.astimezone(ZoneInfo(timezone)).date(),
                       today=today)
-    await _refer(session, referral, meeting, kind=kind, assignment=assignment.explanation)
-    await session.flush()
+    await insert_added(session)  # the webhook, the events and the change in one statement
     return meeting
 
 
