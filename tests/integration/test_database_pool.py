@@ -13,14 +13,17 @@ from sqlalchemy import event, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, select
+from support import eventually
 
 from intake.case.models import Case, CaseKind, CaseStatus, IdempotencyRecord
 from intake.timeline.models import TimelineEntry
-from shared import clock, inbox
+from shared import clock, inbox, poison
 from shared.db import create_engine, create_sessionmaker, insert_added
+from shared.deadletters import DeadLetter
 from shared.events.cases import CaseWithdrawnV1
 from shared.inbox import InboxEvent
 from shared.outbox import OutboxEvent, add_event
+from shared.poison import ItemFailure
 
 
 async def backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
@@ -87,6 +90,53 @@ async def test_a_consumer_racing_another_for_one_event_waits_and_finds_it_handle
     finally:
         await engine.dispose()
 
+
+
+@pytest.mark.parametrize("earlier_failures", [0, 1])
+async def test_two_failures_of_one_item_recorded_at_once_are_both_counted_and_park_it_with_one_dead_letter(
+        database_url, earlier_failures):
+    """Two lanes (or replicas) that each took an item on a snapshot from before the other's failure was
+    committed record their failures at once: the second waits for the first's row (CI of stop 24 parked one
+    item twice, with two dead letters)."""
+    engine = create_engine(database_url)
+    failure_of = {"worker": "certificate_issuer", "item_key": "certificate-1", "subject": "case-1",
+                  "table": "certificates", "item_type": "adviser", "max_tries": 2, "retry_base_seconds": 0.1}
+    try:
+        async with engine.begin() as connection:
+            for table in (ItemFailure.__table__, DeadLetter.__table__):  # type: ignore[attr-defined]
+                await connection.run_sync(table.create)
+        maker = create_sessionmaker(engine, source="/send-mediation/test", wakers={})
+        for _ in range(earlier_failures):
+            async with maker() as session:
+                await poison.note_failure(session, exc=ValueError("cannot be laid out"), **failure_of)
+                await session.commit()
+        admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            async with maker() as first, maker() as second:
+                await poison.note_failure(first, exc=ValueError("cannot be laid out"), **failure_of)
+                racing = asyncio.create_task(
+                    poison.note_failure(second, exc=ValueError("cannot be laid out"), **failure_of))
+
+                async def waiting_on_a_lock() -> bool:
+                    return bool(await admin.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))
+
+                await eventually(waiting_on_a_lock, what="the second failure waiting for the first's row")
+                assert not racing.done()
+                await first.commit()
+                await asyncio.wait_for(racing, timeout=30)  # a deadline, not a speed check
+                await second.commit()
+        finally:
+            await admin.close()
+        async with maker() as session:
+            [failure] = (await session.exec(select(ItemFailure))).all()
+            letters = (await session.exec(select(DeadLetter))).all()
+        assert failure.tries == earlier_failures + 2 and failure.parked_at is not None
+        assert [letter.id for letter in letters] == [failure.dead_letter_id]
+        assert (letters[0].source, letters[0].event_id, letters[0].subject) == (
+            "certificate_issuer", "certificate-1", "case-1")
+    finally:
+        await engine.dispose()
 
 
 #: Intake's tables, written as intake writes a new case (``intake.case.service.submit``).

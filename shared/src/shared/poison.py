@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import String, cast, delete, exists, func, or_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel, col, select
@@ -107,8 +109,8 @@ async def note_failure(
         reason = exc.reason
     error = _describe(exc)
     now = clock.now()
-    failure = await session.get(ItemFailure, (worker, item_key)) or ItemFailure(
-        worker=worker, item_key=item_key, subject=subject, reason=reason, error=error, first_failed_at=now)
+    failure = await _locked_failure(session, worker=worker, item_key=item_key, subject=subject, reason=reason,
+                                    error=error[:1000], now=now)
     failure.tries += 1
     failure.last_failed_at, failure.reason, failure.error = now, reason, error[:1000]
     failure.retry_at = now + timedelta(seconds=retry_delay(failure.tries, retry_base_seconds))
@@ -120,6 +122,24 @@ async def note_failure(
         failure.dead_letter_id = letter.id
         session.add(letter)
     session.add(failure)
+    return failure
+
+
+async def _locked_failure(session: AsyncSession, *, worker: str, item_key: str, subject: str | None, reason: str,
+                          error: str, now: datetime) -> ItemFailure:
+    """The item's failure row, made if it is the first failure, and locked until the caller commits.
+
+    Two failures of one item can be recorded at once (two lanes, or two replicas, that each took the item
+    on a snapshot from before the other's failure was committed): each waits for the other's row, so each try
+    is counted and the item is parked, with one dead letter, once (CI of stop 24 parked one twice).
+    """
+    bind = session.get_bind()
+    insert = sqlite_insert if bind.dialect.name == "sqlite" else postgresql_insert
+    await session.exec(insert(ItemFailure).values(
+        worker=worker, item_key=item_key, subject=subject, tries=0, first_failed_at=now, last_failed_at=now,
+        retry_at=now, reason=reason, error=error).on_conflict_do_nothing())
+    failure = await session.get(ItemFailure, (worker, item_key), with_for_update=True, populate_existing=True)
+    assert failure is not None  # made above, or by the failure that held it
     return failure
 
 

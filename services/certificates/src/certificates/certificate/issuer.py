@@ -52,6 +52,8 @@ def make_step(runtime: ServiceRuntime, issuing: certificate_service.Issuing) -> 
                         return False
                     certificate, case = due.certificate, due.case
                     key, case_id, kind = certificate.id, certificate.case_id, certificate.kind
+                    if key in in_hand:  # another lane's, failed, its failure not yet recorded: this claim
+                        continue        # began before that lane took it, and locked it once it let go
                     in_hand.add(key)
                     try:
                         await certificate_service.handle_pending(session, certificate, case, issuing=issuing)
