@@ -53,5 +53,6 @@ USER 10001:10001
 EXPOSE ${PORT}
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/healthz\", timeout=4)"]
-# exec: uvicorn becomes PID 1 and receives SIGTERM directly.
-CMD ["sh", "-c", "exec uvicorn \"${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port \"${PORT}\""]
+# exec: the server becomes PID 1 and receives SIGTERM directly. shared.serve is
+# uvicorn with its command line and a once-a-second housekeeping tick (idle CPU).
+CMD ["sh", "-c", "exec python -m shared.serve \"${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port \"${PORT}\""]

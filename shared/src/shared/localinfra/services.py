@@ -1,4 +1,5 @@
-"""The four services as separate uvicorn processes (``make run`` and end-to-end tests)."""
+"""The four services as separate uvicorn processes (``make run`` and end-to-end tests), each started as in
+production: ``python -m shared.serve`` (uvicorn's command line, a quieter housekeeping tick)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", self.spec.app_factory, "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-m", "shared.serve", self.spec.app_factory, "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--no-access-log", "--timeout-graceful-shutdown", "10",
              # Every local caller is 127.0.0.1, which uvicorn trusts by default: no proxy is in front, so no
              # caller may name its own address in X-Forwarded-For (the per-IP limits would not hold).
