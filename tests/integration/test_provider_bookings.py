@@ -18,6 +18,7 @@ from sqlmodel import select
 from support import OPS, PORTAL, serve
 
 from scheduling.main import create_app
+from scheduling.mediator.models import Mediator
 from scheduling.meeting import service as meeting_service
 from scheduling.meeting.models import Meeting, MeetingStatus, Referral
 from scheduling.outbound import service as outbound_service
@@ -468,6 +469,38 @@ async def test_the_database_refuses_a_second_scheduled_meeting_of_a_mediator_at_
         with pytest.raises(IntegrityError) as refused:
             await session.commit()
     assert sqlstate(refused.value) == meeting_service.EXCLUSION_VIOLATION
+
+
+async def test_a_new_booking_the_database_refuses_leaves_the_transaction_going_and_the_mediator_unstamped(scheduling):
+    """What an assignment sees when another replica booked its slot after it read the diaries: the insert is
+    refused (its one statement, no savepoint), the mediator's row is not touched, and the next slot is booked
+    in the same transaction."""
+    first = await refer(scheduling)
+    case = submitted()
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        mediator = await session.get(Mediator, first.mediator_id)
+        assert mediator is not None
+        stamped = mediator.last_booked_at
+
+        def meeting(hours_later: int) -> Meeting:
+            return Meeting(case_id=case.case_id, la_code="E06000033", mediator_id=mediator.id,
+                           assignment_reason="test", arranging_body="local_authority", notice_given_on=TODAY,
+                           starts_at=first.starts_at + timedelta(hours=hours_later),
+                           ends_at=first.ends_at + timedelta(hours=hours_later), location="Video call")
+
+        refused = meeting(1)  # overlaps the first booking
+        assert not await meeting_service._save_booking(session, refused, mediator)
+        assert mediator.last_booked_at == stamped and refused not in session
+        written = meeting(24)
+        assert await meeting_service._save_booking(session, written, mediator)
+        assert written in session and not session.dirty and mediator.last_booked_at != stamped
+        await session.commit()
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        kept = await session.get(Mediator, first.mediator_id)
+        assert kept is not None and kept.last_booked_at == mediator.last_booked_at
+        meetings = (await session.exec(select(Meeting).where(Meeting.case_id == case.case_id))).all()
+        assert [m.starts_at for m in meetings] == [first.starts_at + timedelta(hours=24)]
+    assert await overlapping_pairs(scheduling) == []
 
 
 async def test_two_replicas_assigning_at_once_never_double_book_a_mediator(database_url, kafka_bootstrap, namespace):

@@ -171,20 +171,11 @@ async def insert_added(session: AsyncSession) -> None:
         return
     rows: dict[Table, list[dict[str, Any]]] = {}
     for obj in new:
-        mapper = sa_inspect(obj).mapper
-        if len(mapper.tables) != 1 or mapper.relationships:
+        row = row_values(obj)
+        if row is None:
             await session.flush()  # inheritance or related objects: the unit of work orders them
             return
-        values = {}
-        for prop in mapper.column_attrs:
-            [column] = prop.columns
-            value = getattr(obj, prop.key)
-            if value is None and (column.server_default is not None or (
-                    column.primary_key and column.autoincrement in (True, "auto"))):
-                continue  # the database gives it, as a flush would leave it out
-            values[column.key] = value
-        table = mapper.local_table
-        assert isinstance(table, Table)
+        table, values = row
         same = rows.setdefault(table, [])
         if same and same[0].keys() != values.keys():
             await session.flush()  # one statement per table takes one set of columns
@@ -198,8 +189,33 @@ async def insert_added(session: AsyncSession) -> None:
     for obj in new:
         session.expunge(obj)
         if None not in sa_inspect(obj).mapper.primary_key_from_instance(obj):
-            make_transient_to_detached(obj)
-            session.add(obj)  # persistent and clean: written, as after a flush
+            mark_written(session, obj)
+
+
+def row_values(obj: Any) -> tuple[Table, dict[str, Any]] | None:
+    """The table and the column values a flush would insert for the new row ``obj``; None when the unit of
+    work must order it (a mapping over several tables, or with relationships)."""
+    mapper = sa_inspect(obj).mapper
+    if len(mapper.tables) != 1 or mapper.relationships:
+        return None
+    values = {}
+    for prop in mapper.column_attrs:
+        [column] = prop.columns
+        value = getattr(obj, prop.key)
+        if value is None and (column.server_default is not None or (
+                column.primary_key and column.autoincrement in (True, "auto"))):
+            continue  # the database gives it, as a flush would leave it out
+        values[column.key] = value
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    return table, values
+
+
+def mark_written(session: AsyncSession, obj: Any) -> None:
+    """``obj`` (with its primary key) was inserted by a statement of our own: persistent and clean in the
+    session, as after a flush."""
+    make_transient_to_detached(obj)
+    session.add(obj)
 
 
 #: Renders ``:name`` parameters without asyncpg's casts, for ``text()``.

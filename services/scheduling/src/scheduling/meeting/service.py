@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +24,7 @@ from scheduling.meeting.models import DisagreementResolutionRequest, Meeting, Me
 from scheduling.outbound import service as outbound_service
 from shared import clock
 from shared.calendar import DEFAULT_CALENDAR
-from shared.db import advisory_xact_lock, insert_added, is_sqlite
+from shared.db import advisory_xact_lock, insert_added, is_sqlite, mark_written, row_values
 from shared.directory import load_directory
 from shared.errors import Conflict, FieldError, InvalidRequest, NotFound
 from shared.events import MeetingConcludedV1, MeetingScheduledV1
@@ -61,6 +66,8 @@ class MediatorDoubleBooked(Conflict):
 
 #: SQLSTATE exclusion_violation: the constraint ex_meetings_mediator_overlap (PostgreSQL) refused the booking.
 EXCLUSION_VIOLATION = "23P01"
+#: No two scheduled meetings of one mediator overlap (PostgreSQL; migration ``no_overlapping_bookings``).
+OVERLAP_CONSTRAINT = "ex_meetings_mediator_overlap"
 #: How many times the assignment looks again after a concurrent booking took its slot.
 BOOKING_ATTEMPTS = 5
 
@@ -80,12 +87,13 @@ async def _save_booking(session: AsyncSession, meeting: Meeting, mediator: Media
     """Write a booking (and, with ``mediator``, when that mediator was last booked); False if a concurrent
     booking of the same mediator at an overlapping time won.
 
-    On PostgreSQL the exclusion constraint decides (inside a savepoint, so the transaction goes on); SQLite
-    runs one writer at a time with serializable transactions, so the diary read before is enough there.
-
-    The mediator's row is changed inside the savepoint, so a failed attempt leaves it unlocked. Changed before
-    it, the row would stay locked while the next slot or mediator is tried, and two replicas trying each
-    other's mediators would deadlock.
+    On PostgreSQL the exclusion constraint decides and the transaction goes on either way. A new meeting is
+    one statement: inserted unless the constraint refuses it (``ON CONFLICT ON CONSTRAINT ... DO NOTHING``),
+    the mediator's row changed only if it was (a savepoint, the insert, the update and the savepoint's
+    release were four round trips, under the assignment's lock). A meeting moved in time is written inside a
+    savepoint. Either way a refused attempt leaves the mediator's row unlocked: locked while the next slot or
+    mediator is tried, two replicas trying each other's mediators would deadlock. SQLite runs one writer at a
+    time with serializable transactions, so the diary read before is enough there.
     """
     def write() -> None:
         session.add(meeting)
@@ -98,6 +106,8 @@ async def _save_booking(session: AsyncSession, meeting: Meeting, mediator: Media
         write()
         await session.flush()
         return True
+    if sa_inspect(meeting).transient:
+        return await _insert_booking(session, meeting, mediator)
     try:
         async with session.begin_nested():
             write()
@@ -106,6 +116,44 @@ async def _save_booking(session: AsyncSession, meeting: Meeting, mediator: Media
             return False
         raise
     return True
+
+
+async def _insert_booking(session: AsyncSession, meeting: Meeting, mediator: Mediator | None) -> bool:
+    row = row_values(meeting)
+    assert row is not None
+    _, values = row
+    now = clock.now()
+    params = {f"m_{key}": value for key, value in values.items()}
+    if mediator is not None:
+        params["b_last_booked_at"] = now
+    with session.no_autoflush:  # what is pending is the caller's to write, after this
+        written = (await session.exec(_booking_statement(tuple(values), mediator is not None),
+                                      params=params)).first()
+    if written is None:
+        return False
+    mark_written(session, meeting)
+    if mediator is not None:
+        set_committed_value(mediator, "last_booked_at", now)  # as written, not a change still to flush
+    return True
+
+
+@lru_cache(maxsize=16)
+def _booking_statement(columns: tuple[str, ...], with_mediator: bool) -> Any:
+    """Insert a meeting unless it overlaps another of its mediator's (and then stamp the mediator), built once
+    per set of columns; returns a row only when the meeting was written."""
+    meetings: Table = Meeting.__table__  # type: ignore[attr-defined]
+    booked = (postgresql_insert(meetings)
+              .values({key: bindparam(f"m_{key}", type_=meetings.c[key].type) for key in columns})
+              .on_conflict_do_nothing(constraint=OVERLAP_CONSTRAINT)
+              .returning(meetings.c.mediator_id))
+    if not with_mediator:
+        return booked
+    mediators: Table = Mediator.__table__  # type: ignore[attr-defined]
+    written = booked.cte("booked")
+    return (update(mediators)
+            .where(mediators.c.id.in_(select(written.c.mediator_id).scalar_subquery()))
+            .values(last_booked_at=bindparam("b_last_booked_at", type_=mediators.c.last_booked_at.type))
+            .returning(mediators.c.id))
 
 
 def _double_booked(mediator_id: str) -> MediatorDoubleBooked:
@@ -178,55 +226,61 @@ async def _active_meeting(session: AsyncSession, case_id: str) -> Meeting | None
 async def _book(session: AsyncSession, referral: Referral, *, kind: str, today: date,
                 timezone: str) -> Meeting | None:
     """A provisional booking with the fairest eligible mediator; none when nobody fits (independence, conflicts,
-    needs, capacity): the referral then asks the provider to find someone, and day 30 is still watched."""
-    existing = (await session.exec(select(Meeting).where(
-        Meeting.case_id == referral.case_id, Meeting.status != MeetingStatus.cancelled))).first()
-    if existing is not None:  # a redelivered event, or a case already mediated
-        return existing
-    authority = load_directory().get(referral.la_code)
-    assert authority is not None
-    provider = authority.mediation_provider
-    earliest = rules.earliest_meeting_day(today, DEFAULT_CALENDAR)  # R11: 5 clear working days
-    # R9: the last working day on or before the 30-day date; disagreement resolution has no statutory date.
-    latest = referral.mediate_by or earliest + DR_BOOKING_WINDOW
-    await session.flush()  # the referral is written whatever the bookings below find
-    # One assignment at a time per provider's pool, across replicas (until commit): replicas assigning at once
-    # would otherwise all rank the same mediator and slot first, and all but one lose every attempt. A
-    # provider's own booking (webhook) is not serialized: the exclusion constraint and the retry below decide.
-    await advisory_xact_lock(session, f"scheduling.assignment:{referral.provider_id}")
-    for _ in range(BOOKING_ATTEMPTS):
-        assignment = await mediator_service.assign(session, _needs(referral), earliest=earliest, latest=latest,
-                                                   timezone=timezone)
-        if assignment.mediator is None or assignment.slot is None:
-            log.warning("meeting.no_mediator_assigned", case_id=referral.case_id)
-            await _refer(session, referral, None, kind=kind, assignment=assignment.explanation)
-            await session.flush()
-            return None
-        mediator, slot = assignment.mediator, assignment.slot
-        late = (referral.mediate_by is not None
-                and slot.starts_at.astimezone(ZoneInfo(timezone)).date() > referral.mediate_by)
-        meeting = Meeting(
-            case_id=referral.case_id, la_code=referral.la_code, mediator_id=mediator.id, kind=kind,
-            assignment_reason=assignment.reason, assignment=assignment.explanation,
-            arranging_body=referral.arranging_body,  # R8: intake decides who arranges
-            notice_given_on=today, mediate_by=referral.mediate_by, starts_at=slot.starts_at, ends_at=slot.ends_at,
-            location=f"Video call arranged by {provider.name}", late=late,
-        )
-        if await _save_booking(session, meeting, mediator):
-            break
-        # Another replica booked this mediator at this time first: its booking is committed, so the diaries
-        # read again show it and the assignment chooses the next slot or mediator.
-        log.info("meeting.slot_taken_concurrently", case_id=referral.case_id, mediator_id=meeting.mediator_id)
-    else:
-        raise TransientError("every slot chosen was taken by a concurrent booking")
-    await _refer(session, referral, meeting, kind=kind, assignment=assignment.explanation)  # reads: first
-    _announce_booking(session, meeting, mediator, provider_name=provider.name, health_issues=referral.health_issues)
-    _record_change(session, meeting, "booked", reason="referral", by="system")
-    if late:  # R10: tell the adviser now; the certificate is due within 3 working days
-        _tell_adviser(session, referral, meeting, earliest_possible_on=slot.starts_at.astimezone(ZoneInfo(timezone)).date(),
-                      today=today)
-    await insert_added(session)  # the webhook, the events and the change in one statement
-    return meeting
+    needs, capacity): the referral then asks the provider to find someone, and day 30 is still watched.
+
+    Nothing is flushed on the way (the reads below would each write what is pending first): the referral,
+    when new, is written with the webhook, the events and the change in the last statement (``insert_added``).
+    """
+    with session.no_autoflush:
+        # A case referred in this transaction has no meeting: meetings are booked only for referred cases, and
+        # a referral is never deleted.
+        existing = None if sa_inspect(referral).pending else (await session.exec(select(Meeting).where(
+            Meeting.case_id == referral.case_id, Meeting.status != MeetingStatus.cancelled))).first()
+        if existing is not None:  # a redelivered event, or a case already mediated
+            return existing
+        authority = load_directory().get(referral.la_code)
+        assert authority is not None
+        provider = authority.mediation_provider
+        earliest = rules.earliest_meeting_day(today, DEFAULT_CALENDAR)  # R11: 5 clear working days
+        # R9: the last working day on or before the 30-day date; disagreement resolution has no statutory date.
+        latest = referral.mediate_by or earliest + DR_BOOKING_WINDOW
+        # One assignment at a time per provider's pool, across replicas (until commit): replicas assigning at once
+        # would otherwise all rank the same mediator and slot first, and all but one lose every attempt. A
+        # provider's own booking (webhook) is not serialized: the exclusion constraint and the retry below decide.
+        await advisory_xact_lock(session, f"scheduling.assignment:{referral.provider_id}")
+        for _ in range(BOOKING_ATTEMPTS):
+            assignment = await mediator_service.assign(session, _needs(referral), earliest=earliest, latest=latest,
+                                                       timezone=timezone)
+            if assignment.mediator is None or assignment.slot is None:
+                log.warning("meeting.no_mediator_assigned", case_id=referral.case_id)
+                await _refer(session, referral, None, kind=kind, assignment=assignment.explanation)
+                await session.flush()
+                return None
+            mediator, slot = assignment.mediator, assignment.slot
+            late = (referral.mediate_by is not None
+                    and slot.starts_at.astimezone(ZoneInfo(timezone)).date() > referral.mediate_by)
+            meeting = Meeting(
+                case_id=referral.case_id, la_code=referral.la_code, mediator_id=mediator.id, kind=kind,
+                assignment_reason=assignment.reason, assignment=assignment.explanation,
+                arranging_body=referral.arranging_body,  # R8: intake decides who arranges
+                notice_given_on=today, mediate_by=referral.mediate_by, starts_at=slot.starts_at, ends_at=slot.ends_at,
+                location=f"Video call arranged by {provider.name}", late=late,
+            )
+            if await _save_booking(session, meeting, mediator):
+                break
+            # Another replica booked this mediator at this time first: its booking is committed, so the diaries
+            # read again show it and the assignment chooses the next slot or mediator.
+            log.info("meeting.slot_taken_concurrently", case_id=referral.case_id, mediator_id=meeting.mediator_id)
+        else:
+            raise TransientError("every slot chosen was taken by a concurrent booking")
+        await _refer(session, referral, meeting, kind=kind, assignment=assignment.explanation)  # reads: first
+        _announce_booking(session, meeting, mediator, provider_name=provider.name, health_issues=referral.health_issues)
+        _record_change(session, meeting, "booked", reason="referral", by="system")
+        if late:  # R10: tell the adviser now; the certificate is due within 3 working days
+            _tell_adviser(session, referral, meeting, earliest_possible_on=slot.starts_at.astimezone(ZoneInfo(timezone)).date(),
+                          today=today)
+        await insert_added(session)  # the webhook, the events and the change in one statement
+        return meeting
 
 
 async def _refer(session: AsyncSession, referral: Referral, meeting: Meeting | None, *, kind: str,
