@@ -126,9 +126,8 @@ async def _insert_booking(session: AsyncSession, meeting: Meeting, mediator: Med
     params = {f"m_{key}": value for key, value in values.items()}
     if mediator is not None:
         params["b_last_booked_at"] = now
-    with session.no_autoflush:  # what is pending is the caller's to write, after this
-        written = (await session.exec(_booking_statement(tuple(values), mediator is not None),
-                                      params=params)).first()
+    # What is pending is flushed first (as a savepoint would), unless the caller holds it back (``_book``).
+    written = (await session.exec(_booking_statement(tuple(values), mediator is not None), params=params)).first()
     if written is None:
         return False
     mark_written(session, meeting)
