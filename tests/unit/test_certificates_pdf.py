@@ -21,8 +21,9 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
+from certificates.certificate import documents as documents_module
 from certificates.certificate import pdf, signing
-from certificates.certificate.documents import Documents
+from certificates.certificate.documents import Documents, DocumentTimedOut
 from shared.calendar import appeal_deadline
 
 NOTICE_SENT_ON = date(2026, 11, 3)
@@ -265,6 +266,40 @@ async def test_a_pool_process_that_dies_fails_its_certificate_and_a_new_pool_mak
         await documents.aclose()
 
     assert (await validate(document, config.cert_path)).bottom_line
+
+
+HANGS = "Hangs For Ever"
+
+
+def document_or_hang(content: pdf.CertificateContent, reason: str) -> bytes:
+    """In a pool process, for ``documents.document_in_pool``: the real document, except for a requester called
+    ``HANGS``, whose render never ends (as one stuck in a loop would)."""
+    from certificates.certificate import documents as in_the_pool
+
+    if content.requester_name == HANGS:
+        time.sleep(3600)
+    return in_the_pool.document_in_pool(content, reason)
+
+
+async def test_a_render_that_hangs_in_the_pool_fails_after_the_timeout_its_process_is_killed_and_the_next_is_made(
+        config, monkeypatch):
+    monkeypatch.setattr(documents_module, "document_in_pool", document_or_hang)
+    documents = Documents(config, processes=1, timeout=120)  # a deadline for the pool's start-up, not a speed
+    try:
+        await documents.render_and_sign(content(), reason="test")
+        [hung] = multiprocessing.active_children()
+        documents.timeout = 1.0  # the hung render's; the render itself never ends
+        with pytest.raises(DocumentTimedOut):  # the outer deadline fails the test, not hangs it, without one
+            await asyncio.wait_for(documents.render_and_sign(content(requester_name=HANGS), reason="test"), 60)
+        hung.join(timeout=30)
+        assert not hung.is_alive()  # killed: it would otherwise sleep in the pool for an hour
+        documents.timeout = 120
+        document = await documents.render_and_sign(content(), reason="test")  # in a new pool
+    finally:
+        await documents.aclose()
+
+    assert (await validate(document, config.cert_path)).bottom_line
+    assert multiprocessing.active_children() == []
 
 
 def test_the_pool_processes_end_when_their_service_is_killed_outright(tmp_path):

@@ -20,7 +20,8 @@ from shared.runtime import ServiceRuntime, WorkerSpec, build_app
 def create_app(settings: CertificatesSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # Fails fast in production without a configured key; generates one in development.
-    documents = Documents(settings.signing(), processes=settings.signing_processes)
+    documents = Documents(settings.signing(), processes=settings.signing_processes,
+                          timeout=settings.signing_timeout_seconds)
     issuing = Issuing(number_prefix=settings.number_prefix, public_base_url=settings.public_base_url,
                       documents=documents)
 

@@ -25,6 +25,10 @@ class CertificatesSettings(ServiceSettings):
     #: more at once. 1 keeps the consumer and the API responsive and leaves a core to the rest on a small
     #: machine; more help where cores are free. 0: in the service's own process, on its loop (before issue 12).
     signing_processes: int = Field(default=1, ge=0, le=32)
+    #: Seconds one document may take in a signing process (render and sign: about 40 ms here). A render that
+    #: hangs past it has its process killed, the pool replaced, and is the item's failure (tried again, then
+    #: parked): it never holds a lane, or the certificates behind it, for ever. Not enforced with 0 processes.
+    signing_timeout_seconds: float = Field(default=60.0, gt=0)
     #: Public verification: each client IP may make this many checks in a burst, refilled at this rate per minute.
     verify_burst: int = 10
     verify_per_minute: float = 10.0

@@ -8,7 +8,10 @@ the key once, in its initializer. ``0`` keeps the work in the service's own proc
 
 A failure in a process (a document that cannot be laid out, say) comes back as the same exception and is the
 item's failure (``shared.poison``); a process that dies takes the pool with it (``BrokenProcessPool``): the
-item fails, a new pool takes the next one.
+item fails, a new pool takes the next one. A document that takes longer than ``timeout`` seconds
+(``CERTIFICATES_SIGNING_TIMEOUT_SECONDS``) fails with ``DocumentTimedOut`` and its pool is killed and replaced
+(a pool cannot stop one task in hand): a render that hangs costs its own item a try, and the documents in
+hand beside it one try each, never a lane for ever.
 """
 
 from __future__ import annotations
@@ -72,13 +75,18 @@ def _ready() -> None:
     """Nothing: submitted at start so that the processes (imports, key) are up before the first certificate."""
 
 
+class DocumentTimedOut(Exception):
+    """The document took longer than the signing timeout: its process was killed."""
+
+
 class Documents:
-    def __init__(self, config: SigningConfig, *, processes: int) -> None:
+    def __init__(self, config: SigningConfig, *, processes: int, timeout: float = 60.0) -> None:
         # Here, in the service's process: production fails fast without a key, development generates one
         # (once, under a lock) before any pool process loads it.
         self._signer = load_signer(config)
         self._config = config
         self.processes = processes
+        self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
@@ -94,14 +102,31 @@ class Documents:
         self.start()
         pool = self._pool
         assert pool is not None
+        work = asyncio.get_running_loop().run_in_executor(pool, document_in_pool, content, reason)
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, document_in_pool, content, reason)
+            return await asyncio.wait_for(work, timeout=self.timeout)
+        except TimeoutError:
+            log.error("certificates.signing_timed_out", seconds=self.timeout, processes=self.processes)
+            self._replace(pool, kill=True)
+            raise DocumentTimedOut(f"the document took longer than {self.timeout:g} s") from None
         except BrokenProcessPool:
-            if self._pool is pool:  # the first to see it replaces it; the others' items fail with it
+            if self._pool is pool:
                 log.error("certificates.signing_process_died", processes=self.processes)
-                pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
+            self._replace(pool)
             raise
+
+    def _replace(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
+        """A new pool for the next documents; the first to see the old one fail replaces it, and the others'
+        documents in hand fail with it. ``kill``: its processes are killed first (one is hung)."""
+        if self._pool is not pool:
+            return
+        if kill:
+            # ProcessPoolExecutor has no way to stop a task in hand: its processes (``_processes``, the one
+            # way to reach them) are killed, and the pool, broken, fails what else it held.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
 
     async def aclose(self) -> None:
         """Stop the processes, after the document in hand (if any): no process outlives the service."""
