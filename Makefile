@@ -60,7 +60,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy shared/src services/intake/src services/scheduling/src services/certificates/src services/notifications/src
+	$(BIN)/mypy shared/src services/intake/src services/scheduling/src services/certificates/src services/notifications/src benchmarks
 
 asyncapi: install
 	$(BIN)/python -m shared.events.asyncapi --write contracts/asyncapi.yaml

@@ -19,7 +19,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from benchmarks.common import Infra, env_float, install_signal_handlers, results_dir, run_id, wait_ready, write_result
 from shared.localinfra.services import SERVICES, ServiceProcess
@@ -128,7 +128,7 @@ class RssSeries:
                         self.series[process.spec.name].append((running.pid, now, rss_mib(running.pid)))
             await asyncio.sleep(self._interval)
 
-    async def __aenter__(self) -> RssSeries:
+    async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._sample())
         return self
 
