@@ -119,7 +119,7 @@ async def test_two_failures_of_one_item_recorded_at_once_are_both_counted_and_pa
 
                 async def waiting_on_a_lock() -> bool:
                     return bool(await admin.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))
 
                 await eventually(waiting_on_a_lock, what="the second failure waiting for the first's row")
                 assert not racing.done()

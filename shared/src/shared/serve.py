@@ -35,10 +35,8 @@ class QuietServer(uvicorn.Server):
 
     async def main_loop(self) -> None:
         self._loop, self._stop_asked = asyncio.get_running_loop(), asyncio.Event()
-        if self.should_exit:  # a signal before the loop began
-            self._stop_asked.set()
         counter = 0
-        should_exit = await self.on_tick(counter)
+        should_exit = await self.on_tick(counter)  # True at once after a signal before the loop began
         while not should_exit:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_asked.wait(), timeout=TICK_SECONDS)

@@ -110,16 +110,15 @@ class Documents:
             self._replace(pool, kill=True)
             raise DocumentTimedOut(f"the document took longer than {self.timeout:g} s") from None
         except BrokenProcessPool:
-            if self._pool is pool:
+            if self._replace(pool):
                 log.error("certificates.signing_process_died", processes=self.processes)
-            self._replace(pool)
             raise
 
-    def _replace(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> None:
-        """A new pool for the next documents; the first to see the old one fail replaces it, and the others'
-        documents in hand fail with it. ``kill``: its processes are killed first (one is hung)."""
+    def _replace(self, pool: ProcessPoolExecutor, *, kill: bool = False) -> bool:
+        """A new pool for the next documents; the first to see the old one fail replaces it (True), and the
+        others' documents in hand fail with it. ``kill``: its processes are killed first (one is hung)."""
         if self._pool is not pool:
-            return
+            return False
         if kill:
             # ProcessPoolExecutor has no way to stop a task in hand: its processes (``_processes``, the one
             # way to reach them) are killed, and the pool, broken, fails what else it held.
@@ -127,6 +126,7 @@ class Documents:
                 process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
         self._pool = self._new_pool()
+        return True
 
     async def aclose(self) -> None:
         """Stop the processes, after the document in hand (if any): no process outlives the service."""
