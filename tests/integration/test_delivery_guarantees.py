@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Field, SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -415,6 +416,49 @@ async def test_partitions_handled_side_by_side_a_slow_handler_holds_back_only_it
     rows = await handled(sessionmaker)
     order = [row.case_id for row in sorted(rows, key=lambda row: row.id or 0)]
     assert order.index(slow) < order.index(after_slow)  # one partition's events one after another
+
+
+async def test_events_of_one_partition_that_arrive_together_are_handled_in_one_transaction_in_their_order(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    case_ids = await publish_to_partitions(kafka_bootstrap, topics["cases"], [0] * 12)  # a backlog, waiting
+    transactions: dict[str, int] = {}
+
+    async def record_with_transaction(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
+        transactions[event.subject] = (await session.exec(text("SELECT txid_current()"))).one()[0]
+        await record_case(event, session)
+
+    consumer = consumer_for(kafka_bootstrap, namespace, sessionmaker, producer, record_with_transaction)
+    async with running(consumer):
+        await eventually(lambda: _count_at_least(sessionmaker, 12), what="the backlog handled")
+
+    rows = sorted(await handled(sessionmaker), key=lambda row: row.id or 0)
+    assert [row.case_id for row in rows] == case_ids  # in the partition's order, each once
+    assert len(set(transactions.values())) < len(case_ids)  # not a transaction each
+    async with sessionmaker() as session:
+        assert (await session.exec(select(func.count()).select_from(InboxEvent))).one() == len(case_ids)
+
+
+async def test_a_bad_event_among_events_handled_together_is_dead_lettered_after_its_tries_and_the_others_handled_once(
+        sessionmaker, producer, topics, kafka_bootstrap, namespace):
+    case_ids = await publish_to_partitions(kafka_bootstrap, topics["cases"], [0] * 6)
+    bad = case_ids[2]
+    attempts: list[str] = []
+
+    async def fail_on_the_bad_one(event: Envelope[CaseSubmittedV1], session: AsyncSession) -> None:
+        attempts.append(event.subject)
+        await record_case(event, session)  # written, then rolled back with the transaction
+        if event.subject == bad:
+            raise ValueError("the handler has a bug")
+
+    consumer = consumer_for(kafka_bootstrap, namespace, sessionmaker, producer, fail_on_the_bad_one, max_attempts=3)
+    async with running(consumer):
+        [dead] = await read_topic(kafka_bootstrap, topics["dlt"], count=1)
+        await eventually(lambda: _count_at_least(sessionmaker, 5), what="the others handled")
+
+    assert codec.header_map(dead.headers)["ce_subject"] == bad
+    assert attempts.count(bad) == 3  # its bounded tries, the one beside the others included
+    rows = sorted(await handled(sessionmaker), key=lambda row: row.id or 0)
+    assert [row.case_id for row in rows] == [case for case in case_ids if case != bad]  # in order, each once
 
 
 async def refusal(url: str) -> str:

@@ -6,6 +6,15 @@ only then the Kafka offset (the offsets handled are committed together, at
 most a second later). A redelivered event finds its id in the inbox and is a
 no-op.
 
+- Records of one partition that arrive together (a backlog, a burst) are
+  handled in one transaction, up to ``TOGETHER_MAX`` of them, in their order:
+  one ``BEGIN`` and ``COMMIT``, one connection and one wake of the outbox relay
+  for all of them instead of one each. If any of them fails, the transaction
+  is rolled back and the same records are handled again one at a time, each
+  in its own transaction with its own retries (the one that failed has used
+  one of its tries), so a bad event never holds back or takes down the
+  others.
+
 - A record that cannot be decoded, or whose type no model knows, goes straight
   to ``<service>.dlt``.
 - A handler failure is retried with backoff; after ``max_attempts`` the event
@@ -65,6 +74,9 @@ COMMIT_INTERVAL_SECONDS = 1.0
 #: consumer asks once every two seconds instead of twice a second. A seek (a handler's retry) waits for the
 #: fetch in flight, so at most this long, on top of its backoff.
 FETCH_MAX_WAIT_MS = 2000
+#: At most this many records of one partition in one transaction. More would hold the transaction's locks
+#: (a provider's booking lock, the inbox rows) longer for little gain: the round trips saved are per record.
+TOGETHER_MAX = 50
 
 Handler = Callable[[Envelope[Any], AsyncSession], Awaitable[None]]
 Subscriptions = Mapping[type[EventData], Sequence[Handler]]
@@ -228,21 +240,77 @@ class EventConsumer:
         return float(min(self._outage_backoff, self._retry_backoff * 2 ** min(failures, 10)))
 
     async def _handle_partition(self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]) -> None:
+        """The records in order: a run of plain ones (decodable, subscribed) in one transaction, anything else
+        (or a run that failed) one at a time."""
         assert self._consumer is not None
         next_offset: int | None = None
         try:
-            for record in records:
-                if tp not in self._assignment.partitions:
-                    break
-                try:
-                    await self.process(record)
-                except Exception:
-                    self._consumer.seek(tp, record.offset)  # read it again on the next poll
-                    raise
-                next_offset = record.offset + 1
+            start = 0
+            while start < len(records) and tp in self._assignment.partitions:
+                envelopes = self._plain_run(records[start:start + TOGETHER_MAX])
+                tried: int | None = None  # the record of the run whose handler failed, if one did
+                if len(envelopes) > 1:
+                    try:
+                        handled, tried = await self._handle_run(envelopes)
+                    except Exception:
+                        self._consumer.seek(tp, records[start].offset)  # read the run again on the next poll
+                        raise
+                    if handled:
+                        start += len(envelopes)
+                        next_offset = records[start - 1].offset + 1
+                        continue
+                for index, record in enumerate(records[start:start + max(1, len(envelopes))]):
+                    if tp not in self._assignment.partitions:
+                        return
+                    try:
+                        await self.process(record, tried=1 if index == tried else 0)
+                    except Exception:
+                        self._consumer.seek(tp, record.offset)  # read it again on the next poll
+                        raise
+                    next_offset = record.offset + 1
+                    start += 1
         finally:
             if next_offset is not None:
                 self._handled[tp] = next_offset
+
+    def _plain_run(self, records: list[ConsumerRecord[Any, Any]]) -> list[Envelope[Any]]:
+        """The envelopes of the leading records this service handles; it stops at the first that is not one
+        (undecodable, of an unknown type, or not subscribed to), which ``process`` then takes on its own."""
+        envelopes: list[Envelope[Any]] = []
+        for record in records:
+            if codec.event_type(record.headers) not in self._handlers:
+                break
+            try:
+                envelopes.append(codec.decode(record.headers, record.value))
+            except PoisonMessage:
+                break
+        return envelopes
+
+    async def _handle_run(self, envelopes: list[Envelope[Any]]) -> tuple[bool, int | None]:
+        """The envelopes' inbox rows and handlers in one transaction: (True, None) once committed; (False, the
+        index of the envelope whose handler failed, or None if the commit failed) once rolled back."""
+        outcomes: list[str] = []
+        try:
+            async with self._sessionmaker() as session:
+                for envelope in envelopes:
+                    with (tracing.consuming(envelope.type, event_id=envelope.id, traceparent=envelope.traceparent,
+                                            service=self.service),
+                          bound_contextvars(case_id=envelope.subject, event_id=envelope.id,
+                                            event_type=envelope.type)):
+                        outcomes.append(await self._run_handlers(session, envelope))
+                await session.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if is_outage(exc):
+                log.warning("consumer.infrastructure_unavailable", error=describe_error(exc))
+                raise InfrastructureUnavailable(describe_error(exc)) from exc
+            failed = len(outcomes) if len(outcomes) < len(envelopes) else None
+            log.info("consumer.handled_one_at_a_time", events=len(envelopes), error=describe_error(exc))
+            return False, failed
+        for envelope, outcome in zip(envelopes, outcomes, strict=True):
+            EVENTS_CONSUMED.labels(self.service, envelope.type, outcome).inc()
+        return True, None
 
     async def _commit_handled(self, partitions: list[TopicPartition] | None = None) -> None:
         """Commit the offsets handled since the last commit (of ``partitions`` only, if given)."""
@@ -272,8 +340,9 @@ class EventConsumer:
                 continue
             CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
-    async def process(self, record: ConsumerRecord[Any, Any]) -> None:
-        """Handle one record: exactly once in effect, whatever is redelivered."""
+    async def process(self, record: ConsumerRecord[Any, Any], *, tried: int = 0) -> None:
+        """Handle one record: exactly once in effect, whatever is redelivered. ``tried``: its handlers have
+        already failed that many times (in a transaction with the records beside it)."""
         try:
             event_type = codec.event_type(record.headers)
             if event_type is not None and event_type not in self._handlers:
@@ -292,7 +361,7 @@ class EventConsumer:
         with (tracing.consuming(envelope.type, event_id=envelope.id, traceparent=envelope.traceparent,
                                 service=self.service),
               bound_contextvars(case_id=envelope.subject, event_id=envelope.id, event_type=envelope.type)):
-            attempt = 0
+            attempt = tried
             while True:
                 attempt += 1
                 try:
@@ -315,15 +384,21 @@ class EventConsumer:
     async def _handle(self, envelope: Envelope[Any], *, redriving: str | None = None, by: str = "") -> str:
         """The handlers, the inbox row and (when ``redriving`` a dead letter) its resolution, in one transaction."""
         async with self._sessionmaker() as session:
-            if not await inbox.claim(session, envelope.id, envelope.type):
-                return "duplicate"  # handled before, or by another consumer during a rebalance
-            for handler in self._handlers[envelope.type]:
-                await handler(envelope, session)
+            if await self._run_handlers(session, envelope) == "duplicate":
+                return "duplicate"
             if redriving is not None:
                 letter = await session.get(DeadLetter, redriving)
                 if letter is not None:
                     deadletters.resolve(session, letter, DeadLetterStatus.redriven, by=by)
             await session.commit()
+        return "handled"
+
+    async def _run_handlers(self, session: AsyncSession, envelope: Envelope[Any]) -> str:
+        """Record the event in the inbox and run its handlers in ``session``'s transaction (not committed)."""
+        if not await inbox.claim(session, envelope.id, envelope.type):
+            return "duplicate"  # handled before, or by another consumer during a rebalance
+        for handler in self._handlers[envelope.type]:
+            await handler(envelope, session)
         return "handled"
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], exc: BaseException, *, reason: str) -> None:
