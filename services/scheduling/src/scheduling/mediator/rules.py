@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulebase, rrulestr
@@ -95,7 +95,32 @@ def refusals(mediator: Mediator, needs: Needs) -> list[str]:
 
 
 class Window(Protocol):
-    """A recurring window (scheduling.mediator.models.MediatorAvailability, or anything shaped like it)."""
+    """A recurring window (scheduling.mediator.models.MediatorAvailability, a ``WindowRow``, or anything shaped
+    like it); read only."""
+
+    @property
+    def rrule(self) -> str: ...
+    @property
+    def start_time(self) -> time: ...
+    @property
+    def end_time(self) -> time: ...
+    @property
+    def valid_from(self) -> date | None: ...
+    @property
+    def valid_until(self) -> date | None: ...
+
+
+class Absence(Protocol):
+    """A whole-day exception (scheduling.mediator.models.MediatorUnavailability, an ``AbsenceRow``)."""
+
+    @property
+    def starts_on(self) -> date: ...
+    @property
+    def ends_on(self) -> date: ...
+
+
+class WindowRow(NamedTuple):
+    """A recurring window as read for a search: its columns, without an ORM object."""
 
     rrule: str
     start_time: time
@@ -104,8 +129,8 @@ class Window(Protocol):
     valid_until: date | None
 
 
-class Absence(Protocol):
-    """A whole-day exception (scheduling.mediator.models.MediatorUnavailability)."""
+class AbsenceRow(NamedTuple):
+    """A whole-day exception as read for a search."""
 
     starts_on: date
     ends_on: date
