@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -80,6 +80,12 @@ TOGETHER_MAX = 50
 
 Handler = Callable[[Envelope[Any], AsyncSession], Awaitable[None]]
 Subscriptions = Mapping[type[EventData], Sequence[Handler]]
+
+
+def _unavailable(exc: BaseException) -> InfrastructureUnavailable:
+    """A dependency is away (``is_outage``): logged, and raised as such, so the records are read again."""
+    log.warning("consumer.infrastructure_unavailable", error=describe_error(exc))
+    return InfrastructureUnavailable(describe_error(exc))
 
 
 class TransientError(Exception):
@@ -293,18 +299,14 @@ class EventConsumer:
         try:
             async with self._sessionmaker() as session:
                 for envelope in envelopes:
-                    with (tracing.consuming(envelope.type, event_id=envelope.id, traceparent=envelope.traceparent,
-                                            service=self.service),
-                          bound_contextvars(case_id=envelope.subject, event_id=envelope.id,
-                                            event_type=envelope.type)):
+                    with self._about(envelope):
                         outcomes.append(await self._run_handlers(session, envelope))
                 await session.commit()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             if is_outage(exc):
-                log.warning("consumer.infrastructure_unavailable", error=describe_error(exc))
-                raise InfrastructureUnavailable(describe_error(exc)) from exc
+                raise _unavailable(exc) from exc
             failed = len(outcomes) if len(outcomes) < len(envelopes) else None
             log.info("consumer.handled_one_at_a_time", events=len(envelopes), error=describe_error(exc))
             return False, failed
@@ -358,9 +360,7 @@ class EventConsumer:
             await self._dead_letter(record, exc, reason=DeadLetterReason.undecodable)
             return
 
-        with (tracing.consuming(envelope.type, event_id=envelope.id, traceparent=envelope.traceparent,
-                                service=self.service),
-              bound_contextvars(case_id=envelope.subject, event_id=envelope.id, event_type=envelope.type)):
+        with self._about(envelope):
             attempt = tried
             while True:
                 attempt += 1
@@ -372,8 +372,7 @@ class EventConsumer:
                     raise
                 except Exception as exc:
                     if is_outage(exc):
-                        log.warning("consumer.infrastructure_unavailable", error=describe_error(exc))
-                        raise InfrastructureUnavailable(describe_error(exc)) from exc
+                        raise _unavailable(exc) from exc
                     if attempt >= self._max_attempts or isinstance(exc, ValidationError):
                         EVENTS_CONSUMED.labels(self.service, envelope.type, "dead_lettered").inc()
                         await self._dead_letter(record, exc, reason=DeadLetterReason.handler_failed)
@@ -392,6 +391,14 @@ class EventConsumer:
                     deadletters.resolve(session, letter, DeadLetterStatus.redriven, by=by)
             await session.commit()
         return "handled"
+
+    @contextlib.contextmanager
+    def _about(self, envelope: Envelope[Any]) -> Iterator[None]:
+        """The event's trace span and log context, around its handling."""
+        with (tracing.consuming(envelope.type, event_id=envelope.id, traceparent=envelope.traceparent,
+                                service=self.service),
+              bound_contextvars(case_id=envelope.subject, event_id=envelope.id, event_type=envelope.type)):
+            yield
 
     async def _run_handlers(self, session: AsyncSession, envelope: Envelope[Any]) -> str:
         """Record the event in the inbox and run its handlers in ``session``'s transaction (not committed)."""
