@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -12,10 +13,15 @@ from support import NOVEMBER_2026, OPS, handle, serve
 
 from scheduling.main import create_app
 from scheduling.meeting import service as meeting_service
-from scheduling.meeting.handlers import move_deadline_for_case
-from scheduling.meeting.models import Referral
+from scheduling.meeting.handlers import (
+    book_meeting_for_case,
+    cancel_meeting_for_declined_mediation,
+    move_deadline_for_case,
+)
+from scheduling.meeting.models import Meeting, MeetingStatus, Referral
 from scheduling.settings import SchedulingSettings
-from shared.events.cases import ReferralDeadlinesChangedV1, ReferralSubmittedV1
+from shared.events import Envelope
+from shared.events.cases import ReferralDeadlinesChangedV1, ReferralMediationDeclinedV1, ReferralSubmittedV1
 from shared.events.meetings import TIMELINE_TOPIC
 from shared.outbox import OutboxEvent
 
@@ -178,3 +184,28 @@ async def test_intakes_copy_of_the_booking_carries_no_contact_details_of_the_med
     assert all(row.subject == "case-0001" for row in rows)  # keyed by case, so in the case's order on each topic
     assert "mediator_email" in rows[0].envelope and "@" in rows[0].envelope
     assert "mediator_email" not in rows[1].envelope and "@" not in rows[1].envelope
+
+
+async def test_cases_booked_in_one_transaction_as_the_consumer_handles_a_burst_never_share_a_mediators_time(
+        scheduling):
+    """The consumer handles a partition's records that arrive together in one transaction: each booking there
+    sees the ones before it, and a case's later event (a decline) finds the meeting booked just before it."""
+    cases = [ReferralSubmittedV1(case_id=f"case-burst-{n}", reference=f"SEND-BURST{n:03d}", la_code="E06000033",
+                                 mediate_by=date(2026, 12, 20)) for n in range(8)]
+    declined = ReferralMediationDeclinedV1(case_id=cases[0].case_id, la_code="E06000033")
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        for case in cases:
+            await book_meeting_for_case(Envelope.wrap(case, source="/test", subject=case.case_id), session)
+        await cancel_meeting_for_declined_mediation(
+            Envelope.wrap(declined, source="/test", subject=declined.case_id), session)
+        await session.commit()
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        meetings = list((await session.exec(select(Meeting))).all())
+
+    status = {meeting.case_id: meeting.status for meeting in meetings}
+    assert status == {case.case_id: MeetingStatus.scheduled for case in cases[1:]} | {
+        cases[0].case_id: MeetingStatus.cancelled}
+    booked = [meeting for meeting in meetings if meeting.status == MeetingStatus.scheduled]
+    for one, other in itertools.combinations(booked, 2):
+        if one.mediator_id == other.mediator_id:
+            assert one.ends_at <= other.starts_at or other.ends_at <= one.starts_at
