@@ -269,7 +269,8 @@ class EventConsumer:
                     if tp not in self._assignment.partitions:
                         return
                     try:
-                        await self.process(record, tried=1 if index == tried else 0)
+                        decoded = envelopes[index] if index < len(envelopes) else None  # decoded once
+                        await self.process(record, decoded=decoded, tried=1 if index == tried else 0)
                     except Exception:
                         self._consumer.seek(tp, record.offset)  # read it again on the next poll
                         raise
@@ -342,9 +343,14 @@ class EventConsumer:
                 continue
             CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
-    async def process(self, record: ConsumerRecord[Any, Any], *, tried: int = 0) -> None:
-        """Handle one record: exactly once in effect, whatever is redelivered. ``tried``: its handlers have
-        already failed that many times (in a transaction with the records beside it)."""
+    async def process(self, record: ConsumerRecord[Any, Any], *, decoded: Envelope[Any] | None = None,
+                      tried: int = 0) -> None:
+        """Handle one record: exactly once in effect, whatever is redelivered. ``decoded``: its envelope, when
+        the caller has decoded it already; ``tried``: its handlers have already failed that many times (in a
+        transaction with the records beside it)."""
+        if decoded is not None:
+            await self._process_envelope(record, decoded, tried=tried)
+            return
         try:
             event_type = codec.event_type(record.headers)
             if event_type is not None and event_type not in self._handlers:
@@ -359,7 +365,11 @@ class EventConsumer:
         except PoisonMessage as exc:
             await self._dead_letter(record, exc, reason=DeadLetterReason.undecodable)
             return
+        await self._process_envelope(record, envelope, tried=tried)
 
+    async def _process_envelope(self, record: ConsumerRecord[Any, Any], envelope: Envelope[Any], *,
+                                tried: int) -> None:
+        """The handlers of a decoded record in their own transaction, with bounded retries, then the DLT."""
         with self._about(envelope):
             attempt = tried
             while True:

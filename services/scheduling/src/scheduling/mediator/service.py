@@ -166,9 +166,9 @@ async def _diaries(session: AsyncSession, provider_id: str, ids: Sequence[str], 
     monday = earliest - timedelta(days=earliest.weekday())
     since = datetime.combine(monday, time(), tzinfo=tz).astimezone(UTC)
     until = datetime.combine(last + timedelta(days=7), time(), tzinfo=tz).astimezone(UTC)
-    # Columns, not ORM objects, throughout: a search reads every window, exception and meeting of the pool,
-    # and building an ORM object for each row was most of a booking search's time (for the meetings) and a
-    # fifth of a booking's CPU (for the windows of a pool of tens).
+    # Columns, not ORM objects, throughout: a search reads every window, exception and meeting of the pool at
+    # every booking. Building an ORM object for each meeting was most of a search's time; the windows were half
+    # the objects a booking built for a pool of tens.
     found_windows: dict[str, list[rules.WindowRow]] = defaultdict(list)
     windows = MediatorAvailability.__table__.c  # type: ignore[attr-defined]
     for mediator_id, *window in (await session.exec(core_select(  # type: ignore[call-overload]
