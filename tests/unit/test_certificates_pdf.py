@@ -219,7 +219,31 @@ def test_the_certificate_prints_its_verification_code_and_its_qr_code_carries_it
 
     assert "Verification code 7Q2KD-M9XHE-4TRWB" in text
     assert "go to https://certificates.example/v1/verify?number=MC-2026-000042-5, and enter the verification code" in text
-    assert (qr.value, qr.qrLevel) == (url, "M")
+    assert (qr.value, qr.symbol.error, qr.symbol.mode) == (url, "M", "byte")
+
+
+def test_the_qr_code_is_drawn_module_for_module_with_its_quiet_zone():
+    url = "https://certificates.example/v1/verify?number=MC-2026-000042-5&code=7Q2KD-M9XHE-4TRWB"
+    qr = pdf._qr(url, 30)
+    symbol = [list(row) for row in qr.symbol.matrix_iter(border=4)]
+
+    drawn = [[0] * len(symbol) for _ in symbol]
+    for row, first, length in qr.dark_runs():
+        for column in range(first, first + length):
+            drawn[row][column] = 1
+
+    assert drawn == symbol
+    assert all(not any(row) for row in symbol[:4] + symbol[-4:])  # the quiet zone stays light
+    assert symbol[4][4:11] == [1] * 7  # a finder pattern's top edge in the corner
+
+
+def test_a_certificate_draws_one_rectangle_for_each_run_of_dark_modules_of_its_qr_code():
+    url = "https://certificates.example/v1/verify?number=MC-2026-000042-5&code=7Q2KD-M9XHE-4TRWB"
+    document = pdf.render(content(verification_url=url, verification_code="7Q2KD-M9XHE-4TRWB"))
+
+    filled = sum(page.get_contents().get_data().count(b" re f") for page in PdfReader(io.BytesIO(document)).pages)
+
+    assert filled >= len(pdf._qr(url, 30).dark_runs())
 
 
 # --- the pool of processes that render and sign (issue 12) -----------------------------------------------------
