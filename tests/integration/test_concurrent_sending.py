@@ -23,7 +23,8 @@ from sqlmodel import select
 from support import NOVEMBER_2026, OPS, eventually, serve
 
 from notifications.main import create_app
-from notifications.message import handlers
+from notifications.message import handlers, sender
+from notifications.message import service as message_service
 from notifications.message.models import AttemptOutcome, Message, MessageAttempt, MessageStatus, Recipient
 from notifications.settings import NotificationsSettings
 from shared.events import CaseSubmittedV1, Envelope, Party
@@ -314,3 +315,58 @@ async def test_an_email_due_while_another_send_hangs_leaves_without_waiting_for_
 
 async def _true(value: bool) -> bool:
     return value
+
+
+@dataclass
+class Looks:
+    """Every claim the sender makes, real queries on the real database: counted, those that found nothing too."""
+
+    made: int = 0
+    empty: int = 0
+
+
+@pytest.fixture
+def looks(monkeypatch: pytest.MonkeyPatch) -> Looks:
+    counted, original = Looks(), message_service.next_due
+
+    async def next_due(*args: Any, **kwargs: Any) -> Any:
+        due = await original(*args, **kwargs)
+        counted.made += 1
+        counted.empty += due is None
+        return due
+
+    monkeypatch.setattr(message_service, "next_due", next_due)
+    return counted
+
+
+async def test_a_step_whose_slots_all_find_nothing_asks_the_database_once_not_once_per_slot(
+        database_url: str, kafka_bootstrap: str, namespace: str, smtp_server: SmtpServer, looks: Looks):
+    settings = NotificationsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                     kafka_namespace=namespace, environment="test", smtp_port=smtp_server.port,
+                                     smtp_concurrency=4, run_workers=False)  # the test runs the sender's steps
+    async with serve(create_app(settings)) as client:
+        step = sender.make_step(client.app.state.runtime)  # type: ignore[attr-defined]
+
+        more = await step()
+
+        assert (more, looks.made, looks.empty) == (False, 1, 1)
+
+
+async def test_a_backlog_is_sent_whole_and_once_while_the_slots_skip_looks_another_slot_has_just_made_in_vain(
+        database_url: str, kafka_bootstrap: str, namespace: str, smtp_server: SmtpServer, slow: Slow, looks: Looks):
+    settings = NotificationsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                     kafka_namespace=namespace, environment="test", smtp_port=smtp_server.port,
+                                     smtp_concurrency=4, run_workers=False)
+    async with serve(create_app(settings)) as client:
+        await queue_backlog(client, poison=False)
+        step = sender.make_step(client.app.state.runtime)  # type: ignore[attr-defined]
+
+        while await step():
+            pass
+        messages = await settled_without_poison(client)
+
+    assert messages is not None
+    received = Counter(str(email["Message-ID"]) for email in smtp_server.handler.messages())
+    assert received == Counter({m.message_id: 1 for m in messages})
+    assert looks.made - looks.empty == len(messages)  # each claim that found one sent it
+    assert slow.peak > 1  # the slots did send side by side

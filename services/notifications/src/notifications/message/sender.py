@@ -8,6 +8,8 @@ replies), and the slots wait side by side. One case's emails still leave one at 
 fell due: a slot passes over the cases another slot of this process is sending for. A step ends when every
 slot has found nothing due; until then a slot that found nothing looks again every
 ``IDLE_SLOT_RECHECK_SECONDS``, so one send held by a slow server does not hold back the emails behind it.
+A slot does not repeat a look another slot has just made in vain, unless a send has ended since (its case's
+next email may be due): at the end of a step one query finds nothing, not one per slot.
 
 A message that fails for a reason that is not an outage (it cannot be rendered,
 a header value is refused) is tried again later and parked after bounded tries
@@ -49,6 +51,13 @@ class _Claims:
 
     cases: set[str] = field(default_factory=set)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Counts the sends that have ended (their cases free again): a look that found nothing is worth
+    #: repeating at once only after one has.
+    released: int = 0
+
+    def release(self, case_id: str) -> None:
+        self.cases.discard(case_id)
+        self.released += 1
 
 
 @dataclass
@@ -62,6 +71,16 @@ class _Step:
     waiting: set[int] = field(default_factory=set)  # found nothing at their last look
     gone: set[int] = field(default_factory=set)  # finished their batch, or failed
     over: asyncio.Event = field(default_factory=asyncio.Event)
+    #: The last look that found nothing: ``_Claims.released`` then, and the loop's time.
+    empty_look: tuple[int, float] | None = None
+
+    def worth_looking(self, released: int, now: float) -> bool:
+        """False when another slot has just looked and found nothing, and no send has ended since: the same
+        query would find nothing again (what commits meanwhile wakes the worker for its next step)."""
+        if self.empty_look is None:
+            return True
+        seen, at = self.empty_look
+        return released != seen or now - at >= IDLE_SLOT_RECHECK_SECONDS
 
     def found_nothing(self, slot: int) -> None:
         self.waiting.add(slot)
@@ -95,8 +114,13 @@ def make_step(runtime: ServiceRuntime) -> Step:
                 async with claims.lock:
                     if step.over.is_set():  # every slot found nothing: the step is ending, and a send claimed now
                         return False  # would hold it (and the sends due behind it) until that send ends
+                    loop_time = asyncio.get_running_loop().time()
+                    if not step.worth_looking(claims.released, loop_time):
+                        step.found_nothing(slot)
+                        return False
                     due = await message_service.next_due(session, clock.now(), busy_cases=claims.cases)
                     if due is None:
+                        step.empty_look = (claims.released, loop_time)
                         step.found_nothing(slot)
                         return False
                     step.claimed(slot)
@@ -117,7 +141,7 @@ def make_step(runtime: ServiceRuntime) -> Step:
                                          table=Message.__tablename__, item_type=template, exc=failure)
         finally:
             if claimed is not None:
-                claims.cases.discard(claimed)
+                claims.release(claimed)
         if interrupted:  # the service is stopping: the outcome is safe, now stop
             raise asyncio.CancelledError
         return True
