@@ -32,8 +32,8 @@ the baseline is the rate of the unavoidable per-item work alone (1 / mean of ren
 search, SMTP handoff), measured while the consumers are stopped. Before each mediation drain the pool grows
 by N / ``BENCH_DRAIN_BOOKINGS_PER_MEDIATOR`` mediators so the backlog can be booked in its 30 days.
 
-Memory: every service's RSS is sampled each second for the whole run; per service, the last process's
-series (the one that lived through the largest drain) is reported, from 20 s after it began (imports and
+Memory: every service's RSS is sampled each second for the whole run; per service, the longest-lived
+process's series (with large drains, the one that lived through the largest) is reported, from 20 s after it began (imports and
 start-up are not use), as start, peak, end and the slope of a least-squares line over its second half, in
 MiB per minute.
 
@@ -330,7 +330,7 @@ def run(infra: Infra) -> dict[str, Any]:
 
 
 def _print_memory(memory: dict[str, dict[str, Any]]) -> None:
-    print("\nRSS per service over the run (the last process of each; slope over its second half)")
+    print("\nRSS per service over the run (the longest-lived process of each; slope over its second half)")
     print(f"{'service':<14} {'start MiB':>9} {'peak MiB':>9} {'end MiB':>8} {'MiB/min':>8} {'minutes':>8} {'restarts':>8}")
     for name, values in memory.items():
         slope = "-" if values["slope_mib_per_min"] is None else f"{values['slope_mib_per_min']:.3f}"

@@ -110,7 +110,8 @@ SETTLE_S = 20.0
 
 
 class RssSeries:
-    """Every service's RSS each ``interval`` seconds, per process (a restart starts a new series)."""
+    """Every service's RSS each ``interval`` seconds, per process (a restart starts a new series); summed up for the
+    longest-lived process of each service."""
 
     def __init__(self, processes: list[ServiceProcess], *, interval: float = 1.0) -> None:
         self._processes = processes
@@ -142,8 +143,12 @@ class RssSeries:
         for name, samples in self.series.items():
             if not samples:
                 continue
-            last_pid = samples[-1][0]
-            mine = [(t, mib) for pid, t, mib in samples if pid == last_pid]
+            # The process that ran longest: a service restarted for a drain lives a few seconds, most of them
+            # importing and warming up, which says nothing about whether its memory stays flat.
+            lives: dict[int, list[tuple[float, float]]] = {}
+            for pid, t, mib in samples:
+                lives.setdefault(pid, []).append((t, mib))
+            mine = max(lives.values(), key=lambda life: life[-1][0] - life[0][0])
             # From SETTLE_S after the process began: a fresh interpreter's first seconds are imports, not use.
             mine = [(t, mib) for t, mib in mine if t >= mine[0][0] + SETTLE_S] or mine
             half = mine[len(mine) // 2:]
