@@ -352,6 +352,22 @@ async def test_r10_a_deadline_breach_alerts_the_la_officer_and_ops_and_counts_it
     assert {r.status for r in await rows(notifications, Reminder)} == {ReminderStatus.cancelled}
 
 
+async def test_a_deadline_breach_handled_in_a_transaction_that_rolls_back_is_counted_only_when_handled_again(
+        notifications, smtp_server):
+    before = await _ops_alerts(notifications, "deadline_breached")
+    await deliver(notifications, submitted(), handlers.acknowledge_request)
+    breach = MeetingDeadlineBreachedV1(case_id=CASE_ID, la_code="E06000033", mediate_by=TODAY, meeting_status="no_show")
+    async with notifications.app.state.runtime.sessionmaker() as session:  # type: ignore[attr-defined]
+        await handlers.raise_deadline_breach(Envelope.wrap(breach, source="/test", subject=CASE_ID), session)
+        await session.rollback()  # as when an event handled with others fails, and each is handled again alone
+
+    assert await _ops_alerts(notifications, "deadline_breached") == before
+
+    await deliver(notifications, breach, handlers.raise_deadline_breach)
+
+    assert await _ops_alerts(notifications, "deadline_breached") == before + 1
+
+
 async def test_a_disabled_provider_endpoint_is_emailed_to_ops_alone_and_counted(notifications, smtp_server):
     before = await _ops_alerts(notifications, "provider_endpoint_disabled")
     await deliver(notifications, submitted(), handlers.acknowledge_request)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 WAKERS = "wakers"
+ON_COMMIT = "on_commit"
 DIRTY = "dirty_workers"
 
 
@@ -111,8 +112,19 @@ def wake_after_commit(session: AsyncSession | Session, worker: str) -> None:
     info.setdefault(DIRTY, set()).add(worker)
 
 
+def after_commit(session: AsyncSession | Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once this session's transaction commits, and never if it rolls back.
+
+    For what must happen once per committed change, such as a metric counting alerts: a consumer's transaction
+    that fails and is handled again (alone, or after a retry) would otherwise count its alert each time.
+    """
+    session.info.setdefault(ON_COMMIT, []).append(action)
+
+
 @event.listens_for(Session, "after_commit")
 def _wake_dirty_workers(session: Session) -> None:
+    for action in session.info.pop(ON_COMMIT, ()):
+        action()
     dirty = session.info.pop(DIRTY, None)
     if not dirty:
         return
@@ -126,6 +138,7 @@ def _wake_dirty_workers(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_dirty_workers(session: Session) -> None:
     session.info.pop(DIRTY, None)
+    session.info.pop(ON_COMMIT, None)
 
 
 def is_sqlite(engine: AsyncEngine | Engine) -> bool:

@@ -39,6 +39,7 @@ from notifications.metrics import OPS_ALERTS
 from notifications.reminder import rules as reminder_rules
 from notifications.reminder import service as reminder_service
 from notifications.settings import NotificationsSettings
+from shared.db import after_commit
 from shared.directory import load_directory
 from shared.events import (
     CaseMediationDeclinedV1,
@@ -347,7 +348,7 @@ async def raise_deadline_breach(event: Envelope[MeetingDeadlineBreachedV1], sess
                            "meeting_status": data.meeting_status.replace("_", " ")})
     await reminder_service.cancel(session, case_id=data.case_id, kind=reminder_service.DEADLINE_AT_RISK,
                                   about_id=data.case_id, reason=event.type)
-    OPS_ALERTS.labels("deadline_breached").inc()
+    after_commit(session, OPS_ALERTS.labels("deadline_breached").inc)
     log.error("deadline.breached", case_id=data.case_id, mediate_by=data.mediate_by.isoformat(),
               meeting_status=data.meeting_status)
 
@@ -359,7 +360,7 @@ async def alert_endpoint_disabled(event: Envelope[ProviderEndpointDisabledV1], s
     await _notify(session, event, la_code=await _la_code(session, event.subject),
                   context={"endpoint_id": data.endpoint_id, "provider_id": data.provider_id,
                            "reason": data.reason[:200], "failed_message_id": data.failed_message_id})
-    OPS_ALERTS.labels("provider_endpoint_disabled").inc()
+    after_commit(session, OPS_ALERTS.labels("provider_endpoint_disabled").inc)
     log.error("webhook.endpoint_disabled_alerted", endpoint_id=data.endpoint_id, provider_id=data.provider_id)
 
 

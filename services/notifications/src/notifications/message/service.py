@@ -39,7 +39,7 @@ from notifications.message.models import AttemptOutcome, CaseAudience, Message, 
 from notifications.metrics import DEADLINE_ALERTS
 from notifications.settings import NotificationsSettings
 from shared import clock, poison
-from shared.db import wake_after_commit
+from shared.db import after_commit, wake_after_commit
 from shared.deadletters import DeadLetterReason
 from shared.directory import load_directory
 from shared.errors import NotFound
@@ -521,7 +521,7 @@ def _raise_deadline_alert(session: AsyncSession, message: Message, reason: str) 
         alert_id=alert_id, kind="deadline_message_failed", message_id=message.id, case_id=message.case_id,
         template=message.template, recipient_role=message.recipient_role, reason=reason[:200]),
         subject=message.case_id)
-    DEADLINE_ALERTS.labels(message.template).inc()
+    after_commit(session, DEADLINE_ALERTS.labels(message.template).inc)
 
 
 async def list_messages(session: AsyncSession, *, case_id: str | None, status: MessageStatus | None,

@@ -15,6 +15,7 @@ from notifications.metrics import OPS_ALERTS
 from notifications.reminder.models import Reminder, ReminderCancellation, ReminderStatus
 from notifications.settings import NotificationsSettings
 from shared import clock, poison
+from shared.db import after_commit
 from shared.logging import bound_contextvars, get_logger
 
 log = get_logger(__name__)
@@ -143,5 +144,5 @@ async def fire(session: AsyncSession, reminder: Reminder, settings: Notification
         reminder.status, reminder.message_uuid = ReminderStatus.sent, message.id
         session.add(reminder)
         if reminder.kind == DEADLINE_AT_RISK and reminder.recipient_role == OPS:
-            OPS_ALERTS.labels("deadline_at_risk").inc()
+            after_commit(session, OPS_ALERTS.labels("deadline_at_risk").inc)
         log.info("reminder.fired")
