@@ -122,7 +122,7 @@ def after_commit(session: AsyncSession | Session, action: Callable[[], None]) ->
 
 
 @event.listens_for(Session, "after_commit")
-def _wake_dirty_workers(session: Session) -> None:
+def _on_commit(session: Session) -> None:
     for action in session.info.pop(ON_COMMIT, ()):
         action()
     dirty = session.info.pop(DIRTY, None)
@@ -136,7 +136,7 @@ def _wake_dirty_workers(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_dirty_workers(session: Session) -> None:
+def _on_rollback(session: Session) -> None:
     session.info.pop(DIRTY, None)
     session.info.pop(ON_COMMIT, None)
 

@@ -67,7 +67,7 @@ def _weekday(day: date) -> str:
 class QrCode(Flowable):  # type: ignore[misc]  # ReportLab has no type hints
     """The QR code of ``value``, drawn straight on the page: one filled rectangle per run of dark modules.
 
-    The symbol is made by segno, at error correction level M, with the mask the standard's penalty rules pick
+    The symbol is made by segno, at error correction level ``error`` (M on the certificate), with the mask the standard's penalty rules pick
     (ISO/IEC 18004). ReportLab's own encoder took 17 ms of CPU to make it, most of a render (measured alone,
     on the 2-core development machine); segno takes 7-9 ms.
     """
@@ -76,7 +76,7 @@ class QrCode(Flowable):  # type: ignore[misc]  # ReportLab has no type hints
 
     def __init__(self, value: str, size: float, *, error: str = "M") -> None:
         super().__init__()
-        self.value, self.error = value, error
+        self.value = value
         self.width = self.height = size
         self.symbol = segno.make_qr(value, error=error.lower(), boost_error=False)
 
