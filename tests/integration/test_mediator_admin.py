@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -11,7 +11,9 @@ import pytest
 from support import NOVEMBER_2026, OPS, serve
 
 from scheduling.main import create_app
+from scheduling.mediator import rules as mediator_rules
 from scheduling.mediator import service as mediator_service
+from scheduling.mediator.models import MediatorUnavailability
 from scheduling.mediator.rules import Needs
 from scheduling.meeting.models import Meeting
 from scheduling.settings import SchedulingSettings
@@ -180,6 +182,49 @@ async def test_assign_reads_availability_and_booked_meetings_from_the_database(s
     assert assignment.slot is not None and assignment.slot.starts_at == datetime(2026, 11, 30, 10, tzinfo=LONDON)
     assert assignment.explanation["considered"][1] == {
         "mediator_id": "med-b", "eligible": False, "reasons": ["not independent (R13): employed by Essex County Council"]}
+
+
+async def test_a_booking_reads_the_diaries_of_the_fairest_few_and_the_whole_pool_only_when_none_of_them_is_free(
+        scheduling, monkeypatch):
+    pool = [f"med-{n:02d}" for n in range(mediator_service.FIRST_DIARIES + 4)]
+    for id in pool:
+        await put_mediator(scheduling, id, capacity_per_week=5, conflicts=[])
+        await scheduling.put(f"/v1/admin/mediators/{id}/availability", headers=OPS,
+                             json={"mediator_id": id, "windows": [WEEKDAYS]})
+    read: list[tuple[int, bool]] = []
+    diaries = mediator_service._diaries
+
+    async def counted(session, provider_id, ids, **kwargs):
+        read.append((len(ids), kwargs.get("only_these", False)))
+        return await diaries(session, provider_id, ids, **kwargs)
+
+    monkeypatch.setattr(mediator_service, "_diaries", counted)
+    needs = Needs(provider_id="kids-send-mediation", la_code="E06000033")
+    earliest, latest = date(2026, 11, 30), date(2026, 12, 18)
+
+    async def booked_and_searched_whole() -> tuple[mediator_rules.Assignment, mediator_rules.Assignment]:
+        async with scheduling.app.state.runtime.sessionmaker() as session:
+            assignment = await mediator_service.assign(session, needs, earliest=earliest, latest=latest,
+                                                       timezone="Europe/London")
+            candidates = await mediator_service.list_mediators(session, provider_id=needs.provider_id)
+            whole = await diaries(session, needs.provider_id, pool, earliest=earliest,
+                                  last=earliest + timedelta(days=mediator_rules.HORIZON_DAYS), tz=LONDON)
+        return assignment, mediator_rules.assign(candidates, needs, earliest=earliest, latest=latest, diaries=whole)
+
+    first, first_whole = await booked_and_searched_whole()
+    read_first, read[:] = list(read), []
+    async with scheduling.app.state.runtime.sessionmaker() as session:  # the fairest nine are away until after latest
+        session.add_all([MediatorUnavailability(mediator_id=id, starts_on=earliest, ends_on=latest, reason="leave")
+                         for id in pool[:mediator_service.FIRST_DIARIES + 1]])
+        await session.commit()
+    fallback, fallback_whole = await booked_and_searched_whole()
+
+    assert first.mediator is not None and first.mediator.id == "med-00"
+    assert read_first == [(mediator_service.FIRST_DIARIES, True)]
+    assert first.explanation == first_whole.explanation
+    assert fallback.mediator is not None and fallback.mediator.id == pool[mediator_service.FIRST_DIARIES + 1]
+    assert read == [(mediator_service.FIRST_DIARIES, True), (len(pool), False)]
+    assert fallback.explanation == fallback_whole.explanation and not fallback.late
 
 
 async def test_the_seeded_pool_has_weekday_availability(database_url, kafka_bootstrap, namespace):

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint, false
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from shared import clock
@@ -61,7 +61,9 @@ class Certificate(SQLModel, table=True):
     """One certificate per trigger (case, kind, trigger reference): a redelivered event adds nothing."""
 
     __tablename__ = "certificates"
-    __table_args__ = (UniqueConstraint("case_id", "kind", "trigger_ref"),)
+    #: The issuer's claim uses the second: the oldest pending certificate first, never a walk past those issued.
+    __table_args__ = (UniqueConstraint("case_id", "kind", "trigger_ref"),
+                      Index("ix_certificates_status_serial", "status", "serial"))
 
     serial: int | None = Field(default=None, primary_key=True)
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), unique=True, max_length=36)

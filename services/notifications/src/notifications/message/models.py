@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from shared import clock
@@ -52,6 +52,8 @@ class Message(SQLModel, table=True):
     """One email to one recipient for one event; its id is stable, so a redelivery is recognisable."""
 
     __tablename__ = "messages"
+    #: The claim's index: the oldest pending row first, never a walk past the rows already done.
+    __table_args__ = (Index("ix_messages_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: str = Field(primary_key=True, max_length=36)
     message_id: str = Field(unique=True, max_length=255, description="The RFC 5322 Message-ID header")
@@ -67,7 +69,7 @@ class Message(SQLModel, table=True):
     attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     status: MessageStatus = Field(default=MessageStatus.pending, index=True)
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=clock.now, index=True)
+    next_attempt_at: datetime = Field(default_factory=clock.now)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=clock.now)
     sent_at: datetime | None = None

@@ -160,8 +160,11 @@ def _next_due_query(passing_over: bool) -> Select[Message, int, bool, bool]:
     ``busy_cases`` are bound at each call."""
     now: BindParameter[datetime] = bindparam("now")
     logged = select(func.count()).where(col(MessageAttempt.message_uuid) == col(Message.id)).scalar_subquery()
-    unfinished = exists().where(col(MessageAttempt.message_uuid) == col(Message.id),
-                                col(MessageAttempt.outcome) == AttemptOutcome.in_flight)
+    # A count, not EXISTS: PostgreSQL planned an EXISTS here as a hash of every in-flight attempt, built by
+    # reading the whole delivery log at every claim; a count is looked up for the claimed message alone.
+    unfinished = select(func.count()).where(col(MessageAttempt.message_uuid) == col(Message.id),
+                                            col(MessageAttempt.outcome) == AttemptOutcome.in_flight
+                                            ).scalar_subquery() > 0
     failed = exists().where(col(ItemFailure.worker) == SENDER, col(ItemFailure.item_key) == Message.id)
     query = (
         select(Message, logged, unfinished, failed)

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from shared import clock
@@ -21,6 +21,8 @@ class Reminder(SQLModel, table=True):
     """A message to send later, stored so that it survives restarts; the reminder worker fires it when due."""
 
     __tablename__ = "reminders"
+    #: The claim's index: the oldest pending row first, never a walk past the rows already done.
+    __table_args__ = (Index("ix_reminders_status_due_at", "status", "due_at"),)
 
     id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(index=True, max_length=36)
@@ -31,7 +33,7 @@ class Reminder(SQLModel, table=True):
     recipient_role: str = Field(max_length=32)
     recipient_ref: str | None = Field(default=None, max_length=64)
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    due_at: datetime = Field(index=True)
+    due_at: datetime
     expires_at: datetime | None = None
     status: ReminderStatus = Field(default=ReminderStatus.pending, index=True)
     created_at: datetime = Field(default_factory=clock.now)

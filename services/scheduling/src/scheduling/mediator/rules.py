@@ -290,6 +290,130 @@ def _pick(free: list[Slot], preferred: time) -> Slot:
     return next((s for s in free if s.starts_at.timetz().replace(tzinfo=None) == preferred), free[0])
 
 
+def rank_week(earliest: date, calendar: WorkingDayCalendar = DEFAULT_CALENDAR) -> date:
+    """The week whose load ranks the mediators: the week of the first working day on or after ``earliest``."""
+    return _week(calendar.next_working_day_on_or_after(earliest))
+
+
+def week_loads(diaries: Mapping[str, Diary], week: date, *, tz: ZoneInfo = LONDON) -> dict[str, int]:
+    """Meetings booked in ``week`` (local dates) for each mediator of ``diaries``."""
+    return {mediator_id: sum(1 for start, _ in diary.bookings if _week(_as_utc(start).astimezone(tz).date()) == week)
+            for mediator_id, diary in diaries.items()}
+
+
+@dataclass
+class Ranking:
+    """The pool refused and ranked for a case (steps 1 and 2 of ``assign``), before any diary is searched.
+
+    ``considered`` is the explanation's entry of every candidate, whose reasons the search goes on adding to.
+    """
+
+    ranked: list[Mediator]
+    considered: dict[str, dict[str, Any]]
+    week: date
+    earliest: date
+    latest: date
+
+    def result(self, mediator: Mediator | None, slot: Slot | None, late: bool) -> Assignment:
+        explanation = {"chosen": mediator.id if mediator else None, "slot": slot.starts_at.isoformat() if slot else None,
+                       "late": late, "earliest": self.earliest.isoformat(), "latest": self.latest.isoformat(),
+                       "considered": list(self.considered.values())}
+        return Assignment(mediator, slot, late, explanation)
+
+
+def rank(candidates: Sequence[Mediator], needs: Needs, *, earliest: date, latest: date,
+         loads: Mapping[str, int], calendar: WorkingDayCalendar = DEFAULT_CALENDAR) -> Ranking:
+    """Steps 1 and 2 of ``assign``: refuse, then rank by fair load. ``loads``: the meetings each mediator has
+    booked in the week of ``rank_week(earliest)`` (none when absent)."""
+    considered: dict[str, dict[str, Any]] = {}
+    eligible: list[Mediator] = []
+    for mediator in sorted(candidates, key=lambda m: m.id):
+        reasons = refusals(mediator, needs)
+        considered[mediator.id] = {"mediator_id": mediator.id, "eligible": not reasons, "reasons": reasons}
+        if not reasons:
+            eligible.append(mediator)
+    week = rank_week(earliest, calendar)
+
+    def load(mediator: Mediator) -> float:
+        booked = loads.get(mediator.id, 0)
+        return booked / mediator.capacity_per_week if mediator.capacity_per_week > 0 else math.inf
+
+    ranked = sorted(eligible, key=lambda m: (load(m), _as_utc(m.last_booked_at), m.id))
+    for mediator in ranked:
+        booked = loads.get(mediator.id, 0)
+        considered[mediator.id]["load"] = {"week_of": week.isoformat(), "booked": booked,
+                                          "capacity": mediator.capacity_per_week}
+        if booked >= mediator.capacity_per_week:
+            considered[mediator.id]["reasons"].append(
+                f"at capacity ({booked} of {mediator.capacity_per_week}) in the week of {week.isoformat()}")
+    return Ranking(ranked, considered, week, earliest, latest)
+
+
+class _Search:
+    """Free slots of ranked mediators, each under their weekly capacity (steps 3 and 4 of ``assign``)."""
+
+    def __init__(self, ranking: Ranking, diaries: Mapping[str, Diary], *, calendar: WorkingDayCalendar,
+                 tz: ZoneInfo, length: timedelta, preferred_start: time) -> None:
+        self.ranking, self.diaries, self.calendar = ranking, diaries, calendar
+        self.tz, self.length, self.preferred_start = tz, length, preferred_start
+        self._weekly: dict[str, Counter[date]] = {}
+
+    def weekly(self, mediator_id: str) -> Counter[date]:
+        if mediator_id not in self._weekly:
+            self._weekly[mediator_id] = Counter(_week(_as_utc(start).astimezone(self.tz).date())
+                                                for start, _ in self.diaries.get(mediator_id, Diary()).bookings)
+        return self._weekly[mediator_id]
+
+    def free_slot(self, mediator: Mediator, day: date) -> Slot | None:
+        if not self.calendar.is_working_day(day):
+            return None
+        booked = self.weekly(mediator.id)[_week(day)]
+        if booked >= mediator.capacity_per_week:
+            note = f"at capacity ({booked} of {mediator.capacity_per_week}) in the week of {_week(day).isoformat()}"
+            notes = self.ranking.considered[mediator.id]["reasons"]
+            if note not in notes:
+                notes.append(note)
+            return None
+        diary = self.diaries.get(mediator.id, Diary())
+        free = slots(diary.windows, diary.absences, day, length=self.length, tz=self.tz, busy=diary.bookings)
+        return _pick(free, self.preferred_start) if free else None
+
+
+def first_on_time(ranking: Ranking, mediators: Sequence[Mediator], diaries: Mapping[str, Diary], *,
+                  calendar: WorkingDayCalendar = DEFAULT_CALENDAR, tz: ZoneInfo = LONDON,
+                  length: timedelta = MEETING_LENGTH, preferred_start: time = PREFERRED_START) -> Assignment | None:
+    """Step 3 of ``assign`` for ``mediators``, the next of ``ranking.ranked`` in order (their ``diaries`` read):
+    the first of them with a free slot by ``latest``, or None when none has one."""
+    search = _Search(ranking, diaries, calendar=calendar, tz=tz, length=length, preferred_start=preferred_start)
+    earliest, latest = ranking.earliest, ranking.latest
+    for mediator in mediators:
+        for day in _days(earliest, latest):
+            slot = search.free_slot(mediator, day)
+            if slot is not None:
+                return ranking.result(mediator, slot, late=False)
+        if earliest <= latest:
+            ranking.considered[mediator.id]["reasons"].append(
+                f"no free slot from {earliest.isoformat()} to {latest.isoformat()}")
+    return None
+
+
+def first_late(ranking: Ranking, diaries: Mapping[str, Diary], *, calendar: WorkingDayCalendar = DEFAULT_CALENDAR,
+               tz: ZoneInfo = LONDON, horizon_days: int = HORIZON_DAYS, length: timedelta = MEETING_LENGTH,
+               preferred_start: time = PREFERRED_START) -> Assignment:
+    """Step 4 of ``assign``, once no ranked mediator is free by ``latest`` (every diary read)."""
+    search = _Search(ranking, diaries, calendar=calendar, tz=tz, length=length, preferred_start=preferred_start)
+    earliest, latest = ranking.earliest, ranking.latest
+    for day in _days(max(earliest, latest + timedelta(days=1)), earliest + timedelta(days=horizon_days)):
+        for mediator in ranking.ranked:
+            slot = search.free_slot(mediator, day)
+            if slot is not None:
+                return ranking.result(mediator, slot, late=True)
+    for mediator in ranking.ranked:
+        ranking.considered[mediator.id]["reasons"].append(
+            f"no free slot within {horizon_days} days of {earliest.isoformat()}")
+    return ranking.result(None, None, late=False)
+
+
 def assign(candidates: Sequence[Mediator], needs: Needs, *, earliest: date, latest: date,
            diaries: Mapping[str, Diary], calendar: WorkingDayCalendar = DEFAULT_CALENDAR, tz: ZoneInfo = LONDON,
            horizon_days: int = HORIZON_DAYS, length: timedelta = MEETING_LENGTH,
@@ -304,68 +428,16 @@ def assign(candidates: Sequence[Mediator], needs: Needs, *, earliest: date, late
        week they are under capacity gets the first such day (10:00 if free, else the day's first free slot).
     4. Otherwise the first free slot after ``latest`` of any of them, up to ``horizon_days`` after ``earliest``,
        fairest first on the same day, is booked ``late``.
+
+    The steps are also ``rank``, ``first_on_time`` and ``first_late``, so that a caller can read the diaries of
+    the fairest mediators first and the others only when those have no free slot.
     """
-    considered: dict[str, dict[str, Any]] = {}
-    eligible: list[Mediator] = []
-    for mediator in sorted(candidates, key=lambda m: m.id):
-        reasons = refusals(mediator, needs)
-        considered[mediator.id] = {"mediator_id": mediator.id, "eligible": not reasons, "reasons": reasons}
-        if not reasons:
-            eligible.append(mediator)
-
-    weekly = {m.id: Counter(_week(_as_utc(start).astimezone(tz).date()) for start, _ in diaries.get(m.id, Diary()).bookings)
-              for m in eligible}
-    rank_week = _week(calendar.next_working_day_on_or_after(earliest))
-
-    def load(mediator: Mediator) -> float:
-        booked = weekly[mediator.id][rank_week]
-        return booked / mediator.capacity_per_week if mediator.capacity_per_week > 0 else math.inf
-
-    ranked = sorted(eligible, key=lambda m: (load(m), _as_utc(m.last_booked_at), m.id))
-    for mediator in ranked:
-        booked = weekly[mediator.id][rank_week]
-        considered[mediator.id]["load"] = {"week_of": rank_week.isoformat(), "booked": booked,
-                                          "capacity": mediator.capacity_per_week}
-        if booked >= mediator.capacity_per_week:
-            considered[mediator.id]["reasons"].append(
-                f"at capacity ({booked} of {mediator.capacity_per_week}) in the week of {rank_week.isoformat()}")
-
-    def free_slot(mediator: Mediator, day: date, notes: list[str]) -> Slot | None:
-        if not calendar.is_working_day(day):
-            return None
-        booked = weekly[mediator.id][_week(day)]
-        if booked >= mediator.capacity_per_week:
-            note = f"at capacity ({booked} of {mediator.capacity_per_week}) in the week of {_week(day).isoformat()}"
-            if note not in notes:
-                notes.append(note)
-            return None
-        diary = diaries.get(mediator.id, Diary())
-        free = slots(diary.windows, diary.absences, day, length=length, tz=tz, busy=diary.bookings)
-        return _pick(free, preferred_start) if free else None
-
-    def result(mediator: Mediator | None, slot: Slot | None, late: bool) -> Assignment:
-        explanation = {"chosen": mediator.id if mediator else None, "slot": slot.starts_at.isoformat() if slot else None,
-                       "late": late, "earliest": earliest.isoformat(), "latest": latest.isoformat(),
-                       "considered": list(considered.values())}
-        return Assignment(mediator, slot, late, explanation)
-
-    notes: dict[str, list[str]] = {m.id: considered[m.id]["reasons"] for m in ranked}
-    for mediator in ranked:
-        for day in _days(earliest, latest):
-            slot = free_slot(mediator, day, notes[mediator.id])
-            if slot is not None:
-                return result(mediator, slot, late=False)
-        if earliest <= latest:
-            notes[mediator.id].append(f"no free slot from {earliest.isoformat()} to {latest.isoformat()}")
-
-    for day in _days(max(earliest, latest + timedelta(days=1)), earliest + timedelta(days=horizon_days)):
-        for mediator in ranked:
-            slot = free_slot(mediator, day, notes[mediator.id])
-            if slot is not None:
-                return result(mediator, slot, late=True)
-    for mediator in ranked:
-        notes[mediator.id].append(f"no free slot within {horizon_days} days of {earliest.isoformat()}")
-    return result(None, None, late=False)
+    ranking = rank(candidates, needs, earliest=earliest, latest=latest, calendar=calendar,
+                   loads=week_loads(diaries, rank_week(earliest, calendar), tz=tz))
+    return (first_on_time(ranking, ranking.ranked, diaries, calendar=calendar, tz=tz, length=length,
+                          preferred_start=preferred_start)
+            or first_late(ranking, diaries, calendar=calendar, tz=tz, horizon_days=horizon_days, length=length,
+                          preferred_start=preferred_start))
 
 
 # --- Capacity: how many meetings the pool can still take in a window -------------------------------

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from shared import clock
@@ -34,6 +34,8 @@ class WebhookMessage(SQLModel, table=True):
     """One outbound webhook, persisted before it is sent; retries reuse its id as ``webhook-id``."""
 
     __tablename__ = "webhook_messages"
+    #: The claim's index: the oldest pending row first, never a walk past the rows already done.
+    __table_args__ = (Index("ix_webhook_messages_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: str = Field(primary_key=True, max_length=64)
     endpoint_id: str = Field(foreign_key="webhook_endpoints.id", index=True, max_length=64)
@@ -42,7 +44,7 @@ class WebhookMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: DeliveryStatus = Field(default=DeliveryStatus.pending, index=True)
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=clock.now, index=True)
+    next_attempt_at: datetime = Field(default_factory=clock.now)
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=clock.now, index=True)
