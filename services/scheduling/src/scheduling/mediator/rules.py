@@ -310,7 +310,6 @@ class Ranking:
 
     ranked: list[Mediator]
     considered: dict[str, dict[str, Any]]
-    week: date
     earliest: date
     latest: date
 
@@ -346,7 +345,7 @@ def rank(candidates: Sequence[Mediator], needs: Needs, *, earliest: date, latest
         if booked >= mediator.capacity_per_week:
             considered[mediator.id]["reasons"].append(
                 f"at capacity ({booked} of {mediator.capacity_per_week}) in the week of {week.isoformat()}")
-    return Ranking(ranked, considered, week, earliest, latest)
+    return Ranking(ranked, considered, earliest, latest)
 
 
 class _Search:

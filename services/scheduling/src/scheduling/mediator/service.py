@@ -191,8 +191,7 @@ async def _diaries(session: AsyncSession, provider_id: str, ids: Sequence[str], 
     """
     if not ids:
         return {}
-    pool = (select(Mediator.id).where(Mediator.provider_id == provider_id) if not only_these
-            else select(Mediator.id).where(col(Mediator.id).in_(ids)))
+    pool = ids if only_these else select(Mediator.id).where(Mediator.provider_id == provider_id)
     monday = earliest - timedelta(days=earliest.weekday())
     since = datetime.combine(monday, time(), tzinfo=tz).astimezone(UTC)
     until = datetime.combine(last + timedelta(days=7), time(), tzinfo=tz).astimezone(UTC)
