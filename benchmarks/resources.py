@@ -126,7 +126,9 @@ class RssSeries:
                 running = process.process
                 if running is not None and running.poll() is None:
                     with contextlib.suppress(OSError):
-                        self.series[process.spec.name].append((running.pid, now, rss_mib(running.pid)))
+                        mib = rss_mib(running.pid)
+                        if mib > 0:  # 0: it has exited, not yet reaped (a stop under way), and holds no memory
+                            self.series[process.spec.name].append((running.pid, now, mib))
             await asyncio.sleep(self._interval)
 
     async def __aenter__(self) -> Self:

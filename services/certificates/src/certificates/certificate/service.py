@@ -32,7 +32,7 @@ from certificates.certificate.models import (
     VerificationAttempt,
 )
 from certificates.certificate.verification import code_matches, new_verification_code, surname_matches
-from shared import clock, poison
+from shared import claims, clock, poison
 from shared.calendar import DEFAULT_CALENDAR, appeal_deadline
 from shared.db import wake_after_commit
 from shared.directory import load_directory
@@ -139,14 +139,8 @@ class Pending:
 @cache
 def _next_pending_query(passing_over: bool) -> Select[Certificate, CaseRecord, bool, bool]:
     """The claim of ``next_pending``, built once (building it took a tenth of the service's CPU): ``now`` and
-    ``passed_over`` are bound at each call.
-
-    Two levels, so that no plan the statistics can lead PostgreSQL to makes a claim cost more than one pass over
-    the pending triggers. The inner select locks the oldest available trigger and nothing else; whether it is
-    behind an earlier trigger of its case, and whether it failed before, are asked of that one row only. As one
-    ``NOT EXISTS`` beside the claim, the check was planned from statistics taken before a backlog arrived (no
-    trigger pending): PostgreSQL compared every pending trigger with every other, 550 ms a claim with 1,000
-    pending, until autovacuum analysed the table (docs/benchmarks.md, stop 30).
+    ``passed_over`` are bound at each call. In two levels (``shared.claims``): so that stale statistics cannot
+    make a claim compare every pending trigger with every other.
     """
     now: BindParameter[datetime] = bindparam("now")
     claim = (
@@ -175,18 +169,8 @@ async def next_pending(session: AsyncSession, now: datetime, *, in_hand: Collect
     the certificates this process is working on (until their failure is recorded, they look available).
     A trigger found behind another is passed over, and stays locked by this transaction until it ends.
     """
-    passed_over = list(in_hand)
-    while True:
-        params: dict[str, Any] = {"now": now}
-        if passed_over:
-            params["passed_over"] = passed_over
-        row = (await session.exec(_next_pending_query(bool(passed_over)), params=params)).first()
-        if row is None:
-            return None
-        certificate, case, failed_before, behind = row
-        if not behind:
-            return Pending(certificate, case, bool(failed_before))
-        passed_over.append(certificate.id)
+    row = await claims.first_not_held_back(session, _next_pending_query, {"now": now}, passing_over=in_hand)
+    return None if row is None else Pending(row[0], row[1], bool(row[2]))
 
 
 async def handle_pending(session: AsyncSession, certificate: Certificate, case: CaseRecord, *,

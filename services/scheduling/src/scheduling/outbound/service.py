@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from scheduling.outbound.models import DeliveryStatus, WebhookEndpoint, WebhookMessage
-from shared import clock, poison, webhooks
+from shared import claims, clock, poison, webhooks
 from shared.db import wake_after_commit
 from shared.deadletters import DeadLetterReason
 from shared.errors import NotFound
@@ -100,26 +100,15 @@ async def next_due(session: AsyncSession, now: datetime) -> tuple[WebhookMessage
     hears of a cancellation before the referral it cancels. A message found behind an older one is passed over
     (and stays locked by this transaction until it ends).
     """
-    passed_over: list[str] = []
-    while True:
-        params: dict[str, Any] = {"now": now}
-        if passed_over:
-            params["passed_over"] = passed_over
-        row = (await session.exec(_next_due_query(bool(passed_over)), params=params)).first()
-        if row is None:
-            return None
-        message, endpoint, behind = row
-        if not behind:
-            return message, endpoint
-        passed_over.append(message.id)
+    row = await claims.first_not_held_back(session, _next_due_query, {"now": now})
+    return None if row is None else (row[0], row[1])
 
 
 @cache
 def _next_due_query(passing_over: bool) -> Select[WebhookMessage, WebhookEndpoint, bool]:
-    """The claim of ``next_due``, in two levels, as the certificates issuer's (its docstring says why): the inner
-    select locks the first due message and nothing else, and only that one row is asked whether an older message
-    of its case is still pending, so that no plan from statistics taken before a backlog arrived (none pending)
-    can compare every pending message with every other."""
+    """The claim of ``next_due``, built once (``now`` and ``passed_over`` are bound at each call), in two levels
+    (``shared.claims``): so that stale statistics cannot make a claim compare every pending message with every
+    other."""
     now: BindParameter[datetime] = bindparam("now")
     claim = (
         select(WebhookMessage)
