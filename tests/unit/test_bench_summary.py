@@ -49,6 +49,15 @@ def test_the_paths_rows_print_beside_their_baselines_and_targets() -> None:
     assert lines["RSS over the run: intake (end vs start; peak 130 MiB)"]["ratio"] == 1.1
 
 
+def test_a_drain_whose_work_alone_slows_with_its_size_is_also_judged_against_that_work() -> None:
+    rows = [_drain("mediation", "scheduling", 1000, 50.0, 100.0), _drain("mediation", "scheduling", 10000, 15.0, 25.0)]
+    lines = {line["what"]: line for line in summary.lines(None, None, None, {"rows": rows})}
+
+    assert lines["drain linearity: mediation, scheduling (rate at 10,000 / rate at 1,000)"]["ratio"] == 0.3
+    kept = lines["drain linearity vs its work alone: mediation, scheduling (x of it at 10,000 / at 1,000)"]
+    assert (kept["value"], kept["baseline"], kept["ratio"]) == (0.6, 0.5, 1.2)  # 0.6x of the search, against 0.5x
+
+
 def test_the_cpu_a_case_costs_is_read_as_the_cores_the_path_keeps_busy_at_its_rate() -> None:
     rows = [_row("decline path: POST -> certificate email accepted by SMTP", [250.0], arrival_rate_per_s=10.0)]
     cpu = {"decline": {"intake": 30.0, "notifications": 70.0, "kafka": 40.0, "postgresql": 20.0, "certificates": 40.0}}
