@@ -139,7 +139,7 @@ class Pending:
 @cache
 def _next_pending_query(passing_over: bool) -> Select[Certificate, CaseRecord, bool, bool]:
     """The claim of ``next_pending``, built once (building it took a tenth of the service's CPU): ``now`` and
-    ``passed_over`` are bound at each call. In two levels (``shared.claims``): so that stale statistics cannot
+    the ids passed over are bound at each call. In two levels (``shared.claims``): so that stale statistics cannot
     make a claim compare every pending trigger with every other.
     """
     now: BindParameter[datetime] = bindparam("now")
@@ -148,10 +148,7 @@ def _next_pending_query(passing_over: bool) -> Select[Certificate, CaseRecord, b
         .join(CaseRecord, col(CaseRecord.case_id) == col(Certificate.case_id))  # the case's facts are known
         .where(Certificate.status == CertificateStatus.pending, poison.available(ISSUER, Certificate.id, now))
     )
-    if passing_over:
-        claim = claim.where(col(Certificate.id).not_in(bindparam("passed_over", expanding=True)))
-    claimed = aliased(Certificate, claim.order_by(col(Certificate.serial)).limit(1)
-                      .with_for_update(skip_locked=True, of=Certificate).subquery("claimed"))
+    claimed = claims.first_locked(Certificate, claim, order_by=col(Certificate.serial), passing_over=passing_over)
     earlier = aliased(Certificate)
     behind = exists().where(
         col(earlier.case_id) == col(claimed.case_id), col(earlier.serial) < col(claimed.serial),

@@ -106,7 +106,7 @@ async def next_due(session: AsyncSession, now: datetime) -> tuple[WebhookMessage
 
 @cache
 def _next_due_query(passing_over: bool) -> Select[WebhookMessage, WebhookEndpoint, bool]:
-    """The claim of ``next_due``, built once (``now`` and ``passed_over`` are bound at each call), in two levels
+    """The claim of ``next_due``, built once (``now`` and the ids passed over are bound at each call), in two levels
     (``shared.claims``): so that stale statistics cannot make a claim compare every pending message with every
     other."""
     now: BindParameter[datetime] = bindparam("now")
@@ -116,10 +116,8 @@ def _next_due_query(passing_over: bool) -> Select[WebhookMessage, WebhookEndpoin
         .where(WebhookMessage.status == DeliveryStatus.pending, col(WebhookMessage.next_attempt_at) <= now,
                col(WebhookEndpoint.enabled).is_(True), poison.available(DISPATCHER, WebhookMessage.id, now))
     )
-    if passing_over:
-        claim = claim.where(col(WebhookMessage.id).not_in(bindparam("passed_over", expanding=True)))
-    claimed = aliased(WebhookMessage, claim.order_by(col(WebhookMessage.next_attempt_at)).limit(1)
-                      .with_for_update(skip_locked=True, of=WebhookMessage).subquery("claimed"))
+    claimed = claims.first_locked(WebhookMessage, claim, order_by=col(WebhookMessage.next_attempt_at),
+                                  passing_over=passing_over)
     older = aliased(WebhookMessage)
     behind = exists().where(
         col(older.endpoint_id) == col(claimed.endpoint_id), col(older.case_id) == col(claimed.case_id),
